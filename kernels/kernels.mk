@@ -1,0 +1,46 @@
+# SIMD kernels: kernels/math.c is compiled once per ISA (the plain C
+# "scalar" table always; SSE2, AVX2+FMA and AVX-512F on x86-64 with SLEEF,
+# AVX-512F only when the compiler accepts -mavx512f); dispatch.c picks one
+# table at run time. Appends to KERNEL_OBJS; included by the Makefile.
+
+KDIR := $(BUILD)/obj/kernels
+KERNEL_ISAS := scalar
+ifeq ($(WITH_SLEEF),1)
+ifneq ($(findstring x86_64,$(shell $(CC) -dumpmachine)),)
+KERNEL_ISAS += sse2 avx2
+ifeq ($(shell $(CC) -mavx512f -E -x c /dev/null >/dev/null 2>&1 && echo y),y)
+KERNEL_ISAS += avx512f
+endif
+endif
+endif
+
+ISAFLAGS_scalar :=
+ISAFLAGS_sse2 := -DOMPB_ISA_SSE2 -msse2
+ISAFLAGS_avx2 := -DOMPB_ISA_AVX2 -mavx2 -mfma
+ISAFLAGS_avx512f := -DOMPB_ISA_AVX512F -mavx512f -mavx2 -mfma
+
+KERNEL_OBJS += $(KERNEL_ISAS:%=$(KDIR)/math_%.o) $(KDIR)/dispatch.o \
+  $(KDIR)/pool_map.o
+
+# dispatch.c references exactly the tables built above.
+$(KDIR)/dispatch.o: CPPFLAGS += \
+  $(foreach i,$(filter-out scalar,$(KERNEL_ISAS)),-DOMPB_KERNELS_HAVE_$(shell echo $(i) | tr a-z A-Z))
+
+# A static pattern rule: it must not offer to build anything else (make
+# would try it on the .d files it wants to remake).
+$(KERNEL_ISAS:%=$(KDIR)/math_%.o): $(KDIR)/math_%.o: kernels/math.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISAFLAGS_$*) -c $< -o $@
+
+# Tests compare every kernel with MPFR.
+TEST_LIBS += -lmpfr -lgmp
+
+# perf/bench_simd: its libmvec baseline is compiled apart, the way users get
+# glibc's vector math from gcc (-O3 -ffast-math, for this machine's ISA).
+BENCH_SIMD_MVEC := $(BUILD)/obj/perf/simd/libmvec.o
+$(BENCH_SIMD_MVEC): perf/simd/libmvec.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -std=c11 -Wall -Wextra -O3 -ffast-math -march=native \
+	  -fopenmp -c $< -o $@
+$(BUILD)/perf/bench_simd: $(BENCH_SIMD_MVEC)
+PERF_LIBS_bench_simd := $(BENCH_SIMD_MVEC)

@@ -1,0 +1,427 @@
+/* ompbatch: every built-in kernel, written once and compiled once per ISA
+ * (kernels/kernels.mk): -DOMPB_ISA_AVX512F, -DOMPB_ISA_AVX2, -DOMPB_ISA_SSE2,
+ * or none for the plain C "scalar" table. Each ISA's object defines one
+ * table, ompb__simd_table_<isa>, that kernels/dispatch.c chooses from.
+ *
+ * Shape of a SLEEF kernel: the ISA's SLEEF vector entry point on full
+ * vectors (unaligned loads and stores, so any pointer works and in == out is
+ * fine: each vector is loaded before it is stored), then an `omp simd` tail
+ * with SLEEF's scalar function of the same accuracy. Arithmetic kernels are
+ * plain `omp simd` loops that gcc vectorises with the ISA's flags.
+ *
+ * Without SLEEF (WITH_SLEEF=0) only the scalar table is built and the
+ * transcendental kernels call the C library. */
+#include <math.h>
+#include <stddef.h>
+
+#include "kernels.h"
+
+#if defined(OMPB_WITH_SLEEF) && OMPB_WITH_SLEEF
+#define HAVE_SLEEF 1
+#include <sleef.h>
+#else
+#define HAVE_SLEEF 0
+#undef OMPB_ISA_AVX512F
+#undef OMPB_ISA_AVX2
+#undef OMPB_ISA_SSE2
+#endif
+
+/* ---- the ISA: vector types, loads/stores, SLEEF names ---- */
+#if defined(OMPB_ISA_AVX512F)
+#include <immintrin.h>
+#define ISA_NAME "avx512f"
+#define TABLE ompb__simd_table_avx512f
+#define NF 16
+#define ND 8
+#define LDF _mm512_loadu_ps
+#define STF _mm512_storeu_ps
+#define LDD _mm512_loadu_pd
+#define STD _mm512_storeu_pd
+#define SETF _mm512_set1_ps
+#define SETD _mm512_set1_pd
+#define VF(fn, u) Sleef_##fn##f16_##u##avx512f
+#define VD(fn, u) Sleef_##fn##d8_##u##avx512f
+#elif defined(OMPB_ISA_AVX2)
+#include <immintrin.h>
+#define ISA_NAME "avx2"
+#define TABLE ompb__simd_table_avx2
+#define NF 8
+#define ND 4
+#define LDF _mm256_loadu_ps
+#define STF _mm256_storeu_ps
+#define LDD _mm256_loadu_pd
+#define STD _mm256_storeu_pd
+#define SETF _mm256_set1_ps
+#define SETD _mm256_set1_pd
+#define VF(fn, u) Sleef_##fn##f8_##u##avx2
+#define VD(fn, u) Sleef_##fn##d4_##u##avx2
+#elif defined(OMPB_ISA_SSE2)
+#include <emmintrin.h>
+#define ISA_NAME "sse2"
+#define TABLE ompb__simd_table_sse2
+#define NF 4
+#define ND 2
+#define LDF _mm_loadu_ps
+#define STF _mm_storeu_ps
+#define LDD _mm_loadu_pd
+#define STD _mm_storeu_pd
+#define SETF _mm_set1_ps
+#define SETD _mm_set1_pd
+#define VF(fn, u) Sleef_##fn##f4_##u##sse2
+#define VD(fn, u) Sleef_##fn##d2_##u##sse2
+#else
+#define ISA_SCALAR 1
+#define ISA_NAME "scalar"
+#define TABLE ompb__simd_table_scalar
+#endif
+
+/* Scalar functions of the same accuracy, for tails and the scalar table. */
+#if HAVE_SLEEF
+#define SF(fn, u) Sleef_##fn##f_##u
+#define SD(fn, u) Sleef_##fn##_##u
+#else
+#define SF(fn, u) fn##f
+#define SD(fn, u) fn
+#endif
+
+/* The loops. `i` is left at the first element the vector loop did not do. */
+#if defined(ISA_SCALAR)
+#define VLOOP1(W, LD, ST, vfn)
+#define VLOOP1P(W, LD, ST, SET, vfn, p)
+#define VLOOP2(W, LD, ST, vfn)
+#else
+#define VLOOP1(W, LD, ST, vfn)                                                 \
+  for (; i + W <= n; i += W)                                                   \
+    ST(out + i, vfn(LD(in + i)));
+#define VLOOP1P(W, LD, ST, SET, vfn, p)                                        \
+  for (; i + W <= n; i += W)                                                   \
+    ST(out + i, vfn(LD(in + i), SET(p)));
+#define VLOOP2(W, LD, ST, vfn)                                                 \
+  for (; i + W <= n; i += W)                                                   \
+    ST(out + i, vfn(LD(a + i), LD(b + i)));
+#endif
+#define TAIL1(expr_of_x)                                                       \
+  _Pragma("omp simd") for (size_t j = i; j < n; j++) {                        \
+    const __typeof__(in[0]) x = in[j];                                         \
+    out[j] = (expr_of_x);                                                      \
+  }
+
+/* A unary SLEEF kernel in both precisions: uf/ud are SLEEF's accuracy
+ * suffixes (u10, u35, u05, u15). */
+#define SLEEF1(name, fn, uf, ud)                                               \
+  static void name##_f32(const float *in, float *out, size_t n,                \
+                         const void *params) {                                 \
+    (void)params;                                                              \
+    size_t i = 0;                                                              \
+    VLOOP1(NF, LDF, STF, VF(fn, uf))                                           \
+    TAIL1(SF(fn, uf)(x))                                                       \
+  }                                                                            \
+  SLEEF1_F64(name, fn, ud)
+#define SLEEF1_F64(name, fn, ud)                                               \
+  static void name##_f64(const double *in, double *out, size_t n,              \
+                         const void *params) {                                 \
+    (void)params;                                                              \
+    size_t i = 0;                                                              \
+    VLOOP1(ND, LDD, STD, VD(fn, ud))                                           \
+    TAIL1(SD(fn, ud)(x))                                                       \
+  }
+
+/* A two-input SLEEF kernel in both precisions. */
+#define SLEEF2(name, fn, uf, ud)                                               \
+  static void k2_##name##_f32(const float *a, const float *b, float *out,      \
+                         size_t n, const void *params) {                       \
+    (void)params;                                                              \
+    size_t i = 0;                                                              \
+    VLOOP2(NF, LDF, STF, VF(fn, uf))                                           \
+    _Pragma("omp simd") for (size_t j = i; j < n; j++) out[j] =                \
+        SF(fn, uf)(a[j], b[j]);                                                \
+  }                                                                            \
+  static void k2_##name##_f64(const double *a, const double *b,               \
+                              double *out,                                     \
+                         size_t n, const void *params) {                       \
+    (void)params;                                                              \
+    size_t i = 0;                                                              \
+    VLOOP2(ND, LDD, STD, VD(fn, ud))                                           \
+    _Pragma("omp simd") for (size_t j = i; j < n; j++) out[j] =                \
+        SD(fn, ud)(a[j], b[j]);                                                \
+  }
+
+/* ---- SLEEF-backed unary kernels ---- */
+SLEEF1(sin_fast, sin, u35, u35)
+SLEEF1(cos_fast, cos, u35, u35)
+SLEEF1(tan_fast, tan, u35, u35)
+SLEEF1(asin, asin, u10, u10)
+SLEEF1(asin_fast, asin, u35, u35)
+SLEEF1(acos, acos, u10, u10)
+SLEEF1(acos_fast, acos, u35, u35)
+SLEEF1(atan, atan, u10, u10)
+SLEEF1(atan_fast, atan, u35, u35)
+SLEEF1(sinh, sinh, u10, u10)
+SLEEF1(sinh_fast, sinh, u35, u35)
+SLEEF1(cosh, cosh, u10, u10)
+SLEEF1(cosh_fast, cosh, u35, u35)
+SLEEF1(tanh, tanh, u10, u10)
+SLEEF1(tanh_fast, tanh, u35, u35)
+SLEEF1(exp, exp, u10, u10)
+SLEEF1(exp2, exp2, u10, u10)
+SLEEF1(exp2_fast, exp2, u35, u35)
+SLEEF1(expm1, expm1, u10, u10)
+SLEEF1(log, log, u10, u10)
+SLEEF1(log_fast, log, u35, u35)
+SLEEF1(log2, log2, u10, u10)
+SLEEF1(log2_fast, log2, u35, u35)
+SLEEF1(log10, log10, u10, u10)
+SLEEF1(log1p, log1p, u10, u10)
+SLEEF1(sqrt, sqrt, u05, u05)
+SLEEF1(sqrt_fast, sqrt, u35, u35)
+SLEEF1(cbrt, cbrt, u10, u10)
+SLEEF1(cbrt_fast, cbrt, u35, u35)
+SLEEF1(erf, erf, u10, u10)
+/* f64-only bodies; their f32 kernels are evaluated in double (below). */
+SLEEF1_F64(sin, sin, u10)
+SLEEF1_F64(cos, cos, u10)
+SLEEF1_F64(tan, tan, u10)
+SLEEF1_F64(erfc, erfc, u15)
+SLEEF1_F64(sin_wide, sin, u35)
+SLEEF1_F64(cos_wide, cos, u35)
+SLEEF1_F64(tan_wide, tan, u35)
+SLEEF1_F64(exp_wide, exp, u10)
+
+/* exp_fast: SLEEF has no 3.5-ULP exp, and its 1-ULP one is already fast. */
+#define exp_fast_f32 exp_f32
+#define exp_fast_f64 exp_f64
+
+/* ---- f32 kernels evaluated in double ----
+ * A double result within 3.5 double ULPs (or 1.5 for erfc) rounds to float
+ * within 0.5 + 2^-28 float ULPs: the documented 1.0 holds with room, over
+ * the whole float range, at the cost of the double-width vectors. Blocks of
+ * WIDE_BLOCK elements go through a stack buffer (no allocation). */
+#define WIDE_BLOCK 256
+
+#define WIDE_F32(name, body64, post)                                           \
+  static void name##_f32(const float *in, float *out, size_t n,                \
+                         const void *params) {                                 \
+    (void)params;                                                              \
+    double w[WIDE_BLOCK];                                                      \
+    for (size_t lo = 0; lo < n; lo += WIDE_BLOCK) {                            \
+      size_t m = n - lo < WIDE_BLOCK ? n - lo : WIDE_BLOCK;                    \
+      _Pragma("omp simd") for (size_t j = 0; j < m; j++) w[j] = in[lo + j];   \
+      body64(w, w, m, NULL);                                                   \
+      _Pragma("omp simd") for (size_t j = 0; j < m; j++) {                    \
+        const double y = w[j];                                                 \
+        out[lo + j] = (float)(post);                                           \
+      }                                                                        \
+    }                                                                          \
+  }
+WIDE_F32(tan, tan_wide_f64, y)
+WIDE_F32(erfc, erfc_f64, y)
+
+/* sigmoid: 1 / (1 + e^-x). f32 in double; f64 with one exp and a division
+ * (the exp's 1 ULP and two roundings: <= 2.5 ULP). */
+static void sigmoid_f32(const float *in, float *out, size_t n,
+                        const void *params) {
+  (void)params;
+  double w[WIDE_BLOCK];
+  for (size_t lo = 0; lo < n; lo += WIDE_BLOCK) {
+    size_t m = n - lo < WIDE_BLOCK ? n - lo : WIDE_BLOCK;
+#pragma omp simd
+    for (size_t j = 0; j < m; j++)
+      w[j] = -(double)in[lo + j];
+    exp_wide_f64(w, w, m, NULL);
+#pragma omp simd
+    for (size_t j = 0; j < m; j++)
+      out[lo + j] = (float)(1.0 / (1.0 + w[j]));
+  }
+}
+
+static void sigmoid_f64(const double *in, double *out, size_t n,
+                        const void *params) {
+  (void)params;
+  double w[WIDE_BLOCK];
+  for (size_t lo = 0; lo < n; lo += WIDE_BLOCK) {
+    size_t m = n - lo < WIDE_BLOCK ? n - lo : WIDE_BLOCK;
+#pragma omp simd
+    for (size_t j = 0; j < m; j++)
+      w[j] = -in[lo + j];
+    exp_f64(w, w, m, NULL);
+#pragma omp simd
+    for (size_t j = 0; j < m; j++)
+      out[lo + j] = 1.0 / (1.0 + w[j]);
+  }
+}
+
+/* ---- f32 sin and cos (default accuracy) ----
+ * SLEEF's 1-ULP sinf takes a slow argument reduction above |x| = 125 (FACTS:
+ * 0.13x memcpy on [-1e4, 1e4]). Here, for |x| <= TRIG_FAST_MAX, the float
+ * is widened to double and reduced by h*pi (h = k or k + 1/2, |2h| < 2^22)
+ * with pi = PI_A + PI_B + PI_C, PI_A and PI_B of 30 bits: h*PI_A and h*PI_B
+ * are exact and x - h*PI_A is exact, so r = x - h*pi carries ~53 good bits
+ * without needing FMA (the same code, and results, on every ISA). sin on
+ * [-pi/2, pi/2] is then its Taylor polynomial to r^13 (truncation < 7e-10
+ * relative, 0.01 float ULP), and one final rounding to float gives ~0.5 ULP.
+ * A block holding any larger, infinite or NaN input is computed instead by
+ * SLEEF's double sin/cos (3.5 double ULPs, valid to |x| = 1e299: the whole
+ * float range), also ~0.5 float ULP. cos(x) = -(-1)^k sin(x - (k + 1/2)pi).
+ */
+#define TRIG_FAST_MAX 4194304.0f /* 2^22 */
+static const double INV_PI = 0x1.45f306dc9c883p-2;
+static const double PI_A = 0x1.921fb548p+1;
+static const double PI_B = -0x1.de973ddp-30;
+static const double PI_C = 0x1.313198a2e037p-60;
+static const double ROUND_MAGIC = 0x1.8p52; /* t + M - M rounds t to an integer */
+
+static inline __attribute__((always_inline)) double sin_poly(double r) {
+  const double z = r * r;
+  double p = -1.0 / 6227020800.0; /* -1/13! */
+  p = p * z + 1.0 / 39916800.0;
+  p = p * z - 1.0 / 362880.0;
+  p = p * z + 1.0 / 5040.0;
+  p = p * z - 1.0 / 120.0;
+  p = p * z + 1.0 / 6.0;
+  /* sin r = r - r^3/6 + ... = r - r*z*(1/6 - z/120 + ...) */
+  return r - r * z * p;
+}
+
+/* `half` is 0 for sin, 0.5 for cos; the result's sign is fixed by k. */
+static inline __attribute__((always_inline)) double trig_core(double x,
+                                                              double half) {
+  const double t = (x * INV_PI - half) + ROUND_MAGIC;
+  const double k = t - ROUND_MAGIC;
+  const int q = (int)k;
+  const double h = k + half;
+  double r = x - h * PI_A; /* both steps exact: see above */
+  r = r - h * PI_B;
+  r = r - h * PI_C;
+  const double s = sin_poly(r);
+  /* sin: (-1)^k s; cos: (-1)^(k+1) s */
+  return ((q & 1) != (half != 0.0)) ? -s : s;
+}
+
+static bool block_in_trig_range(const float *in, size_t m) {
+  int ok = 1;
+#pragma omp simd reduction(& : ok)
+  for (size_t j = 0; j < m; j++)
+    ok &= fabsf(in[j]) <= TRIG_FAST_MAX; /* false for NaN */
+  return ok != 0;
+}
+
+#define TRIG_F32(name, half)                                                   \
+  static void name##_f32(const float *in, float *out, size_t n,                \
+                         const void *params) {                                 \
+    (void)params;                                                              \
+    double w[WIDE_BLOCK];                                                      \
+    for (size_t lo = 0; lo < n; lo += WIDE_BLOCK) {                            \
+      size_t m = n - lo < WIDE_BLOCK ? n - lo : WIDE_BLOCK;                    \
+      if (block_in_trig_range(in + lo, m)) {                                   \
+        _Pragma("omp simd") for (size_t j = 0; j < m; j++) out[lo + j] =      \
+            (float)trig_core((double)in[lo + j], half);                        \
+      } else {                                                                 \
+        _Pragma("omp simd") for (size_t j = 0; j < m; j++) w[j] = in[lo + j]; \
+        name##_wide_f64(w, w, m, NULL);                                        \
+        _Pragma("omp simd") for (size_t j = 0; j < m; j++) out[lo + j] =      \
+            (float)w[j];                                                       \
+      }                                                                        \
+    }                                                                          \
+  }
+TRIG_F32(sin, 0.0)
+TRIG_F32(cos, 0.5)
+
+/* ---- pow with a scalar exponent: params {p} ---- */
+static void pow_f32(const float *in, float *out, size_t n,
+                    const void *params) {
+  const float p = params ? ((const float *)params)[0] : 1.0f;
+  size_t i = 0;
+  VLOOP1P(NF, LDF, STF, SETF, VF(pow, u10), p)
+  TAIL1(SF(pow, u10)(x, p))
+}
+static void pow_f64(const double *in, double *out, size_t n,
+                    const void *params) {
+  const double p = params ? ((const double *)params)[0] : 1.0;
+  size_t i = 0;
+  VLOOP1P(ND, LDD, STD, SETD, VD(pow, u10), p)
+  TAIL1(SD(pow, u10)(x, p))
+}
+
+/* ---- arithmetic: plain omp simd loops ----
+ * Fused a*x + y: one rounding. With FMA hardware that is fma(); without it,
+ * f32 goes through double (a*x is exact in double, so the only error is a
+ * double rounding, within 0.5 + 2^-29 ULP) and f64 calls the C library's
+ * fma (exact; glibc picks the hardware instruction when present). */
+#if defined(__FMA__)
+#define FMA_F32(a, x, y) fmaf(a, x, y)
+#else
+#define FMA_F32(a, x, y) ((float)((double)(a) * (double)(x) + (double)(y)))
+#endif
+
+#define PARAM(T, i, dflt) (params ? ((const T *)params)[i] : (T)(dflt))
+
+#define ARITH1(name, T, sfx, setup, expr)                                      \
+  static void name##_##sfx(const T *in, T *out, size_t n,                      \
+                           const void *params) {                               \
+    setup;                                                                     \
+    _Pragma("omp simd") for (size_t j = 0; j < n; j++) {                      \
+      const T x = in[j];                                                       \
+      out[j] = (expr);                                                         \
+    }                                                                          \
+  }
+
+ARITH1(scale, float, f32, const float a = PARAM(float, 0, 1), a * x)
+ARITH1(scale, double, f64, const double a = PARAM(double, 0, 1), a * x)
+ARITH1(add_scalar, float, f32, const float b = PARAM(float, 0, 0), x + b)
+ARITH1(add_scalar, double, f64, const double b = PARAM(double, 0, 0), x + b)
+ARITH1(axpy, float, f32, const float a = PARAM(float, 0, 1),
+       FMA_F32(a, x, out[j]))
+ARITH1(axpy, double, f64, const double a = PARAM(double, 0, 1),
+       fma(a, x, out[j]))
+ARITH1(affine, float, f32,
+       const float a = PARAM(float, 0, 1);
+       const float b = PARAM(float, 1, 0), FMA_F32(a, x, b))
+ARITH1(affine, double, f64,
+       const double a = PARAM(double, 0, 1);
+       const double b = PARAM(double, 1, 0), fma(a, x, b))
+/* Two selects: NaN compares false and passes through; lo > hi gives hi. */
+ARITH1(clamp, float, f32,
+       const float lo = PARAM(float, 0, -INFINITY);
+       const float hi = PARAM(float, 1, INFINITY),
+       (x < lo ? lo : x) > hi ? hi : (x < lo ? lo : x))
+ARITH1(clamp, double, f64,
+       const double lo = PARAM(double, 0, -INFINITY);
+       const double hi = PARAM(double, 1, INFINITY),
+       (x < lo ? lo : x) > hi ? hi : (x < lo ? lo : x))
+ARITH1(abs, float, f32, (void)params, fabsf(x))
+ARITH1(abs, double, f64, (void)params, fabs(x))
+
+/* ---- two-input kernels ---- */
+#define ARITH2(name, T, sfx, expr)                                             \
+  static void k2_##name##_##sfx(const T *a, const T *b, T *out, size_t n,      \
+                           const void *params) {                               \
+    (void)params;                                                              \
+    _Pragma("omp simd") for (size_t j = 0; j < n; j++) out[j] = (expr);       \
+  }
+ARITH2(add, float, f32, a[j] + b[j])
+ARITH2(add, double, f64, a[j] + b[j])
+ARITH2(mul, float, f32, a[j] * b[j])
+ARITH2(mul, double, f64, a[j] * b[j])
+SLEEF2(pow, pow, u10, u10)
+SLEEF2(atan2, atan2, u10, u10)
+SLEEF2(atan2_fast, atan2, u35, u35)
+SLEEF2(hypot, hypot, u05, u05)
+SLEEF2(hypot_fast, hypot, u35, u35)
+
+/* ---- the table ---- */
+extern const ompb__simd_table TABLE;
+const ompb__simd_table TABLE = {
+    .isa = ISA_NAME,
+#define ENTRY_F32(name, np, uf, ud, what) [OMPB__K1_##name] = name##_f32,
+#define ENTRY_F64(name, np, uf, ud, what) [OMPB__K1_##name] = name##_f64,
+    .f32 = {OMPB_KERNELS_MATH(ENTRY_F32) OMPB_KERNELS_ARITH(ENTRY_F32)},
+    .f64 = {OMPB_KERNELS_MATH(ENTRY_F64) OMPB_KERNELS_ARITH(ENTRY_F64)},
+#undef ENTRY_F32
+#undef ENTRY_F64
+#define ENTRY2_F32(name, np, uf, ud, what) [OMPB__K2_##name] = k2_##name##_f32,
+#define ENTRY2_F64(name, np, uf, ud, what) [OMPB__K2_##name] = k2_##name##_f64,
+    .f32_2 = {OMPB_KERNELS_BINARY(ENTRY2_F32)},
+    .f64_2 = {OMPB_KERNELS_BINARY(ENTRY2_F64)},
+#undef ENTRY2_F32
+#undef ENTRY2_F64
+};
