@@ -464,7 +464,7 @@ void ompb__seal(ompb_batch *b) {
   size_t ok, failed;
   sum_counts(b, &ok, &failed);
   int reason = (int)(b->final_stop & 255);
-  int code = (int)(b->final_stop / 256);
+  int code = (int)((b->final_stop - reason) / 256);
   size_t skipped = b->n - ok - failed;
   /* A cancel or deadline that came after every task had run changed nothing:
    * the batch completed. A fail-fast trip always ends the batch early. */

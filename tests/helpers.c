@@ -1,0 +1,48 @@
+/* Shared fixtures for the test suites. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <time.h>
+
+#include "helpers.h"
+
+double th_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void th_sleep_ms(double ms) {
+  if (ms <= 0) return;
+  struct timespec ts = {(time_t)(ms / 1e3), (long)((ms - (double)(time_t)(ms / 1e3) * 1e3) * 1e6)};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+int th_square_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
+  (void)ctx;
+  int64_t k = (int64_t)(intptr_t)arg;
+  out->i64 = k * k;
+  return 0;
+}
+
+int th_index_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
+  (void)arg;
+  out->i64 = (int64_t)ompb_ctx_index(ctx);
+  return 0;
+}
+
+int th_sleep_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
+  double end = th_now_ms() + (double)(intptr_t)arg;
+  while (th_now_ms() < end) {
+    if (ompb_ctx_should_stop(ctx)) return OMPB_ECANCELED;
+    th_sleep_ms(0.2);
+  }
+  out->i64 = (int64_t)ompb_ctx_index(ctx);
+  return 0;
+}
+
+int th_fail_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
+  (void)out;
+  return ompb_ctx_fail(ctx, (int)(intptr_t)arg, "task %zu failed on purpose",
+                       ompb_ctx_index(ctx));
+}
