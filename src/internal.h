@@ -26,6 +26,15 @@ static inline size_t ompb__mul(size_t n, size_t size) {
   return __builtin_mul_overflow(n, size, &r) ? SIZE_MAX : r;
 }
 
+/* A polite busy-wait step. */
+static inline void ompb__cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
 /* ---- time ---- */
 static inline int64_t ompb__now_ns(void) {
   struct timespec ts;
