@@ -282,9 +282,10 @@ static inline __attribute__((always_inline)) double sin_poly(double r) {
   return r - r * z * p;
 }
 
-/* `half` is 0 for sin, 0.5 for cos; the result's sign is fixed by k. */
-static inline __attribute__((always_inline)) double trig_core(double x,
-                                                              double half) {
+/* `half` is 0 for sin, 0.5 for cos, and `flip` 0 for sin, 1 for cos: the
+ * result is (-1)^(k + flip) sin(r). */
+static inline __attribute__((always_inline)) double
+trig_core(double x, double half, int flip) {
   const double t = (x * INV_PI - half) + ROUND_MAGIC;
   const double k = t - ROUND_MAGIC;
   const int q = (int)k;
@@ -293,8 +294,7 @@ static inline __attribute__((always_inline)) double trig_core(double x,
   r = r - h * PI_B;
   r = r - h * PI_C;
   const double s = sin_poly(r);
-  /* sin: (-1)^k s; cos: (-1)^(k+1) s */
-  return ((q & 1) != (half != 0.0)) ? -s : s;
+  return ((q ^ flip) & 1) ? -s : s;
 }
 
 static bool block_in_trig_range(const float *in, size_t m) {
@@ -305,7 +305,7 @@ static bool block_in_trig_range(const float *in, size_t m) {
   return ok != 0;
 }
 
-#define TRIG_F32(name, half)                                                   \
+#define TRIG_F32(name, half, flip)                                             \
   static void name##_f32(const float *in, float *out, size_t n,                \
                          const void *params) {                                 \
     (void)params;                                                              \
@@ -314,7 +314,7 @@ static bool block_in_trig_range(const float *in, size_t m) {
       size_t m = n - lo < WIDE_BLOCK ? n - lo : WIDE_BLOCK;                    \
       if (block_in_trig_range(in + lo, m)) {                                   \
         _Pragma("omp simd") for (size_t j = 0; j < m; j++) out[lo + j] =      \
-            (float)trig_core((double)in[lo + j], half);                        \
+            (float)trig_core((double)in[lo + j], half, flip);                  \
       } else {                                                                 \
         _Pragma("omp simd") for (size_t j = 0; j < m; j++) w[j] = in[lo + j]; \
         name##_wide_f64(w, w, m, NULL);                                        \
@@ -323,8 +323,8 @@ static bool block_in_trig_range(const float *in, size_t m) {
       }                                                                        \
     }                                                                          \
   }
-TRIG_F32(sin, 0.0)
-TRIG_F32(cos, 0.5)
+TRIG_F32(sin, 0.0, 0)
+TRIG_F32(cos, 0.5, 1)
 
 /* ---- pow with a scalar exponent: params {p} ---- */
 static void pow_f32(const float *in, float *out, size_t n,

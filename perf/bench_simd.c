@@ -1,0 +1,275 @@
+/* perf/bench_simd: SIMD map kernels against memcpy, a scalar libm loop and
+ * gcc's libmvec loop (-O3 -ffast-math), on 16M float32 and 8M float64
+ * elements, with 1 and 2 threads, in one run.
+ *
+ * Every row runs `#pragma omp parallel for schedule(static)` over blocks of
+ * BLOCK elements, calling the kernel on each block (memcpy included), so
+ * all rows share one access pattern; the ompb_pool_map row goes through the
+ * batch engine instead. Each row prints the median time of REPEATS runs and
+ * its speed as a ratio to the median memcpy of the same size and thread
+ * count, measured in the same run (higher is better, 1.0 = memcpy speed).
+ *
+ * Inputs: sin on [-1e4, 1e4], exp on [-80, 80] (f32) / [-700, 700] (f64),
+ * log on [1e-3, 1e4]. Usage: bench_simd [repeats]. Each row has one
+ * untimed warm-up run. On small VMs libgomp's wake-up stalls (FACTS.md) add
+ * noise: OMP_PROC_BIND=true steadies the figures. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ompbatch.h"
+#include "simd/libmvec.h"
+
+#define N32 (16u << 20)
+#define N64 (8u << 20)
+#define BLOCK 16384
+#define MAX_REPEATS 31
+
+static int repeats = 7;
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *t, int n) {
+  qsort(t, (size_t)n, sizeof *t, cmp_double);
+  return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+/* A row's work on one block, type-erased: f32 rows and f64 rows. */
+typedef void block_fn(const void *in, void *out, size_t n, const void *ctx);
+
+typedef struct {
+  const char *name;
+  block_fn *fn;
+  const void *ctx; /* the kernel, or a loop function */
+  int reps;        /* 0: repeats */
+} row;
+
+/* Wrappers: each ctx is the function to call. */
+static void do_memcpy32(const void *in, void *out, size_t n, const void *c) {
+  (void)c;
+  memcpy(out, in, n * sizeof(float));
+}
+static void do_memcpy64(const void *in, void *out, size_t n, const void *c) {
+  (void)c;
+  memcpy(out, in, n * sizeof(double));
+}
+typedef struct {
+  ompb_kernel_f32 *k;
+  const void *params;
+} k32;
+typedef struct {
+  ompb_kernel_f64 *k;
+  const void *params;
+} k64;
+static void do_k32(const void *in, void *out, size_t n, const void *c) {
+  const k32 *k = c;
+  k->k(in, out, n, k->params);
+}
+static void do_k64(const void *in, void *out, size_t n, const void *c) {
+  const k64 *k = c;
+  k->k(in, out, n, k->params);
+}
+typedef struct {
+  void (*f)(const float *, float *, size_t);
+} loop32;
+typedef struct {
+  void (*f)(const double *, double *, size_t);
+} loop64;
+static void do_loop32(const void *in, void *out, size_t n, const void *c) {
+  ((const loop32 *)c)->f(in, out, n);
+}
+static void do_loop64(const void *in, void *out, size_t n, const void *c) {
+  ((const loop64 *)c)->f(in, out, n);
+}
+
+/* Scalar libm loops, compiled with this file's flags (-O2, no fast-math):
+ * one libm call per element. */
+#define LIBM_LOOP(name, T, fn)                                                 \
+  static void name(const T *in, T *out, size_t n) {                            \
+    for (size_t i = 0; i < n; i++)                                             \
+      out[i] = fn(in[i]);                                                      \
+  }
+LIBM_LOOP(libm_sin_f32, float, sinf)
+LIBM_LOOP(libm_exp_f32, float, expf)
+LIBM_LOOP(libm_log_f32, float, logf)
+LIBM_LOOP(libm_sin_f64, double, sin)
+LIBM_LOOP(libm_exp_f64, double, exp)
+LIBM_LOOP(libm_log_f64, double, log)
+
+/* Median ms of a row over blocks, with `threads` threads. */
+static double time_row(const row *r, const void *in, void *out, size_t n,
+                       size_t elem, int threads) {
+  double t[MAX_REPEATS];
+  int reps = r->reps ? r->reps : repeats;
+  const char *cin = in;
+  char *cout = out;
+  for (int rep = -1; rep < reps; rep++) { /* rep -1 warms up, untimed */
+    double t0 = now_ms();
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (size_t b = 0; b < n; b += BLOCK) {
+      size_t m = n - b < BLOCK ? n - b : BLOCK;
+      r->fn(cin + b * elem, cout + b * elem, m, r->ctx);
+    }
+    if (rep >= 0)
+      t[rep] = now_ms() - t0;
+  }
+  return median(t, reps);
+}
+
+/* Median ms of ompb_pool_map_f32/_f64 of `k` over all n elements. */
+static double time_pool_map(ompb_pool *pool, bool f32, const void *k,
+                            const void *in, void *out, size_t n) {
+  double t[MAX_REPEATS];
+  for (int rep = -1; rep < repeats; rep++) { /* rep -1 warms up, untimed */
+    ompb_batch *b = NULL;
+    ompb_result *res = NULL;
+    double t0 = now_ms();
+    int rc = f32 ? ompb_pool_map_f32(pool, in, out, n, ((const k32 *)k)->k,
+                                     NULL, NULL, &b)
+                 : ompb_pool_map_f64(pool, in, out, n, ((const k64 *)k)->k,
+                                     NULL, NULL, &b);
+    if (rc == OMPB_OK)
+      rc = ompb_batch_wait(b, &res);
+    if (rep >= 0)
+      t[rep] = now_ms() - t0;
+    if (rc != OMPB_OK)
+      fprintf(stderr, "pool_map: %s\n", ompb_strerror(rc));
+    ompb_result_free(res);
+    ompb_batch_free(b);
+  }
+  return median(t, repeats);
+}
+
+static void print_row(const char *type, int threads, const char *name,
+                      double ms, size_t bytes, double memcpy_ms) {
+  printf("%-4s %2d  %-22s %9.2f ms %7.1f GB/s %7.2fx\n", type, threads, name,
+         ms, bytes / ms / 1e6, memcpy_ms / ms);
+  fflush(stdout);
+}
+
+/* One precision: fill inputs, then every row for 1 and 2 threads. */
+static void run_type(bool f32) {
+  const size_t n = f32 ? N32 : N64, elem = f32 ? sizeof(float) : sizeof(double);
+  const char *type = f32 ? "f32" : "f64";
+  void *in[3], *out = aligned_alloc(64, n * elem);
+  for (int i = 0; i < 3; i++)
+    in[i] = aligned_alloc(64, n * elem);
+  if (out == NULL || !in[0] || !in[1] || !in[2]) {
+    fprintf(stderr, "out of memory\n");
+    exit(1);
+  }
+  /* inputs for sin, exp, log (deterministic); touching out faults it in */
+  unsigned long long s = 88172645463325252ull;
+  for (size_t i = 0; i < n; i++) {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    double u = (double)(s >> 11) * 0x1p-53;
+    double v[3] = {-1e4 + 2e4 * u, f32 ? -80 + 160 * u : -700 + 1400 * u,
+                   1e-3 + 1e4 * u};
+    for (int j = 0; j < 3; j++) {
+      if (f32)
+        ((float *)in[j])[i] = (float)v[j];
+      else
+        ((double *)in[j])[i] = v[j];
+    }
+    if (f32)
+      ((float *)out)[i] = 0.0f;
+    else
+      ((double *)out)[i] = 0.0;
+  }
+  static const float a32 = 2.385f;
+  static const double a64 = 2.385;
+  const k32 scale32 = {ompb_k_scale_f32, &a32};
+  const k64 scale64 = {ompb_k_scale_f64, &a64};
+  k32 ks32[] = {{ompb_k_sin_f32, NULL}, {ompb_k_sin_fast_f32, NULL},
+                {ompb_k_exp_f32, NULL}, {ompb_k_exp_fast_f32, NULL},
+                {ompb_k_log_f32, NULL}, {ompb_k_log_fast_f32, NULL}};
+  k64 ks64[] = {{ompb_k_sin_f64, NULL}, {ompb_k_sin_fast_f64, NULL},
+                {ompb_k_exp_f64, NULL}, {ompb_k_exp_fast_f64, NULL},
+                {ompb_k_log_f64, NULL}, {ompb_k_log_fast_f64, NULL}};
+  loop32 libm32[] = {{libm_sin_f32}, {libm_exp_f32}, {libm_log_f32}};
+  loop64 libm64[] = {{libm_sin_f64}, {libm_exp_f64}, {libm_log_f64}};
+  loop32 mvec32[] = {{mvec_sin_f32}, {mvec_exp_f32}, {mvec_log_f32}};
+  loop64 mvec64[] = {{mvec_sin_f64}, {mvec_exp_f64}, {mvec_log_f64}};
+  block_fn *dok = f32 ? do_k32 : do_k64;
+  block_fn *dol = f32 ? do_loop32 : do_loop64;
+  const char *fn_names[3] = {"sin", "exp", "log"};
+
+  for (int threads = 1; threads <= 2; threads++) {
+    ompb_pool *pool = NULL;
+    if (ompb_pool_create(&pool, &(ompb_pool_opts){.workers = (unsigned)threads}) !=
+        OMPB_OK)
+      pool = NULL;
+    const size_t bytes = 2 * n * elem;
+    row mc = {"memcpy", f32 ? do_memcpy32 : do_memcpy64, NULL, 0};
+    /* ratios are to this memcpy; the one after the rows shows the drift */
+    double memcpy_ms = time_row(&mc, in[0], out, n, elem, threads);
+    print_row(type, threads, "memcpy", memcpy_ms, bytes, memcpy_ms);
+    row sc = {"scale", dok, f32 ? (const void *)&scale32 : (const void *)&scale64,
+              0};
+    print_row(type, threads, "ompb scale",
+              time_row(&sc, in[0], out, n, elem, threads), bytes, memcpy_ms);
+    for (int f = 0; f < 3; f++) {
+      char name[40];
+      for (int v = 0; v < 2; v++) {
+        row r = {NULL, dok,
+                 f32 ? (const void *)&ks32[2 * f + v]
+                     : (const void *)&ks64[2 * f + v],
+                 0};
+        snprintf(name, sizeof name, "ompb %s%s", fn_names[f], v ? "_fast" : "");
+        print_row(type, threads, name,
+                  time_row(&r, in[f], out, n, elem, threads), bytes,
+                  memcpy_ms);
+      }
+      row lm = {NULL, dol,
+                f32 ? (const void *)&libm32[f] : (const void *)&libm64[f], 3};
+      snprintf(name, sizeof name, "libm %s (scalar)", fn_names[f]);
+      print_row(type, threads, name, time_row(&lm, in[f], out, n, elem, threads),
+                bytes, memcpy_ms);
+      row mv = {NULL, dol,
+                f32 ? (const void *)&mvec32[f] : (const void *)&mvec64[f], 0};
+      snprintf(name, sizeof name, "libmvec %s", fn_names[f]);
+      print_row(type, threads, name, time_row(&mv, in[f], out, n, elem, threads),
+                bytes, memcpy_ms);
+    }
+    if (pool != NULL) {
+      print_row(type, threads, "ompb_pool_map sin",
+                time_pool_map(pool, f32, f32 ? (const void *)&ks32[0]
+                                              : (const void *)&ks64[0],
+                              in[0], out, n),
+                bytes, memcpy_ms);
+      ompb_pool_destroy(pool);
+    }
+    double after = time_row(&mc, in[0], out, n, elem, threads);
+    print_row(type, threads, "memcpy (again)", after, bytes, memcpy_ms);
+  }
+  for (int i = 0; i < 3; i++)
+    free(in[i]);
+  free(out);
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1) {
+    repeats = atoi(argv[1]);
+    if (repeats < 1 || repeats > MAX_REPEATS)
+      repeats = 7;
+  }
+  printf("bench_simd: isa %s, f32 n=%u, f64 n=%u, blocks of %d, median of "
+         "%d (libm scalar: 3)\n",
+         ompb_simd_isa(), N32, N64, BLOCK, repeats);
+  printf("type thr  row                           time    traffic  x memcpy\n");
+  run_type(true);
+  run_type(false);
+  return 0;
+}
