@@ -108,7 +108,9 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
  * exp(-inf) = +0; log(0) = -inf; ...); ±0 keep their sign where C99 says so.
  * `_fast` variants are SLEEF's 3.5-ULP functions; exp_fast equals exp (SLEEF
  * has no faster expf/exp). Default f32 sin/cos/tan, erfc and sigmoid are
- * evaluated in double precision and rounded once, hence ~0.5 ULP.
+ * evaluated in double precision and rounded once, hence ~0.5 ULP. Builds
+ * without SLEEF (WITH_SLEEF=0) call the C library for the transcendental
+ * kernels instead; its own bounds apply (the tests then allow 4 more ULP).
  *
  * Every kernel: writes out[0..n-1] only, allocates nothing, keeps no state,
  * never fails (it has no return value: validate with ompb_simd_map_*), and
