@@ -440,7 +440,12 @@ void ompb__enforce_deadlines(ompb_batch *b, int64_t now, int64_t *wake) {
     if (now >= b->deadline_ns) ompb__trip(b, OMPB__STOP_DEADLINE, OMPB_ETIMEDOUT);
     else if (b->deadline_ns < *wake) *wake = b->deadline_ns;
   }
-  if (!b->min_timeout_ns || atomic_load(&b->state) != OMPB__RUNNING) return;
+  if (!b->min_timeout_ns) return;
+  /* A task starting after this point cannot expire before now + the
+   * smallest deadline: look again then at the latest. */
+  int64_t again = now + b->min_timeout_ns;
+  if (again < *wake) *wake = again;
+  if (atomic_load(&b->state) != OMPB__RUNNING) return;
   struct ompb__slot *mine = &b->slots[b->nslots];
   for (unsigned k = 0; k < b->nslots; k++) {
     struct ompb__slot *s = &b->slots[k];
@@ -454,10 +459,6 @@ void ompb__enforce_deadlines(ompb_batch *b, int64_t now, int64_t *wake) {
       if (b->opts.fail_fast) ompb__trip(b, OMPB__STOP_FAILFAST, OMPB_ETIMEDOUT);
     }
   }
-  /* A task starting after this scan cannot expire before now + the
-   * smallest deadline: look again then. */
-  int64_t again = now + b->min_timeout_ns;
-  if (again < *wake) *wake = again;
 }
 
 void ompb__seal(ompb_batch *b) {

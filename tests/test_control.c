@@ -1,5 +1,735 @@
-/* Batch control: cancel, pause/resume, fail-fast, deadlines, ownership,
- * streaming. (Filled in with the control work.) */
+/* Batch control: cancel, pause/resume, fail-fast, task and batch deadlines,
+ * arg_free ownership, streaming results, handle rules. Every test counts
+ * arg_free and on_result calls per task; deterministic outcomes come from
+ * filling every worker with a blocked task first (libuv's way), and bounds
+ * on what may still run after a cancel follow oneTBB's (ran <= started +
+ * workers). Nothing is asserted inside a task or callback. */
+#include <omp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "helpers.h"
 
-int ompb_suite_control(void) { return CU_add_suite("control", NULL, NULL) ? 0 : -1; }
+enum { W = 2 }; /* workers of this suite's pool */
+static ompb_pool *pool;
+static int setup(void) {
+  ompb_pool_opts o = {.workers = W};
+  return ompb_pool_create(&pool, &o) == OMPB_OK ? 0 : -1;
+}
+static int teardown(void) {
+  ompb_pool_destroy(pool);
+  return 0;
+}
+
+/* ---- a per-test ledger of what happened to each task ---- */
+#define MAXT 20000
+struct ledger {
+  atomic_int freed[MAXT];     /* arg_free calls per task */
+  atomic_int streamed[MAXT];  /* on_result calls per task */
+  atomic_int started[MAXT];   /* task bodies entered */
+  atomic_int n_started, running, max_running;
+  atomic_int gate;            /* blockers wait for it */
+  atomic_int stream_on_main;  /* on_result ran on the main thread */
+  atomic_int values_freed;
+  atomic_int stream_bad;      /* on_result saw an inconsistent record */
+  pthread_t main_thread;
+  ompb_batch *_Atomic handle; /* for tasks and callbacks that control the batch */
+  int cancel_at;              /* task index (or progress count) that cancels */
+};
+static struct ledger *L;
+
+static void ledger_reset(void) {
+  memset(L, 0, sizeof *L);
+  L->main_thread = pthread_self();
+  L->cancel_at = -1;
+}
+
+struct arg {
+  int index;
+  int kind;     /* what the task does, see task_body */
+  double ms;    /* its duration */
+  int code;     /* failure code */
+};
+enum { FAST, SLEEP, BLOCK, FAIL, STUBBORN, CANCELS, WAITS_SELF };
+
+static void arg_free_fn(void *p) {
+  struct arg *a = p;
+  atomic_fetch_add(&L->freed[a->index], 1);
+  free(a);
+}
+
+static void on_result_fn(const ompb_task_result *r, void *user) {
+  (void)user;
+  if (r->index < MAXT) atomic_fetch_add(&L->streamed[r->index], 1);
+  if (pthread_equal(pthread_self(), L->main_thread)) atomic_store(&L->stream_on_main, 1);
+  bool failed = r->status != 0 && r->status != OMPB_ECANCELED;
+  if (failed != (r->error != NULL) || (r->error && (r->error->code != r->status || !r->error->message)))
+    atomic_store(&L->stream_bad, 1);
+}
+
+static void value_free_fn(ompb_value v, void *user) {
+  (void)user;
+  atomic_fetch_add(&L->values_freed, 1);
+  free(v.ptr);
+}
+
+static int task_body(ompb_ctx *ctx, void *p, ompb_value *out) {
+  struct arg *a = p;
+  atomic_fetch_add(&L->started[a->index], 1);
+  atomic_fetch_add(&L->n_started, 1);
+  int now = atomic_fetch_add(&L->running, 1) + 1, seen = atomic_load(&L->max_running);
+  while (now > seen && !atomic_compare_exchange_weak(&L->max_running, &seen, now)) {
+  }
+  int rc = 0;
+  double end = th_now_ms() + a->ms;
+  switch (a->kind) {
+  case FAST:
+    break;
+  case SLEEP: /* cooperative */
+    while (th_now_ms() < end && !ompb_ctx_should_stop(ctx)) th_sleep_ms(0.1);
+    if (ompb_ctx_should_stop(ctx)) rc = OMPB_ECANCELED;
+    break;
+  case BLOCK: /* until the gate opens or a stop request */
+    while (!atomic_load(&L->gate) && !ompb_ctx_should_stop(ctx)) th_sleep_ms(0.05);
+    if (ompb_ctx_should_stop(ctx)) rc = OMPB_ECANCELED;
+    break;
+  case FAIL:
+    rc = ompb_ctx_fail(ctx, a->code, "task %d fails", a->index);
+    break;
+  case STUBBORN: /* ignores stop requests */
+    th_sleep_ms(a->ms);
+    break;
+  case CANCELS:
+    while (!atomic_load(&L->handle)) th_sleep_ms(0.05);
+    ompb_batch_cancel(atomic_load(&L->handle));
+    ompb_batch_cancel(atomic_load(&L->handle)); /* idempotent */
+    break;
+  case WAITS_SELF: {
+    while (!atomic_load(&L->handle)) th_sleep_ms(0.05);
+    ompb_result *r = (ompb_result *)1;
+    int w = ompb_batch_wait(atomic_load(&L->handle), &r);
+    rc = (w == OMPB_ESTATE && r == NULL) ? 0 : 1;
+    break;
+  }
+  }
+  if (rc == 0) {
+    int *v = malloc(sizeof *v);
+    if (v) *v = a->index;
+    out->ptr = v;
+  }
+  atomic_fetch_sub(&L->running, 1);
+  return rc;
+}
+
+/* Build n tasks of one kind, each owning a heap arg freed by arg_free. */
+static ompb_task *make_tasks(int n, int kind, double ms) {
+  ompb_task *t = calloc((size_t)n, sizeof *t);
+  for (int i = 0; i < n; i++) {
+    struct arg *a = malloc(sizeof *a);
+    *a = (struct arg){i, kind, ms, 9};
+    t[i] = (ompb_task){.fn = task_body, .arg = a, .arg_free = arg_free_fn};
+  }
+  return t;
+}
+static void set_kind(ompb_task *t, int i, int kind, double ms) {
+  struct arg *a = t[i].arg;
+  a->kind = kind;
+  a->ms = ms;
+}
+
+/* Free the values a result holds (the caller owns them). */
+static void free_values(ompb_result *r) {
+  if (!r || !r->results) return;
+  for (size_t i = 0; i < r->count; i++)
+    if (r->results[i].status == 0) free(r->results[i].value.ptr);
+}
+
+static const ompb_batch_opts stream_opts = {.on_result = on_result_fn, .result_free = value_free_fn};
+
+/* The invariants every finished batch keeps. */
+static void check_invariants(const ompb_result *r, int n, bool streamed) {
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_EQUAL(r->count, (size_t)n);
+  CU_ASSERT_EQUAL(r->success_count + r->failure_count + r->cancelled_count, (size_t)n);
+  CU_ASSERT_EQUAL(r->all_succeeded, r->failure_count == 0 && !r->cancelled);
+  if (r->timed_out) CU_ASSERT(r->cancelled);
+  int bad_free = 0, bad_stream = 0, bad_rows = 0, twice = 0;
+  size_t ok = 0, failed = 0, cancelled = 0;
+  for (int i = 0; i < n; i++) {
+    if (atomic_load(&L->freed[i]) != 1) bad_free++;
+    if (streamed && atomic_load(&L->streamed[i]) != 1) bad_stream++;
+    if (atomic_load(&L->started[i]) > 1) twice++;
+    if (!r->results) continue;
+    const ompb_task_result *x = &r->results[i];
+    if (x->index != (size_t)i) bad_rows++;
+    if (x->status == 0) ok++;
+    else if (x->status == OMPB_ECANCELED) cancelled++;
+    else {
+      failed++;
+      if (!x->error || x->error->code != x->status || x->error->index != (size_t)i || !x->error->message)
+        bad_rows++;
+    }
+    /* a skipped task never started */
+    if (x->status == OMPB_ECANCELED && x->duration_ms == 0 && atomic_load(&L->started[i])) bad_rows++;
+  }
+  CU_ASSERT_EQUAL(bad_free, 0);
+  CU_ASSERT_EQUAL(bad_stream, 0);
+  CU_ASSERT_EQUAL(twice, 0);
+  CU_ASSERT_EQUAL(bad_rows, 0);
+  if (streamed) {
+    CU_ASSERT_EQUAL(atomic_load(&L->stream_on_main), 0);
+    CU_ASSERT_EQUAL(atomic_load(&L->stream_bad), 0);
+  }
+  if (r->results) {
+    CU_ASSERT_EQUAL(ok, r->success_count);
+    CU_ASSERT_EQUAL(failed, r->failure_count);
+    CU_ASSERT_EQUAL(cancelled, r->cancelled_count);
+  }
+  CU_ASSERT_EQUAL(atomic_load(&L->running), 0); /* nothing left running after wait */
+}
+
+static void wait_started(int k) {
+  double end = th_now_ms() + 5000;
+  while (atomic_load(&L->n_started) < k && th_now_ms() < end) th_sleep_ms(0.05);
+}
+
+/* ---- cancel ---- */
+
+static void cancel_skips_pending_tasks(void) {
+  ledger_reset();
+  enum { N = 500 };
+  ompb_task *t = make_tasks(N, BLOCK, 0); /* the first W fill every worker */
+  ompb_batch_opts o = stream_opts;
+  o.concurrency = W;
+  ompb_batch *b;
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, N, &o, &b), OMPB_OK);
+  free(t);
+  wait_started(W);
+  int started_at_cancel = atomic_load(&L->n_started);
+  CU_ASSERT_EQUAL(ompb_batch_cancel(b), OMPB_OK);
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK); /* a cancel is not an error */
+  check_invariants(r, N, true);
+  CU_ASSERT(r->cancelled);
+  CU_ASSERT_FALSE(r->timed_out);
+  CU_ASSERT_FALSE(r->all_succeeded);
+  CU_ASSERT(atomic_load(&L->n_started) <= started_at_cancel + W);
+  CU_ASSERT(r->cancelled_count >= (size_t)(N - started_at_cancel - W));
+  CU_ASSERT_EQUAL(r->results[N - 1].status, OMPB_ECANCELED);
+  CU_ASSERT_EQUAL(r->results[0].status, OMPB_ECANCELED); /* the blocker saw should_stop */
+  ompb_progress p;
+  ompb_batch_progress(b, &p);
+  CU_ASSERT(p.completed < p.total);
+  CU_ASSERT_EQUAL(p.completed, r->success_count + r->failure_count);
+  CU_ASSERT_EQUAL(ompb_batch_cancel(b), OMPB_OK); /* after the end: nothing */
+  free_values(r);
+  ompb_result_free(r);
+  ompb_batch_free(b);
+}
+
+static void cancel_from_inside_a_task(void) {
+  ledger_reset();
+  enum { N = 300 };
+  ompb_task *t = make_tasks(N, FAST, 0);
+  set_kind(t, 50, CANCELS, 0);
+  ompb_batch_opts o = stream_opts;
+  o.concurrency = 1; /* deterministic: tasks run in order */
+  ompb_batch *b;
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, N, &o, &b), OMPB_OK);
+  free(t);
+  atomic_store(&L->handle, b);
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
+  check_invariants(r, N, true);
+  CU_ASSERT(r->cancelled);
+  CU_ASSERT_EQUAL(r->success_count, 51u); /* 0..50 ran, the canceller included */
+  CU_ASSERT_EQUAL(r->cancelled_count, (size_t)N - 51);
+  CU_ASSERT_EQUAL(r->results[51].status, OMPB_ECANCELED);
+  free_values(r);
+  ompb_result_free(r);
+  ompb_batch_free(b);
+}
+
+static void cancel_on_progress(const ompb_progress *p, void *user) {
+  (void)user;
+  if (p->completed >= 20) ompb_batch_cancel(atomic_load(&L->handle));
+}
+
+static void cancel_from_on_progress(void) {
+  ledger_reset();
+  enum { N = 2000 };
+  ompb_task *t = make_tasks(N, SLEEP, 0.5);
+  ompb_batch_opts o = stream_opts;
+  o.on_progress = cancel_on_progress;
+  o.progress_throttle_ms = 2;
+  ompb_batch *b;
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, N, &o, &b), OMPB_OK);
+  free(t);
+  atomic_store(&L->handle, b);
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
+  check_invariants(r, N, true);
+  CU_ASSERT(r->cancelled);
+  CU_ASSERT(r->cancelled_count > 0);
+  free_values(r);
+  ompb_result_free(r);
+  ompb_batch_free(b);
+}
+
+static void cancel_after_completion_changes_nothing(void) {
+  ledger_reset();
+  enum { N = 64 };
+  ompb_task *t = make_tasks(N, FAST, 0);
+  ompb_batch *b;
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, N, &stream_opts, &b), OMPB_OK);
+  free(t);
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
+  CU_ASSERT_EQUAL(ompb_batch_cancel(b), OMPB_OK);
+  CU_ASSERT_EQUAL(ompb_batch_cancel(b), OMPB_OK);
+  CU_ASSERT_EQUAL(ompb_batch_pause(b), OMPB_OK);
+  CU_ASSERT_FALSE(ompb_batch_is_paused(b));
+  CU_ASSERT_EQUAL(ompb_batch_resume(b), OMPB_OK);
+  check_invariants(r, N, true);
+  CU_ASSERT_FALSE(r->cancelled);
+  CU_ASSERT(r->all_succeeded);
+  free_values(r);
+  ompb_result_free(r);
+  ompb_batch_free(b);
+}
+
+/* ---- pause / resume ---- */
+
+static atomic_int reports_seen;
+static void count_reports(const ompb_progress *p, void *u) {
+  (void)p;
+  (void)u;
+  atomic_fetch_add(&reports_seen, 1);
+}
+
+static void pause_stops_new_tasks_and_resume_continues(void) {
+  ledger_reset();
+  enum { N = 400 };
+  ompb_task *t = make_tasks(N, SLEEP, 1);
+  ompb_batch_opts o = stream_opts;
+  o.on_progress = count_reports;
+  o.progress_throttle_ms = 5;
+  ompb_batch *b;
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, N, &o, &b), OMPB_OK);
+  free(t);
+  wait_started(10);
+  CU_ASSERT_EQUAL(ompb_batch_pause(b), OMPB_OK);
+  CU_ASSERT_EQUAL(ompb_batch_pause(b), OMPB_OK); /* idempotent */
+  CU_ASSERT(ompb_batch_is_paused(b));
+  th_sleep_ms(10); /* tasks that passed the start check finish */
+  int frozen = atomic_load(&L->n_started);
+  int reports_before = atomic_load(&reports_seen);
+  th_sleep_ms(60);
+  CU_ASSERT_EQUAL(atomic_load(&L->n_started), frozen); /* no task started while paused */
+  CU_ASSERT_EQUAL(atomic_load(&L->running), 0);
+  CU_ASSERT(atomic_load(&reports_seen) > reports_before); /* the reporter keeps reporting */
+  CU_ASSERT(frozen < N);
+  CU_ASSERT_EQUAL(ompb_batch_resume(b), OMPB_OK);
+  CU_ASSERT_FALSE(ompb_batch_is_paused(b));
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
+  check_invariants(r, N, true);
+  CU_ASSERT(r->all_succeeded);
+  CU_ASSERT_EQUAL(r->success_count, (size_t)N);
+  free_values(r);
+  ompb_result_free(r);
+  ompb_batch_free(b);
+}
+
+static void cancel_while_paused_ends_promptly(void) {
+  ledger_reset();
+  enum { N = 300 };
+  ompb_task *t = make_tasks(N, SLEEP, 1);
+  ompb_batch *b;
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, N, &stream_opts, &b), OMPB_OK);
+  free(t);
+  wait_started(4);
+  ompb_batch_pause(b);
+  th_sleep_ms(5);
+  double t0 = th_now_ms();
+  ompb_batch_cancel(b);
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
+  CU_ASSERT(th_now_ms() - t0 < 500); /* generous: promptly, not after the tasks */
+  check_invariants(r, N, true);
+  CU_ASSERT(r->cancelled);
+  CU_ASSERT(r->cancelled_count > 0);
+  CU_ASSERT_FALSE(ompb_batch_is_paused(b));
+  free_values(r);
+  ompb_result_free(r);
+  ompb_batch_free(b);
+}
+
+static void resume_without_pause_is_ok(void) {
+  ledger_reset();
+  ompb_task *t = make_tasks(8, FAST, 0);
+  ompb_batch *b;
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, 8, &stream_opts, &b), OMPB_OK);
+  free(t);
+  CU_ASSERT_EQUAL(ompb_batch_resume(b), OMPB_OK);
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
+  check_invariants(r, 8, true);
+  free_values(r);
+  ompb_result_free(r);
+  ompb_batch_free(b);
+}
+
+/* ---- fail-fast ---- */
+
+static void fail_fast_stops_at_first_failure_with_partial_result(void) {
+  ledger_reset();
+  enum { N = 200 };
+  ompb_task *t = make_tasks(N, FAST, 0);
+  set_kind(t, 10, FAIL, 0);
+  set_kind(t, 20, FAIL, 0);
+  ompb_batch_opts o = stream_opts;
+  o.fail_fast = true;
+  o.concurrency = 1;
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_exec_batch(pool, t, N, &o, &r), 9); /* the task's code */
+  free(t);
+  check_invariants(r, N, true);
+  CU_ASSERT(r->cancelled);
+  CU_ASSERT_FALSE(r->timed_out);
+  CU_ASSERT_EQUAL(r->success_count, 10u);
+  CU_ASSERT_EQUAL(r->failure_count, 1u);
+  CU_ASSERT_EQUAL(r->cancelled_count, (size_t)N - 11);
+  CU_ASSERT_EQUAL(r->results[10].status, 9);
+  CU_ASSERT_STRING_EQUAL(r->results[10].error->message, "task 10 fails");
+  CU_ASSERT_EQUAL(r->results[20].status, OMPB_ECANCELED);
+  free_values(r);
+  ompb_result_free(r);
+}
+
+static void fail_fast_with_workers_in_parallel(void) {
+  ledger_reset();
+  enum { N = 5000 };
+  ompb_task *t = make_tasks(N, SLEEP, 0.05);
+  set_kind(t, 700, FAIL, 0);
+  ompb_batch_opts o = stream_opts;
+  o.fail_fast = true;
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_exec_batch(pool, t, N, &o, &r), 9);
+  free(t);
+  check_invariants(r, N, true);
+  CU_ASSERT(r->cancelled);
+  CU_ASSERT_EQUAL(r->failure_count, 1u);
+  CU_ASSERT(r->cancelled_count > 0);
+  free_values(r);
+  ompb_result_free(r);
+}
+
+/* ---- deadlines ---- */
+
+static atomic_int stubborn_returned;
+static int stubborn_value_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
+  (void)ctx;
+  th_sleep_ms((double)(intptr_t)arg); /* ignores should_stop */
+  int *v = malloc(sizeof *v);
+  *v = 1;
+  out->ptr = v;
+  if ((intptr_t)arg > 100) atomic_store(&stubborn_returned, 1);
+  return 0;
+}
+
+static void task_timeout_marks_task_and_frees_late_value(void) {
+  ledger_reset();
+  atomic_store(&stubborn_returned, 0);
+  enum { N = 6 };
+  ompb_task t[N];
+  for (int i = 0; i < N; i++) t[i] = (ompb_task){.fn = stubborn_value_task, .arg = (void *)(intptr_t)1};
+  t[2].arg = (void *)(intptr_t)150;
+  ompb_batch_opts o = {.task_timeout_ms = 40, .result_free = value_free_fn};
+  ompb_batch *b;
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, N, &o, &b), OMPB_OK);
+  /* the timeout shows in progress at the deadline, before the task returns */
+  bool seen_early = false;
+  double end = th_now_ms() + 2000;
+  while (th_now_ms() < end && !atomic_load(&stubborn_returned)) {
+    ompb_progress p;
+    ompb_batch_progress(b, &p);
+    if (p.failures == 1 && !atomic_load(&stubborn_returned)) {
+      seen_early = true;
+      break;
+    }
+    th_sleep_ms(1);
+  }
+  CU_ASSERT(seen_early);
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK); /* without fail_fast: an ordinary failure */
+  CU_ASSERT_EQUAL(r->failure_count, 1u);
+  CU_ASSERT_EQUAL(r->success_count, (size_t)N - 1);
+  CU_ASSERT_FALSE(r->cancelled);
+  CU_ASSERT_EQUAL(r->results[2].status, OMPB_ETIMEDOUT);
+  CU_ASSERT_PTR_NOT_NULL(r->results[2].error);
+  CU_ASSERT_PTR_NULL(r->results[2].value.ptr);
+  CU_ASSERT_EQUAL(atomic_load(&L->values_freed), 1); /* the late value went to result_free */
+  for (int i = 0; i < N; i++)
+    if (i != 2) free(r->results[i].value.ptr);
+  ompb_result_free(r);
+  ompb_batch_free(b);
+}
+
+static void per_task_timeout_overrides_default_and_stops_cooperative_tasks(void) {
+  ledger_reset();
+  enum { N = 4 };
+  ompb_task *t = make_tasks(N, SLEEP, 2);
+  set_kind(t, 1, SLEEP, 3000);
+  t[1].timeout_ms = 30;   /* own deadline */
+  set_kind(t, 3, SLEEP, 3000); /* batch default applies: 60 ms */
+  ompb_batch_opts o = stream_opts;
+  o.task_timeout_ms = 60;
+  double t0 = th_now_ms();
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_exec_batch(pool, t, N, &o, &r), OMPB_OK);
+  double took = th_now_ms() - t0;
+  free(t);
+  check_invariants(r, N, true);
+  CU_ASSERT(took < 1500); /* the 3 s tasks stopped at their deadlines */
+  CU_ASSERT_EQUAL(r->results[1].status, OMPB_ETIMEDOUT);
+  CU_ASSERT_EQUAL(r->results[3].status, OMPB_ETIMEDOUT);
+  CU_ASSERT(r->results[1].duration_ms >= 25 && r->results[1].duration_ms < 1000);
+  CU_ASSERT(r->results[3].duration_ms >= 55);
+  CU_ASSERT_EQUAL(r->failure_count, 2u);
+  free_values(r);
+  ompb_result_free(r);
+}
+
+static void fail_fast_on_task_deadline_returns_etimedout(void) {
+  ledger_reset();
+  enum { N = 100 };
+  ompb_task *t = make_tasks(N, SLEEP, 1);
+  set_kind(t, 0, SLEEP, 3000);
+  ompb_batch_opts o = stream_opts;
+  o.task_timeout_ms = 30;
+  o.fail_fast = true;
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_exec_batch(pool, t, N, &o, &r), OMPB_ETIMEDOUT);
+  free(t);
+  check_invariants(r, N, true);
+  CU_ASSERT(r->cancelled);
+  CU_ASSERT_FALSE(r->timed_out); /* a task deadline, not the batch's */
+  CU_ASSERT_EQUAL(r->results[0].status, OMPB_ETIMEDOUT);
+  free_values(r);
+  ompb_result_free(r);
+}
+
+static void batch_timeout_cancels_and_returns_etimedout(void) {
+  ledger_reset();
+  enum { N = 400 };
+  ompb_task *t = make_tasks(N, SLEEP, 5);
+  ompb_batch_opts o = stream_opts;
+  o.batch_timeout_ms = 40;
+  double t0 = th_now_ms();
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_exec_batch(pool, t, N, &o, &r), OMPB_ETIMEDOUT);
+  double took = th_now_ms() - t0;
+  free(t);
+  check_invariants(r, N, true);
+  CU_ASSERT(r->timed_out);
+  CU_ASSERT(r->cancelled);
+  CU_ASSERT(r->cancelled_count > 0);
+  CU_ASSERT(took >= 35 && took < 1000);
+  free_values(r);
+  ompb_result_free(r);
+}
+
+static void batch_deadline_counts_queue_time(void) {
+  ledger_reset();
+  ompb_task *a = make_tasks(W, SLEEP, 80);
+  ompb_batch *ba, *bb;
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, a, W, NULL, &ba), OMPB_OK);
+  free(a);
+  ompb_task second[10];
+  for (int i = 0; i < 10; i++) second[i] = (ompb_task){.fn = th_index_task};
+  ompb_batch_opts o = {.batch_timeout_ms = 20};
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, second, 10, &o, &bb), OMPB_OK);
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_batch_wait(bb, &r), OMPB_ETIMEDOUT);
+  CU_ASSERT(r->timed_out);
+  CU_ASSERT_EQUAL(r->cancelled_count, 10u); /* expired in the queue: nothing ran */
+  ompb_result_free(r);
+  ompb_batch_free(bb);
+  CU_ASSERT_EQUAL(ompb_batch_wait(ba, &r), OMPB_OK);
+  CU_ASSERT(r->all_succeeded);
+  free_values(r);
+  ompb_result_free(r);
+  ompb_batch_free(ba);
+}
+
+/* ---- streaming and ownership ---- */
+
+static void streaming_with_discard_results_keeps_counts_only(void) {
+  ledger_reset();
+  enum { N = 10000 };
+  ompb_task *t = make_tasks(N, FAST, 0);
+  for (int i = 0; i < N; i += 1000) set_kind(t, i + 7, FAIL, 0);
+  ompb_batch_opts o = stream_opts;
+  o.discard_results = true;
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_exec_batch(pool, t, N, &o, &r), OMPB_OK);
+  free(t);
+  check_invariants(r, N, true);
+  CU_ASSERT_PTR_NULL(r->results);
+  CU_ASSERT_EQUAL(r->failure_count, 10u);
+  CU_ASSERT_EQUAL(r->success_count, (size_t)N - 10);
+  CU_ASSERT_EQUAL(atomic_load(&L->values_freed), N - 10); /* every value after on_result */
+  CU_ASSERT_EQUAL(ompb_result_successes(r, NULL, 0), 0u);
+  ompb_result_free(r);
+}
+
+static void free_on_running_batch_cancels_and_waits(void) {
+  ledger_reset();
+  enum { N = 1000 };
+  ompb_task *t = make_tasks(N, SLEEP, 1);
+  ompb_batch_opts o = stream_opts;
+  ompb_batch *b;
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, N, &o, &b), OMPB_OK);
+  free(t);
+  wait_started(3);
+  ompb_batch_free(b); /* cancel + wait; the untaken result and its values are freed */
+  CU_ASSERT_EQUAL(atomic_load(&L->running), 0);
+  int bad = 0;
+  for (int i = 0; i < N; i++) bad += atomic_load(&L->freed[i]) != 1 || atomic_load(&L->streamed[i]) != 1;
+  CU_ASSERT_EQUAL(bad, 0);
+  CU_ASSERT(atomic_load(&L->values_freed) >= 1);
+}
+
+struct waiter {
+  ompb_batch *b;
+  int rc;
+  ompb_result *r;
+};
+static void *wait_thread(void *p) {
+  struct waiter *w = p;
+  w->rc = ompb_batch_wait(w->b, &w->r);
+  return NULL;
+}
+
+static void wait_from_two_threads_hands_result_to_one(void) {
+  ledger_reset();
+  enum { N = 200 };
+  ompb_task *t = make_tasks(N, SLEEP, 0.2);
+  ompb_batch *b;
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, N, &stream_opts, &b), OMPB_OK);
+  free(t);
+  struct waiter w[2] = {{b, -1, NULL}, {b, -1, NULL}};
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, wait_thread, &w[i]);
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  int winner = w[0].r ? 0 : 1;
+  CU_ASSERT_EQUAL(w[winner].rc, OMPB_OK);
+  CU_ASSERT_PTR_NOT_NULL(w[winner].r);
+  CU_ASSERT_EQUAL(w[1 - winner].rc, OMPB_ESTATE);
+  CU_ASSERT_PTR_NULL(w[1 - winner].r);
+  check_invariants(w[winner].r, N, true);
+  free_values(w[winner].r);
+  ompb_result_free(w[winner].r);
+  ompb_batch_free(b);
+}
+
+static void wait_from_inside_own_task_is_estate(void) {
+  ledger_reset();
+  ompb_task *t = make_tasks(3, FAST, 0);
+  set_kind(t, 1, WAITS_SELF, 0);
+  ompb_batch *b;
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, 3, &stream_opts, &b), OMPB_OK);
+  free(t);
+  atomic_store(&L->handle, b);
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
+  CU_ASSERT_EQUAL(r->results[1].status, 0); /* the task saw OMPB_ESTATE */
+  check_invariants(r, 3, true);
+  free_values(r);
+  ompb_result_free(r);
+  ompb_batch_free(b);
+}
+
+/* ---- races: every interleaving must keep the invariants ---- */
+
+struct racer {
+  ompb_batch *b;
+  int what;
+  double delay_ms;
+};
+static void *race_thread(void *p) {
+  struct racer *x = p;
+  th_sleep_ms(x->delay_ms);
+  if (x->what == 0) ompb_batch_cancel(x->b);
+  else if (x->what == 1) ompb_batch_pause(x->b);
+  else ompb_batch_resume(x->b);
+  return NULL;
+}
+
+static void races_cancel_vs_completion_pause_and_deadline(void) {
+  unsigned seed = 12345;
+  for (int round = 0; round < 120; round++) {
+    ledger_reset();
+    int n = 1 + (int)(rand_r(&seed) % 300);
+    ompb_task *t = make_tasks(n, (round % 3) ? FAST : SLEEP, 0.05);
+    ompb_batch_opts o = stream_opts;
+    if (round % 4 == 1) o.batch_timeout_ms = 1 + rand_r(&seed) % 3;
+    if (round % 5 == 2) o.fail_fast = true, set_kind(t, n / 2, FAIL, 0);
+    ompb_batch *b;
+    CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, (size_t)n, &o, &b), OMPB_OK);
+    free(t);
+    struct racer x[3] = {{b, 0, (rand_r(&seed) % 100) / 100.0},
+                         {b, (round % 2) ? 1 : 0, (rand_r(&seed) % 100) / 100.0},
+                         {b, 2, 1.0 + (rand_r(&seed) % 100) / 100.0}};
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) pthread_create(&th[i], NULL, race_thread, &x[i]);
+    ompb_result *r;
+    int rc = ompb_batch_wait(b, &r);
+    for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
+    CU_ASSERT(rc == OMPB_OK || rc == OMPB_ETIMEDOUT || rc == 9);
+    if (rc == OMPB_ETIMEDOUT) CU_ASSERT(r->timed_out);
+    if (!r->cancelled) CU_ASSERT_EQUAL(r->cancelled_count, 0u);
+    check_invariants(r, n, true);
+    free_values(r);
+    ompb_result_free(r);
+    ompb_batch_free(b);
+  }
+}
+
+int ompb_suite_control(void) {
+  static struct ledger ledger;
+  L = &ledger;
+  CU_pSuite s = CU_add_suite("control", setup, teardown);
+  if (!s) return -1;
+  struct {
+    const char *name;
+    void (*fn)(void);
+  } tests[] = {
+      {"cancel_skips_pending_tasks", cancel_skips_pending_tasks},
+      {"cancel_from_inside_a_task", cancel_from_inside_a_task},
+      {"cancel_from_on_progress", cancel_from_on_progress},
+      {"cancel_after_completion_changes_nothing", cancel_after_completion_changes_nothing},
+      {"pause_stops_new_tasks_and_resume_continues", pause_stops_new_tasks_and_resume_continues},
+      {"cancel_while_paused_ends_promptly", cancel_while_paused_ends_promptly},
+      {"resume_without_pause_is_ok", resume_without_pause_is_ok},
+      {"fail_fast_stops_at_first_failure_with_partial_result",
+       fail_fast_stops_at_first_failure_with_partial_result},
+      {"fail_fast_with_workers_in_parallel", fail_fast_with_workers_in_parallel},
+      {"task_timeout_marks_task_and_frees_late_value", task_timeout_marks_task_and_frees_late_value},
+      {"per_task_timeout_overrides_default_and_stops_cooperative_tasks",
+       per_task_timeout_overrides_default_and_stops_cooperative_tasks},
+      {"fail_fast_on_task_deadline_returns_etimedout", fail_fast_on_task_deadline_returns_etimedout},
+      {"batch_timeout_cancels_and_returns_etimedout", batch_timeout_cancels_and_returns_etimedout},
+      {"batch_deadline_counts_queue_time", batch_deadline_counts_queue_time},
+      {"streaming_with_discard_results_keeps_counts_only", streaming_with_discard_results_keeps_counts_only},
+      {"free_on_running_batch_cancels_and_waits", free_on_running_batch_cancels_and_waits},
+      {"wait_from_two_threads_hands_result_to_one", wait_from_two_threads_hands_result_to_one},
+      {"wait_from_inside_own_task_is_estate", wait_from_inside_own_task_is_estate},
+      {"races_cancel_vs_completion_pause_and_deadline", races_cancel_vs_completion_pause_and_deadline},
+  };
+  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+    if (!CU_add_test(s, tests[i].name, tests[i].fn)) return -1;
+  return 0;
+}
