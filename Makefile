@@ -45,11 +45,21 @@ RUNNER := $(BUILD)/tests/runner
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCHES := $(patsubst perf/%.c,$(BUILD)/perf/%,$(wildcard perf/*.c))
 
+# Feature fragments (MPI backend, CLI and install, reliability checks) live in
+# mk/*.mk. Each may append to ALL_EXTRA (built by `all`), CHECK_EXTRA
+# (targets `make check` runs after the unit suites), BENCH_EXTRA and
+# DEPS_EXTRA (extra Debian packages, see scripts/deps.sh).
+ALL_EXTRA :=
+CHECK_EXTRA :=
+BENCH_EXTRA :=
+DEPS_EXTRA :=
+include $(sort $(wildcard mk/*.mk))
+
 .PHONY: all deps demo check bench sanitize clean install
-all: $(LIB_A) $(LIB_SO) $(EXAMPLES) $(RUNNER) $(BENCHES)
+all: $(LIB_A) $(LIB_SO) $(EXAMPLES) $(RUNNER) $(BENCHES) $(ALL_EXTRA)
 
 deps:
-	@AUTO_DEPS=$(AUTO_DEPS) WITH_SLEEF=$(WITH_SLEEF) sh scripts/deps.sh
+	@AUTO_DEPS=$(AUTO_DEPS) WITH_SLEEF=$(WITH_SLEEF) EXTRA_DEPS="$(DEPS_EXTRA)" sh scripts/deps.sh
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -86,10 +96,12 @@ check: deps
 	env -u OMP_CANCELLATION ./$(RUNNER)
 	OMP_CANCELLATION=true ./$(RUNNER)
 	@sh tests/run_examples.sh $(BUILD)/examples
+	@for t in $(CHECK_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; ./$$b || exit 1; done
+	@for t in $(BENCH_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 
 clean:
 	rm -rf build build-asan build-tsan

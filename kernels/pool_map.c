@@ -27,7 +27,7 @@ static size_t auto_chunk(const ompb_pool *pool, size_t n, size_t elem_size) {
 }
 
 static int pool_map(ompb_pool *pool, const void *in, void *out, size_t n,
-                    size_t elem_size, ompb__kernel_fn *k, const void *params,
+                    size_t elem_size, ompb__kernel k, const void *params,
                     const ompb_map_opts *opts, ompb_batch **out_batch) {
   ompb_map_opts o;
   if (opts != NULL)
@@ -36,8 +36,7 @@ static int pool_map(ompb_pool *pool, const void *in, void *out, size_t n,
     memset(&o, 0, sizeof o);
   if (o.chunk_size == 0 && pool != NULL)
     o.chunk_size = auto_chunk(pool, n, elem_size);
-  return ompb__kernel_start(pool, in, out, n, elem_size, k, params, &o,
-                            out_batch);
+  return ompb__kernel_start(pool, in, out, n, k, params, &o, out_batch);
 }
 
 /* true when in and out overlap without being equal (NULLs are left to the
@@ -50,20 +49,6 @@ static bool partial_overlap(const void *in, const void *out, size_t n,
   return a < b + len && b < a + len;
 }
 
-/* The public kernel types differ from ompb__kernel_fn only in the pointee
- * type of the array arguments (float/double vs void), which have the same
- * representation and calling convention on every ABI gcc and clang target.
- * The batch outlives this call, so a trampoline would need its (kernel,
- * params) pair allocated and freed with the batch, which the engine's
- * interface has no hook for; the kernel is therefore passed as is, through
- * void (*)(void) to say the conversion is deliberate. */
-static ompb__kernel_fn *erase_f32(ompb_kernel_f32 *k) {
-  return (ompb__kernel_fn *)(void (*)(void))k;
-}
-static ompb__kernel_fn *erase_f64(ompb_kernel_f64 *k) {
-  return (ompb__kernel_fn *)(void (*)(void))k;
-}
-
 int ompb_pool_map_f32(ompb_pool *pool, const float *in, float *out, size_t n,
                       ompb_kernel_f32 *k, const void *params,
                       const ompb_map_opts *opts, ompb_batch **out_batch) {
@@ -71,7 +56,7 @@ int ompb_pool_map_f32(ompb_pool *pool, const float *in, float *out, size_t n,
     *out_batch = NULL;
   if (k == NULL || partial_overlap(in, out, n, sizeof *in))
     return OMPB_EINVAL;
-  return pool_map(pool, in, out, n, sizeof *in, erase_f32(k), params, opts,
+  return pool_map(pool, in, out, n, sizeof *in, (ompb__kernel){.f32 = k}, params, opts,
                   out_batch);
 }
 
@@ -82,6 +67,6 @@ int ompb_pool_map_f64(ompb_pool *pool, const double *in, double *out,
     *out_batch = NULL;
   if (k == NULL || partial_overlap(in, out, n, sizeof *in))
     return OMPB_EINVAL;
-  return pool_map(pool, in, out, n, sizeof *in, erase_f64(k), params, opts,
+  return pool_map(pool, in, out, n, sizeof *in, (ompb__kernel){.f64 = k}, params, opts,
                   out_batch);
 }

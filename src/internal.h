@@ -58,10 +58,11 @@ ompb_task_fn *ompb__registry_find(const ompb__registry *r, const char *name);
 
 /* ---- batches ---- */
 
-/* A kernel over n elements; the same shape as ompb_kernel_f32/_f64 with the
- * element type erased. */
-typedef void ompb__kernel_fn(const void *in, void *out, size_t n,
-                             const void *params);
+/* A kernel of either precision; exactly one member is set. */
+typedef struct {
+  ompb_kernel_f32 *f32;
+  ompb_kernel_f64 *f64;
+} ompb__kernel;
 
 
 enum ompb__kind { OMPB__TASKS, OMPB__MAP, OMPB__KERNEL };
@@ -141,7 +142,7 @@ struct ompb_batch {
   size_t item_size, out_size;
   ompb_map_fn *map_fn;
   /* kernel */
-  ompb__kernel_fn *kfn;
+  ompb__kernel kfn;
   const void *kparams;
   size_t elems, elem_size, kchunk;
 
@@ -233,14 +234,14 @@ void ompb__result_drop(ompb_batch *b);
 /* ---- kernel batches (used by kernels/pool_map.c) ---- */
 
 
-/* Start a batch that runs `k` over n elements of elem_size bytes, in chunks
- * of opts->chunk_size elements (0: 16384), one task and one result entry per
- * chunk; a failed or timed-out chunk's error->index is its first element.
- * Validation and codes as ompb_map_start (in/out may not be NULL when n > 0).
- * The kernel is called as k(in + lo*elem_size, out + lo*elem_size, hi - lo,
- * params). Thread-safety: any. */
+/* Start a batch that runs `k` over n elements (float for k.f32, double for
+ * k.f64), in chunks of opts->chunk_size elements (0: 16384), one task and one
+ * result entry per chunk; a failed or timed-out chunk's error->index is its
+ * first element. Validation and codes as ompb_map_start (in/out may not be
+ * NULL when n > 0; exactly one of k.f32 and k.f64). The kernel is called as
+ * k(in + lo, out + lo, hi - lo, params). Thread-safety: any. */
 int ompb__kernel_start(ompb_pool *pool, const void *in, void *out, size_t n,
-                       size_t elem_size, ompb__kernel_fn *k, const void *params,
+                       ompb__kernel k, const void *params,
                        const ompb_map_opts *opts, ompb_batch **out_batch);
 
 #endif /* OMPB_INTERNAL_H */

@@ -43,10 +43,11 @@ int ompb_map(ompb_pool *pool, const void *items, size_t n, size_t item_size,
 }
 
 int ompb__kernel_start(ompb_pool *pool, const void *in, void *out, size_t n,
-                       size_t elem_size, ompb__kernel_fn *k, const void *params,
+                       ompb__kernel k, const void *params,
                        const ompb_map_opts *opts, ompb_batch **out_batch) {
   if (out_batch) *out_batch = NULL;
-  if (!pool || !k || !out_batch || !elem_size) return OMPB_EINVAL;
+  if (!pool || !out_batch || !k.f32 == !k.f64) return OMPB_EINVAL;
+  size_t elem_size = k.f32 ? sizeof(float) : sizeof(double);
   if (n && (!in || !out)) return OMPB_EINVAL;
   if (overflows(n, elem_size)) return OMPB_EINVAL;
   int rc = ompb__check_opts(opts ? &opts->batch : NULL);

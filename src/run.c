@@ -220,7 +220,10 @@ static int64_t run_one(ompb_batch *b, struct ompb__slot *s, size_t i, int64_t t0
     break;
   case OMPB__KERNEL: {
     size_t lo = i * b->kchunk, cnt = b->elems - lo < b->kchunk ? b->elems - lo : b->kchunk;
-    b->kfn(b->items + lo * b->elem_size, b->outs + lo * b->elem_size, cnt, b->kparams);
+    if (b->kfn.f32)
+      b->kfn.f32((const float *)b->items + lo, (float *)b->outs + lo, cnt, b->kparams);
+    else
+      b->kfn.f64((const double *)b->items + lo, (double *)b->outs + lo, cnt, b->kparams);
     break;
   }
   }
