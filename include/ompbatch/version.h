@@ -1,0 +1,27 @@
+/* ompbatch: version numbers. */
+#ifndef OMPB_VERSION_H
+#define OMPB_VERSION_H
+
+#include "ompbatch/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OMPB_VERSION_MAJOR 0
+#define OMPB_VERSION_MINOR 1
+#define OMPB_VERSION_PATCH 0
+#define OMPB_VERSION_STRING "0.1.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH, for compile-time comparisons. */
+#define OMPB_VERSION_HEX \
+  (OMPB_VERSION_MAJOR * 10000 + OMPB_VERSION_MINOR * 100 + OMPB_VERSION_PATCH)
+
+/* The version of the library actually linked ("0.1.0"); compare with
+ * OMPB_VERSION_STRING to catch header/library mismatches.
+ * Thread-safety: any. */
+OMPB_EXTERN const char *ompb_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* OMPB_VERSION_H */
