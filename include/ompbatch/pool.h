@@ -53,7 +53,7 @@ OMPB_EXTERN int ompb_pool_create(ompb_pool **out, const ompb_pool_opts *opts);
 
 /* Destroy a pool: waits for every queued and running batch to finish (their
  * handles stay valid until ompb_batch_free), joins its threads and frees
- * the pool. NULL is a no-op. Must not be called from a task or callback of
+ * the pool. A paused batch counts as running: resume or cancel it first. NULL is a no-op. Must not be called from a task or callback of
  * this pool, nor concurrently with other calls on the same pool.
  * Thread-safety: owner. */
 OMPB_EXTERN void ompb_pool_destroy(ompb_pool *pool);
