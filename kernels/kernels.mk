@@ -26,11 +26,13 @@ KERNEL_OBJS += $(KERNEL_ISAS:%=$(KDIR)/math_%.o) $(KDIR)/dispatch.o \
 $(KDIR)/dispatch.o: CPPFLAGS += \
   $(foreach i,$(filter-out scalar,$(KERNEL_ISAS)),-DOMPB_KERNELS_HAVE_$(shell echo $(i) | tr a-z A-Z))
 
+# Kernels are compiled at -O3 (the later flag wins over OPT): on f32 sin it
+# is 0.52x memcpy against 0.41x at -O2 (unrolled double-precision core).
 # A static pattern rule: it must not offer to build anything else (make
 # would try it on the .d files it wants to remake).
 $(KERNEL_ISAS:%=$(KDIR)/math_%.o): $(KDIR)/math_%.o: kernels/math.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISAFLAGS_$*) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O3 $(ISAFLAGS_$*) -c $< -o $@
 
 # Tests compare every kernel with MPFR.
 TEST_LIBS += -lmpfr -lgmp
