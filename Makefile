@@ -69,8 +69,12 @@ $(LIB_A): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# libompbatch.so.MAJOR.MINOR.PATCH with SONAME libompbatch.so.MAJOR, and the
+# two symlinks (version and names from mk/cli.mk).
 $(LIB_SO): $(LIB_OBJS)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(LIB_SONAME) -o $(LIB_SO_REAL) $^ $(LDLIBS)
+	ln -sf $(notdir $(LIB_SO_REAL)) $(dir $@)$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $@
 
 $(RUNNER): $(TEST_OBJS) $(LIB_A)
 	@mkdir -p $(dir $@)
