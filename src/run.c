@@ -387,8 +387,19 @@ void ompb__run_dispatched(ompb_batch *b) {
 #pragma omp parallel num_threads(members)
     {
       ompb__pin_team_thread(pool);
+#ifdef KMP_VERSION_MAJOR
+      /* libomp (14): task descriptors come from the creating thread's
+       * free lists, and a worker that frees one caches it for its owner.
+       * When the owner is a root thread that exits (this dispatcher, at
+       * ompb_pool_destroy), the next root to reuse that worker aborts in
+       * kmp_alloc.cpp. So the dispatcher itself never creates tasks here:
+       * the team's last thread does, the others run them at the barrier. */
+      if (omp_get_thread_num() == omp_get_num_threads() - 1)
+        spawn_members(b, members);
+#else
 #pragma omp single
       spawn_members(b, members);
+#endif
     }
   }
   finish_team(b);
