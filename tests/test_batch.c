@@ -219,7 +219,8 @@ static void record_progress(const ompb_progress *p, void *user) {
   atomic_fetch_sub(&rep->inside, 1);
 }
 
-static pthread_t task_threads[64];
+/* Written by tasks on several workers while others scan it: atomic slots. */
+static _Atomic(pthread_t) task_threads[64];
 static atomic_int n_task_threads;
 
 static int spin_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
