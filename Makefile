@@ -13,8 +13,10 @@ endif
 ifeq ($(SAN),thread)
 BUILD := $(BUILD)-tsan
 CC := clang
-OPT := -O1 -g -gdwarf-4
-SANFLAGS := -fsanitize=thread
+OPT := -O1 -g -gdwarf-4 -Wno-pass-failed
+# clang's -fopenmp does not imply -pthread (gcc's does, and with it
+# _REENTRANT, which glibc turns into _POSIX_C_SOURCE: clock_gettime, rand_r).
+SANFLAGS := -fsanitize=thread -pthread
 OMPFLAG := -fopenmp=libomp
 endif
 OMPFLAG ?= -fopenmp
