@@ -139,6 +139,9 @@ static void *reporter_main(void *arg) {
       }
       b = b->rnext;
     }
+    /* rmu was dropped around callbacks: ompb_pool_destroy may have set
+     * rquit (and signalled nobody) meanwhile. */
+    if (!pool->rhead && pool->rquit) break;
     if (wake == INT64_MAX) {
       pthread_cond_wait(&pool->rcv, &pool->rmu);
     } else if (wake > ompb__now_ns()) {
