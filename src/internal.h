@@ -194,10 +194,11 @@ struct ompb_pool {
   pthread_t dispatcher;
 
   /* rmu protects the reporter list, each listed batch's team_done and
-   * next_report_ns, and rquit; rcv wakes the reporter. */
+   * next_report_ns, rgen and rquit; rcv wakes the reporter. */
   pthread_mutex_t rmu;
   pthread_cond_t rcv;
   ompb_batch *rhead, *rtail;
+  unsigned rgen; /* bumped on every add and team end: no lost wake-ups */
   bool rquit;
   pthread_t reporter;
 };

@@ -80,6 +80,7 @@ void ompb__reporter_add(ompb_pool *pool, ompb_batch *b) {
   if (pool->rtail) pool->rtail->rnext = b;
   else pool->rhead = b;
   pool->rtail = b;
+  pool->rgen++;
   pthread_cond_signal(&pool->rcv);
   pthread_mutex_unlock(&pool->rmu);
 }
@@ -87,6 +88,7 @@ void ompb__reporter_add(ompb_pool *pool, ompb_batch *b) {
 void ompb__reporter_team_done(ompb_pool *pool, ompb_batch *b) {
   pthread_mutex_lock(&pool->rmu);
   b->team_done = true;
+  pool->rgen++;
   pthread_cond_signal(&pool->rcv);
   pthread_mutex_unlock(&pool->rmu);
 }
@@ -113,6 +115,7 @@ static void *reporter_main(void *arg) {
   pthread_mutex_lock(&pool->rmu);
   for (;;) {
     if (!pool->rhead && pool->rquit) break;
+    unsigned gen = pool->rgen;
     int64_t now = ompb__now_ns();
     int64_t wake = INT64_MAX;
     ompb_batch *b = pool->rhead;
@@ -142,6 +145,8 @@ static void *reporter_main(void *arg) {
     /* rmu was dropped around callbacks: ompb_pool_destroy may have set
      * rquit (and signalled nobody) meanwhile. */
     if (!pool->rhead && pool->rquit) break;
+    /* A batch added or finished while rmu was dropped: look again now. */
+    if (gen != pool->rgen) continue;
     if (wake == INT64_MAX) {
       pthread_cond_wait(&pool->rcv, &pool->rmu);
     } else if (wake > ompb__now_ns()) {
