@@ -46,6 +46,11 @@ static inline int64_t ompb__ms_to_ns(double ms) {
   return ms >= 9.2e12 ? INT64_MAX : (int64_t)(ms * 1e6);
 }
 static inline bool ompb__bad_ms(double ms) { return !(ms >= 0.0); }
+/* Instant `t` plus a duration `d` >= 0, saturating: huge or infinite times
+ * (valid: they mean "never") must not wrap into the past. */
+static inline int64_t ompb__after(int64_t t, int64_t d) {
+  return d > INT64_MAX - t ? INT64_MAX : t + d;
+}
 
 /* ---- registry (src/registry.c) ---- */
 typedef struct ompb__registry {

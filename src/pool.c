@@ -74,7 +74,7 @@ void ompb__enqueue(ompb_pool *pool, ompb_batch *b) {
 void ompb__reporter_add(ompb_pool *pool, ompb_batch *b) {
   pthread_mutex_lock(&pool->rmu);
   b->in_reporter = true;
-  b->next_report_ns = b->t_start_ns + ompb__ms_to_ns(b->opts.progress_throttle_ms);
+  b->next_report_ns = ompb__after(b->t_start_ns, ompb__ms_to_ns(b->opts.progress_throttle_ms));
   b->rnext = NULL;
   b->rprev = pool->rtail;
   if (pool->rtail) pool->rtail->rnext = b;
@@ -132,7 +132,7 @@ static void *reporter_main(void *arg) {
       ompb__enforce_deadlines(b, now, &wake);
       if (b->opts.on_progress) {
         if (now >= b->next_report_ns) {
-          b->next_report_ns = now + ompb__ms_to_ns(b->opts.progress_throttle_ms);
+          b->next_report_ns = ompb__after(now, ompb__ms_to_ns(b->opts.progress_throttle_ms));
           pthread_mutex_unlock(&pool->rmu);
           report(b, false);
           pthread_mutex_lock(&pool->rmu);

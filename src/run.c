@@ -175,7 +175,7 @@ static inline int64_t task_timeout(const ompb_batch *b, size_t i) {
 /* Publish the running task for the reporter's deadline check. */
 static inline void publish(ompb_batch *b, struct ompb__slot *s, size_t i, int64_t t0) {
   int64_t limit = task_timeout(b, i);
-  STORE(&s->deadline_ns, limit ? t0 + limit : INT64_MAX);
+  STORE(&s->deadline_ns, limit ? ompb__after(t0, limit) : INT64_MAX);
   atomic_store_explicit(&s->cur, (uint64_t)(i + 1) << 1, memory_order_release);
 }
 
@@ -457,7 +457,7 @@ void ompb__enforce_deadlines(ompb_batch *b, int64_t now, int64_t *wake) {
   if (!b->min_timeout_ns) return;
   /* A task starting after this point cannot expire before now + the
    * smallest deadline: look again then at the latest. */
-  int64_t again = now + b->min_timeout_ns;
+  int64_t again = ompb__after(now, b->min_timeout_ns);
   if (again < *wake) *wake = again;
   if (atomic_load(&b->state) != OMPB__RUNNING) return;
   struct ompb__slot *mine = &b->slots[b->nslots];
