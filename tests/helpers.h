@@ -18,6 +18,7 @@ int ompb_suite_batch(void);
 int ompb_suite_control(void);
 int ompb_suite_map(void);
 int ompb_suite_simd(void);
+int ompb_suite_guarantees(void);
 
 /* Milliseconds on the monotonic clock. */
 double th_now_ms(void);
