@@ -1,0 +1,104 @@
+# Reliability checks (issue 5): the soak test, allocation-failure injection,
+# and `make sanitize` (ASan+UBSan, TSan+Archer, valgrind memcheck).
+#
+#   make soak        >= 10,000 random batches (SOAK_BATCHES, SOAK_SEED)
+#   make faults      fail every allocation in turn (tests/faults.c)
+#   make sanitize    the whole CUnit suite, the soak test and the fault
+#                    injector under each tool; any report fails the target
+#
+# `make check` runs check-reliability: a short soak, the fault injector and
+# the suite with OMP_WAIT_POLICY=passive, in the normal build (~15 s).
+
+# Fragments are included before the Makefile's first rule: keep `all` the
+# default goal whatever this file defines.
+.DEFAULT_GOAL := all
+
+SOAK := $(BUILD)/tests/soak
+FAULTS := $(BUILD)/tests/faults
+RACY := $(BUILD)/tests/racy
+RELIABILITY_PROGS := $(SOAK) $(FAULTS) $(RACY)
+
+ALL_EXTRA += $(SOAK) $(FAULTS)
+CHECK_EXTRA += check-reliability
+
+# Batches for `make soak`, for the short soak in `make check`, and for each
+# sanitizer run (valgrind is ~50x slower, hence its own count).
+SOAK_BATCHES ?= 10000
+CHECK_SOAK_BATCHES ?= 1000
+SANITIZE_SOAK_BATCHES ?= 1000
+VALGRIND_SOAK_BATCHES ?= 150
+
+$(RELIABILITY_PROGS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+-include $(RELIABILITY_PROGS:$(BUILD)/tests/%=$(BUILD)/obj/tests/%.d)
+
+.PHONY: soak faults check-reliability sanitize-asan sanitize-tsan sanitize-valgrind
+
+soak: $(SOAK)
+	SOAK_BATCHES=$(SOAK_BATCHES) ./$(SOAK)
+
+faults: $(FAULTS)
+	./$(FAULTS)
+
+check-reliability: $(SOAK) $(FAULTS) $(RUNNER)
+	SOAK_BATCHES=$(CHECK_SOAK_BATCHES) ./$(SOAK)
+	OMP_CANCELLATION=true SOAK_BATCHES=$(CHECK_SOAK_BATCHES) ./$(SOAK)
+	./$(FAULTS)
+	OMP_WAIT_POLICY=passive ./$(RUNNER)
+
+# ---- sanitizers ----
+# Each tool builds into its own directory (Makefile: SAN=address ->
+# build-asan, SAN=thread -> build-tsan); valgrind runs the normal build.
+sanitize:
+	@EXTRA_DEPS="clang valgrind" AUTO_DEPS=$(AUTO_DEPS) WITH_SLEEF=$(WITH_SLEEF) sh scripts/deps.sh
+	@$(MAKE) --no-print-directory SAN=address sanitize-asan
+	@$(MAKE) --no-print-directory SAN=thread sanitize-tsan
+	@$(MAKE) --no-print-directory SAN= sanitize-valgrind
+	@echo "sanitize: ASan+UBSan, TSan+Archer, valgrind memcheck: no reports"
+
+# ASan+UBSan (gcc, libgomp): errors abort, LSan fails the exit at the end.
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+sanitize-asan: $(RUNNER) $(SOAK) $(FAULTS)
+	@test "$(SAN)" = address || { echo "run as: make SAN=address $@" >&2; exit 2; }
+	env -u OMP_CANCELLATION $(ASAN_ENV) ./$(RUNNER)
+	OMP_CANCELLATION=true $(ASAN_ENV) ./$(RUNNER)
+	$(ASAN_ENV) SOAK_BATCHES=$(SANITIZE_SOAK_BATCHES) ./$(SOAK)
+	$(ASAN_ENV) ./$(FAULTS)
+
+# TSan (clang, libomp, LLVM Archer, which libomp loads by itself): a report
+# makes the process exit 66. Then the deliberately racy program must be
+# caught.
+TSAN_ENV := TSAN_OPTIONS="ignore_noninstrumented_modules=1 suppressions=tests/tsan.supp"
+sanitize-tsan: $(RUNNER) $(SOAK) $(FAULTS) $(RACY)
+	@test "$(SAN)" = thread || { echo "run as: make SAN=thread $@" >&2; exit 2; }
+	@test -f /usr/lib/llvm-14/lib/libarcher.so || { echo "sanitize: LLVM Archer missing (libomp-14-dev)" >&2; exit 1; }
+	env -u OMP_CANCELLATION $(TSAN_ENV) ./$(RUNNER)
+	OMP_CANCELLATION=true $(TSAN_ENV) ./$(RUNNER)
+	$(TSAN_ENV) SOAK_BATCHES=$(SANITIZE_SOAK_BATCHES) SOAK_SETTLE_MS=100 ./$(SOAK)
+	$(TSAN_ENV) ./$(FAULTS)
+	@echo "sanitize: the racy program must be reported:"
+	@$(TSAN_ENV) ./$(RACY) > $(BUILD)/racy.log 2>&1; rc=$$?; \
+	if [ $$rc -ne 0 ] && grep -q "WARNING: ThreadSanitizer: data race" $(BUILD)/racy.log && \
+	   grep -q racy_task $(BUILD)/racy.log; then \
+	  echo "racy: TSan reported the race (exit $$rc): ok"; \
+	else cat $(BUILD)/racy.log; echo "racy: TSan missed a real race" >&2; exit 1; fi
+
+# valgrind memcheck on the normal build; leaks of any kind except the OpenMP
+# runtime's thread stacks/TLS (tests/valgrind.supp) are errors. Passive
+# waiting makes it ~6x faster (FACTS.md).
+VALGRIND := OMP_WAIT_POLICY=passive valgrind -q --error-exitcode=99 \
+  --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+  --show-leak-kinds=definite,indirect,possible --suppressions=tests/valgrind.supp
+# The simd suite is left out: its MPFR accuracy sweeps take many minutes
+# under valgrind, and its kernels allocate nothing and share no state
+# (ASan+UBSan and TSan run it in full).
+VALGRIND_SUITES ?= error pool batch control map guarantees
+sanitize-valgrind: $(RUNNER) $(SOAK) $(FAULTS)
+	@for s in $(VALGRIND_SUITES); do echo "valgrind: suite $$s"; \
+	  OMPB_TEST_TIMEOUT=900 $(VALGRIND) ./$(RUNNER) $$s > $(BUILD)/valgrind-$$s.log 2>&1 \
+	  || { cat $(BUILD)/valgrind-$$s.log; exit 1; }; tail -n 4 $(BUILD)/valgrind-$$s.log; done
+	SOAK_BATCHES=$(VALGRIND_SOAK_BATCHES) SOAK_SETTLE_MS=250 $(VALGRIND) ./$(SOAK)
+	$(VALGRIND) ./$(FAULTS)
