@@ -49,6 +49,7 @@ static bool bad_ms(double ms) { return !(ms >= 0.0) || isinf(ms); }
 struct blk {
   struct blk *next;
   size_t len;
+  double t_recv; /* when a chunk message arrived (its deadline counts from then) */
   unsigned char data[];
 };
 
@@ -57,6 +58,7 @@ static struct blk *blk_new(size_t len) {
   if (b) {
     b->next = NULL;
     b->len = len;
+    b->t_recv = now_ms();
   }
   return b;
 }
@@ -264,7 +266,11 @@ static struct blk *run_chunk(struct runner *r, const struct blk *in, int *rc) {
   pthread_mutex_unlock(&reg_mu);
 
   ompb_batch_opts o = r->opts;
-  o.batch_timeout_ms = dl;
+  /* A prefetched chunk waited: its deadline has been running meanwhile. */
+  if (dl > 0) {
+    dl -= now_ms() - in->t_recv;
+    o.batch_timeout_ms = dl > 1e-3 ? dl : 1e-3;
+  }
   ompb_batch *b = NULL;
   *rc = ompb_batch_start(r->pool, tasks, n, &o, &b);
   if (*rc) goto done;
@@ -483,10 +489,18 @@ void ompb_mpi_result_free(ompb_mpi_result *r) {
 
 /* ---- the root ---- */
 
+/* A rank's outstanding chunks, oldest first: the one it runs and the one it
+ * prefetched. A rank answers them in this order. */
+#define AHEAD 2
+struct span {
+  size_t lo, cnt;
+};
+
 struct peer {
-  size_t lo, cnt;  /* outstanding chunk, when busy */
+  struct span q[AHEAD];
+  int qn;
   unsigned workers;
-  bool busy, ended, stop_sent;
+  bool ended, stop_sent; /* ended: got END, asks for nothing more */
 };
 
 struct root {
@@ -507,6 +521,14 @@ struct root {
   struct runner *run;
 };
 
+static void send_ctl(struct root *s, int p, int kind, int tag) {
+  unsigned char msg[OMPB__CTL_LEN];
+  ompb__wire_ctl_encode(msg, kind, s->batch_id, s->rc);
+  MPI_Send(msg, OMPB__CTL_LEN, MPI_BYTE, p, tag, s->comm);
+}
+
+/* Stop the batch for `rc` (the first reason is kept): no more chunks, and
+ * every rank (the root's runner too) cancels what it runs. */
 static void root_trip(struct root *s, int rc, bool timed_out) {
   if (!s->rc_set) {
     s->rc = rc;
@@ -514,18 +536,16 @@ static void root_trip(struct root *s, int rc, bool timed_out) {
   }
   if (s->stopped) return;
   bool unfinished = s->next < s->n;
-  for (int p = 0; p < s->size; p++) unfinished |= s->peers[p].busy;
+  for (int p = 0; p < s->size; p++) unfinished |= s->peers[p].qn > 0;
   if (!unfinished) return;
   s->stopped = true;
   s->timed_out = timed_out;
   runner_cancel(s->run);
-  unsigned char msg[OMPB__CTL_LEN];
-  ompb__wire_ctl_encode(msg, OMPB__MSG_STOP, s->batch_id, s->rc);
-  for (int p = 1; p < s->size; p++) {
-    if (s->peers[p].stop_sent) continue;
-    MPI_Send(msg, OMPB__CTL_LEN, MPI_BYTE, p, TAG_STOP, s->comm);
-    s->peers[p].stop_sent = true;
-  }
+  for (int p = 1; p < s->size; p++)
+    if (!s->peers[p].stop_sent) {
+      send_ctl(s, p, OMPB__MSG_STOP, TAG_STOP);
+      s->peers[p].stop_sent = true;
+    }
 }
 
 /* Record a failure made up at the root (the rank's reply was unusable). */
@@ -549,50 +569,35 @@ static void root_fail(struct root *s, size_t i, int code, int rank,
   s->failures++;
 }
 
+static void pop(struct peer *pe) {
+  pe->q[0] = pe->q[1];
+  pe->qn--;
+}
+
+/* Rank p's oldest chunk failed as a whole with `code` (its reply was
+ * malformed, or it could not run the chunk). */
 static void root_fail_chunk(struct root *s, int p, int code) {
   struct peer *pe = &s->peers[p];
-  char msg[OMPB__MSG_MAX];
-  if (code == OMPB_EPROTO)
-    snprintf(msg, sizeof msg, "malformed message between the root and rank %d",
-             p);
-  else
-    snprintf(msg, sizeof msg, "rank %d could not run its chunk: %s", p,
-             ompb_strerror(code));
-  for (size_t i = pe->lo; i < pe->lo + pe->cnt; i++)
-    root_fail(s, i, code, p, msg);
-  pe->busy = false;
-  if (code == OMPB_EPROTO)
-    root_trip(s, OMPB_EPROTO, false);
-  else if (s->fail_fast && pe->cnt)
+  if (pe->qn > 0) {
+    char msg[OMPB__MSG_MAX];
+    if (code == OMPB_EPROTO)
+      snprintf(msg, sizeof msg,
+               "malformed message between the root and rank %d", p);
+    else
+      snprintf(msg, sizeof msg, "rank %d could not run its chunk: %s", p,
+               ompb_strerror(code));
+    for (size_t i = pe->q[0].lo; i < pe->q[0].lo + pe->q[0].cnt; i++)
+      root_fail(s, i, code, p, msg);
+    pop(pe);
+  }
+  if (code == OMPB_EPROTO || code == OMPB_EIO)
+    root_trip(s, code, false);
+  else if (s->fail_fast)
     root_trip(s, code, false);
 }
 
-/* Land a results message from rank p (takes `b`; NULL: the rank reported
- * `code` instead). */
-static void root_land(struct root *s, int p, struct blk *b, int code) {
-  struct peer *pe = &s->peers[p];
-  size_t expect = pe->busy ? pe->cnt : 0;
-  size_t count = 0;
-  int rc = code;
-  unsigned workers = 0;
-  if (b && ompb__wire_results_check(b->data, b->len, s->batch_id, pe->lo,
-                                    expect, &count, &rc, &workers) != OMPB_OK)
-    rc = OMPB_EPROTO;
-  if (b && rc == 0 && workers != pe->workers) {
-    s->total_workers = s->total_workers - pe->workers + workers;
-    pe->workers = workers;
-  }
-  if (rc != 0) {
-    free(b);
-    if (!pe->busy) pe->cnt = 0;
-    root_fail_chunk(s, p, rc);
-    return;
-  }
-  pe->busy = false;
-  if (count == 0) {
-    free(b);
-    return;
-  }
+/* Land a checked results message for rank p's oldest chunk (takes b). */
+static void land(struct root *s, int p, struct blk *b, size_t count) {
   b->next = s->res->blocks;
   s->res->blocks = b;
   size_t off = OMPB__RES_HEAD;
@@ -624,12 +629,13 @@ static void root_land(struct root *s, int p, struct blk *b, int code) {
       t->rank = -1;
     }
   }
+  pop(&s->peers[p]);
   if (first_fail && s->fail_fast) root_trip(s, first_fail, false);
 }
 
 /* Size of rank p's next chunk: its share of the remaining tasks, halved so
- * chunks shrink toward the end, at most about CHUNK_MS of work, and never
- * fewer tasks than its workers. */
+ * chunks shrink toward the end, at most about CHUNK_MS of work, a multiple
+ * of its workers. */
 static size_t chunk_len(const struct root *s, int p) {
   size_t rem = s->n - s->next;
   unsigned w = s->peers[p].workers;
@@ -640,9 +646,11 @@ static size_t chunk_len(const struct root *s, int p) {
     cap = (double)w * CHUNK_MS / (mean > 1e-6 ? mean : 1e-6);
   }
   if ((double)c > cap) c = (size_t)cap;
-  if (c < w) c = w;
-  if (c > rem) c = rem;
+  /* A whole number of waves: each chunk is a local batch, which ends when
+   * its last task does, so a partial last wave idles workers. */
   if (c > 65536) c = 65536;
+  c = c < w ? w : c - c % w;
+  if (c > rem) c = rem;
   size_t bytes = OMPB__CHUNK_HEAD, k = 0;
   while (k < c) {
     const ompb_mpi_task *t = &s->tasks[s->next + k];
@@ -653,9 +661,11 @@ static size_t chunk_len(const struct root *s, int p) {
   return k;
 }
 
-/* Build rank p's next chunk message (NULL: nothing to hand out). */
+/* Build rank p's next chunk message and queue it (NULL: nothing to hand
+ * out). */
 static struct blk *root_chunk(struct root *s, int p) {
-  while (!s->stopped && s->next < s->n) {
+  struct peer *pe = &s->peers[p];
+  while (!s->stopped && s->next < s->n && pe->qn < AHEAD) {
     size_t c = chunk_len(s, p);
     double left = 0;
     if (s->deadline > 0) {
@@ -666,40 +676,79 @@ static struct blk *root_chunk(struct root *s, int p) {
       }
     }
     struct blk *b = blk_new(ompb__wire_chunk_size(s->tasks, s->next, c));
-    struct peer *pe = &s->peers[p];
-    pe->lo = s->next;
-    pe->cnt = c;
+    pe->q[pe->qn++] = (struct span){s->next, c};
     s->next += c;
-    pe->busy = true;
     if (b) {
-      ompb__wire_chunk_encode(b->data, s->batch_id, left, s->tasks, pe->lo, c);
+      ompb__wire_chunk_encode(b->data, s->batch_id, left, s->tasks,
+                              pe->q[pe->qn - 1].lo, c);
       if (ompb__mpi_fault == 2 && p != 0) {
         ompb__mpi_fault = 0;
         b->data[0] ^= 0x5a;
       }
       return b;
     }
-    root_fail_chunk(s, p, OMPB_ENOMEM);
+    /* No memory for the message: those tasks fail, try the next ones. */
+    struct span last = pe->q[--pe->qn];
+    for (size_t i = last.lo; i < last.lo + last.cnt; i++)
+      root_fail(s, i, OMPB_ENOMEM, -1, "no memory for the chunk message");
+    if (s->fail_fast) root_trip(s, OMPB_ENOMEM, false);
   }
   return NULL;
 }
 
-/* Reply to rank p's results message: the next chunk, or END. */
+/* Answer rank p's request: the next chunk, or END. */
 static void root_serve(struct root *s, int p) {
   struct blk *b = root_chunk(s, p);
   if (b) {
-    if (MPI_Send(b->data, (int)b->len, MPI_BYTE, p, TAG_WORK, s->comm) !=
-        MPI_SUCCESS) {
-      root_fail_chunk(s, p, OMPB_EIO);
-      s->peers[p].ended = true;
-    }
+    int e = MPI_Send(b->data, (int)b->len, MPI_BYTE, p, TAG_WORK, s->comm);
     free(b);
+    if (e == MPI_SUCCESS) return;
+    s->peers[p].qn--; /* never sent: put nothing on the rank's account */
+    root_trip(s, OMPB_EIO, false);
+  }
+  send_ctl(s, p, OMPB__MSG_END, TAG_WORK);
+  s->peers[p].ended = true;
+}
+
+/* A message from rank p (NULL: it could not be received, for `code`). */
+static void root_message(struct root *s, int p, struct blk *b, int code) {
+  struct peer *pe = &s->peers[p];
+  size_t count = 0;
+  int rc = code;
+  unsigned workers = 0;
+  if (b && ompb__wire_results_peek(b->data, b->len, s->batch_id, &count,
+                                   &rc) != OMPB_OK)
+    rc = OMPB_EPROTO;
+  bool request = b && rc == 0 && count == 0;
+  if (b && rc != OMPB_EPROTO) {
+    size_t lo = pe->qn ? pe->q[0].lo : 0;
+    size_t expect = request || !pe->qn ? 0 : pe->q[0].cnt;
+    if (ompb__wire_results_check(b->data, b->len, s->batch_id, lo, expect,
+                                 &count, &rc, &workers) != OMPB_OK ||
+        (!request && !pe->qn))
+      rc = OMPB_EPROTO;
+  }
+  if (rc == 0 && workers != pe->workers) {
+    s->total_workers = s->total_workers - pe->workers + workers;
+    pe->workers = workers;
+  }
+  if (rc != 0) {
+    free(b);
+    root_fail_chunk(s, p, rc);
+    /* A rank that sent garbage, or something we could not read (perhaps a
+     * request), gets no more work. */
+    if ((rc == OMPB_EPROTO || !b) && !pe->ended && p != 0) {
+      send_ctl(s, p, OMPB__MSG_END, TAG_WORK);
+      pe->ended = true;
+    }
     return;
   }
-  unsigned char msg[OMPB__CTL_LEN];
-  ompb__wire_ctl_encode(msg, OMPB__MSG_END, s->batch_id, 0);
-  MPI_Send(msg, OMPB__CTL_LEN, MPI_BYTE, p, TAG_WORK, s->comm);
-  s->peers[p].ended = true;
+  if (request) {
+    free(b);
+    if (!pe->ended) root_serve(s, p);
+    return;
+  }
+  land(s, p, b, count);
 }
 
 /* Receive one pending message (probed with `st`) into a new buffer; NULL
@@ -749,7 +798,7 @@ static int root_loop(struct root *s, const ompb_batch_opts *o,
   double throttle = o->progress_throttle_ms > 0 ? o->progress_throttle_ms : 50;
   double next_report = t0 + throttle;
   double backoff = POLL_MIN_US;
-  bool local_busy = false;
+  struct peer *me = &s->peers[0];
   for (;;) {
     bool progress = false;
     int flag = 0;
@@ -761,34 +810,41 @@ static int root_loop(struct root *s, const ompb_batch_opts *o,
       int p = st.MPI_SOURCE, rc = 0;
       struct blk *b = recv_msg(s->comm, &st, TAG_RES, &rc);
       progress = true;
-      if (p <= 0 || p >= s->size) {
+      if (p > 0 && p < s->size)
+        root_message(s, p, b, rc);
+      else
         free(b);
-        continue;
-      }
-      bool was_ended = s->peers[p].ended;
-      root_land(s, p, b, rc);
-      if (!was_ended) root_serve(s, p);
     }
+    /* The root's own share: one chunk at a time (no latency to hide). */
     struct blk *out = NULL;
     int orc = 0;
-    if (local_busy && runner_take(s->run, &out, &orc)) {
-      root_land(s, 0, out, out ? 0 : orc);
-      local_busy = false;
+    if (me->qn && runner_take(s->run, &out, &orc)) {
+      if (out) {
+        size_t count;
+        int rc;
+        unsigned w;
+        if (ompb__wire_results_check(out->data, out->len, s->batch_id,
+                                     me->q[0].lo, me->q[0].cnt, &count, &rc,
+                                     &w) == OMPB_OK)
+          land(s, 0, out, count);
+        else
+          root_message(s, 0, out, 0);
+      } else {
+        root_fail_chunk(s, 0, orc);
+      }
       progress = true;
     }
-    if (!local_busy) {
+    if (!me->qn) {
       struct blk *c = root_chunk(s, 0);
-      if (c) {
-        runner_submit(s->run, c);
-        local_busy = true;
-      }
+      if (c) runner_submit(s->run, c);
     }
     double now = now_ms();
     if (!s->stopped && atomic_load(&act->cancel)) root_trip(s, OMPB_OK, false);
     if (!s->stopped && s->deadline > 0 && now >= s->deadline)
       root_trip(s, OMPB_ETIMEDOUT, true);
-    bool done = !local_busy && (s->stopped || s->next >= s->n);
-    for (int p = 1; p < s->size && done; p++) done = s->peers[p].ended;
+    bool done = !me->qn && (s->stopped || s->next >= s->n);
+    for (int p = 1; p < s->size && done; p++)
+      done = s->peers[p].ended && !s->peers[p].qn;
     if (done) break;
     if (o->on_progress && now >= next_report) {
       report(s, o, t0, false);
@@ -806,11 +862,9 @@ static int root_loop(struct root *s, const ompb_batch_opts *o,
     if (us > 0) runner_sleep(s->run, us);
     if (backoff < POLL_MAX_US) backoff *= 2;
   }
-  unsigned char msg[OMPB__CTL_LEN];
-  ompb__wire_ctl_encode(msg, OMPB__MSG_STOP, s->batch_id, s->rc);
   for (int p = 1; p < s->size; p++)
     if (!s->peers[p].stop_sent) {
-      MPI_Send(msg, OMPB__CTL_LEN, MPI_BYTE, p, TAG_STOP, s->comm);
+      send_ctl(s, p, OMPB__MSG_STOP, TAG_STOP);
       s->peers[p].stop_sent = true;
     }
   return s->rc;
@@ -818,11 +872,13 @@ static int root_loop(struct root *s, const ompb_batch_opts *o,
 
 /* ---- a non-root rank ---- */
 
+/* Send a results message (b), a report that a chunk could not run (b NULL,
+ * rc != 0) or a request for work (b NULL, rc 0). */
 static int send_results(MPI_Comm comm, struct blk *b, int rc, uint64_t id,
                         unsigned workers) {
-  unsigned char err[OMPB__RES_HEAD];
-  const unsigned char *data = err;
-  size_t len = sizeof err;
+  unsigned char head[OMPB__RES_HEAD];
+  const unsigned char *data = head;
+  size_t len = sizeof head;
   if (b) {
     data = b->data;
     len = b->len;
@@ -831,28 +887,26 @@ static int send_results(MPI_Comm comm, struct blk *b, int rc, uint64_t id,
       b->data[0] ^= 0x5a;
     }
   } else {
-    ompb__wire_results_head(err, id, 0, rc, workers);
+    ompb__wire_results_head(head, id, 0, rc, workers);
   }
   int e = MPI_Send(data, (int)len, MPI_BYTE, 0, TAG_RES, comm);
   free(b);
   return e == MPI_SUCCESS ? OMPB_OK : OMPB_EIO;
 }
 
+/* A rank runs one chunk and holds the next one it asked for ahead, so it
+ * never waits for the root between chunks. */
 static int rank_loop(MPI_Comm comm, struct runner *r) {
   unsigned char stop[OMPB__CTL_LEN + 8];
   MPI_Request req;
   if (MPI_Irecv(stop, sizeof stop, MPI_BYTE, 0, TAG_STOP, comm, &req) !=
       MPI_SUCCESS)
     return OMPB_EIO;
-  int rc = send_results(comm, NULL, 0, r->batch_id, r->workers);
-  if (rc) {
-    MPI_Cancel(&req);
-    MPI_Wait(&req, MPI_STATUS_IGNORE);
-    return rc;
-  }
-  bool busy = false, ended = false, stopped = false;
+  int rc = OMPB_OK;
+  bool running = false, asked = false, ended = false, stopped = false;
+  struct blk *held = NULL;
   double backoff = POLL_MIN_US;
-  while (!(ended && stopped)) {
+  while (!(ended && stopped && !running && !held)) {
     bool progress = false;
     int flag = 0;
     MPI_Status st;
@@ -868,29 +922,46 @@ static int rank_loop(MPI_Comm comm, struct runner *r) {
     }
     struct blk *out = NULL;
     int orc = 0;
-    if (busy && runner_take(r, &out, &orc)) {
-      busy = false;
+    if (running && runner_take(r, &out, &orc)) {
+      running = false;
       progress = true;
-      if (send_results(comm, out, orc, r->batch_id, r->workers)) {
-        ended = true;
-        runner_cancel(r);
+      if (held) {
+        runner_submit(r, held);
+        held = NULL;
+        running = true;
       }
+      if (send_results(comm, out, orc, r->batch_id, r->workers))
+        rc = OMPB_EIO;
     }
-    if (!busy && !ended &&
-        MPI_Iprobe(0, TAG_WORK, comm, &flag, &st) == MPI_SUCCESS && flag) {
+    if (!ended && (running ? 1 : 0) + (held ? 1 : 0) < AHEAD && !asked) {
+      if (send_results(comm, NULL, 0, r->batch_id, r->workers)) {
+        rc = OMPB_EIO;
+        break;
+      }
+      asked = true;
+    }
+    if (!ended && MPI_Iprobe(0, TAG_WORK, comm, &flag, &st) == MPI_SUCCESS &&
+        flag) {
       int e = 0, kind = 0, erc = 0;
       struct blk *b = recv_msg(comm, &st, TAG_WORK, &e);
       progress = true;
-      if (!b) {
-        send_results(comm, NULL, e, r->batch_id, r->workers);
-      } else if (ompb__wire_ctl_decode(b->data, b->len, r->batch_id, &kind,
-                                       &erc) == OMPB_OK &&
-                 kind == OMPB__MSG_END) {
+      asked = false;
+      if (b && ompb__wire_ctl_decode(b->data, b->len, r->batch_id, &kind,
+                                     &erc) == OMPB_OK &&
+          kind == OMPB__MSG_END) {
         free(b);
         ended = true;
-      } else {
+      } else if (!b) {
+        /* Unreadable: answer it as a chunk that could not run. */
+        if (send_results(comm, NULL, e, r->batch_id, r->workers))
+          rc = OMPB_EIO;
+      } else if (!running) {
         runner_submit(r, b); /* the runner rejects anything but a chunk */
-        busy = true;
+        running = true;
+      } else if (!held) {
+        held = b;
+      } else {
+        free(b); /* more than asked for: the root never does this */
       }
     }
     if (progress) {
@@ -900,6 +971,11 @@ static int rank_loop(MPI_Comm comm, struct runner *r) {
       if (backoff < POLL_MAX_US) backoff *= 2;
     }
   }
+  if (!stopped) {
+    MPI_Cancel(&req);
+    MPI_Wait(&req, MPI_STATUS_IGNORE);
+  }
+  free(held);
   return rc;
 }
 

@@ -254,6 +254,15 @@ int ompb__wire_results_check(const unsigned char *buf, size_t len,
   return OMPB_OK;
 }
 
+int ompb__wire_results_peek(const unsigned char *buf, size_t len,
+                            uint64_t batch_id, size_t *count, int *rc) {
+  if (len < OMPB__RES_HEAD || !header_ok(buf, len, OMPB__MSG_RESULTS, batch_id))
+    return OMPB_EPROTO;
+  *count = get_u32(buf + 4);
+  *rc = to_i32(get_u32(buf + 16));
+  return OMPB_OK;
+}
+
 void ompb__wire_result_next(const unsigned char *buf, size_t *off,
                             ompb__wire_result *r) {
   const unsigned char *p = buf + *off;

@@ -11,6 +11,7 @@
  *         per task: u64 id | f64 timeout_ms | u32 params_len | u8 method_len |
  *         method (method_len bytes, NUL-terminated) | params
  * RESULTS (rank -> root): header(count = results) | i32 rc | u32 workers,
+ *         (count 0 and rc 0: a request for a chunk)
  *         then per result: u64 id | i32 status | f64 duration_ms | u32 len |
  *         bytes (a success's result, a failure's NUL-terminated message, or
  *         nothing for a cancelled task)
@@ -110,6 +111,11 @@ static inline size_t ompb__wire_result_size(size_t len) {
 int ompb__wire_results_check(const unsigned char *buf, size_t len,
                              uint64_t batch_id, uint64_t lo, size_t expect,
                              size_t *count, int *rc, unsigned *workers);
+/* The count and rc fields of what claims to be a results message (a
+ * request for work has both 0); OMPB_EPROTO when even the header is wrong.
+ * ompb__wire_results_check still validates the whole message. */
+int ompb__wire_results_peek(const unsigned char *buf, size_t len,
+                            uint64_t batch_id, size_t *count, int *rc);
 /* Read the item at *off of a checked message and advance *off. */
 void ompb__wire_result_next(const unsigned char *buf, size_t *off,
                             ompb__wire_result *r);

@@ -323,10 +323,11 @@ static void test_matches_local(void) {
     if (a->rank >= 0 && a->rank < 64) per_rank[a->rank]++;
   }
   CHECK(mism == 0);
-  /* Self-scheduling gave every rank work. */
-  int idle = 0;
-  for (int p = 0; p < g_size; p++) idle += per_rank[p] == 0;
-  CHECK(idle == 0);
+  /* How self-scheduling spread the tasks (not asserted: with tasks this
+   * short a loaded machine may give one rank everything). */
+  printf("  tasks per rank:");
+  for (int p = 0; p < g_size && p < 64; p++) printf(" %d", per_rank[p]);
+  printf("\n");
   CHECK(log.calls >= 1 && !log.backwards && log.last_completed == N && log.total == N);
   ompb_mpi_result_free(r);
   ompb_mpi_result_free(loc);
@@ -401,7 +402,8 @@ static void test_deadlines(void) {
   int rc = ompb_mpi_exec_batch(MPI_COMM_WORLD, g_pool, t, N, &o, &r);
   double el = now_ms() - t0;
   CHECK(rc == OMPB_ETIMEDOUT);
-  CHECK(el >= 90 && el < 600);
+  /* Other ranks may have entered the call later than the root. */
+  CHECK(el < 600 && (g_rank != 0 || el >= 99));
   if (g_rank == 0 && r) {
     CHECK(r->timed_out && r->cancelled && r->success_count > 0);
     CHECK(r->cancelled_count > 0 && counts_add_up(r));
