@@ -22,11 +22,11 @@ ALL_EXTRA += $(SOAK) $(FAULTS)
 CHECK_EXTRA += check-reliability
 
 # Batches for `make soak`, for the short soak in `make check`, and for each
-# sanitizer run (valgrind is ~50x slower, hence its own count).
+# sanitizer run (CI: ~1,000 under each tool).
 SOAK_BATCHES ?= 10000
 CHECK_SOAK_BATCHES ?= 1000
 SANITIZE_SOAK_BATCHES ?= 1000
-VALGRIND_SOAK_BATCHES ?= 150
+VALGRIND_SOAK_BATCHES ?= 1000
 
 $(RELIABILITY_PROGS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB_A)
 	@mkdir -p $(dir $@)

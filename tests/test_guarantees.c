@@ -155,7 +155,7 @@ struct from_cb {
 static void start_from_progress(const ompb_progress *p, void *user) {
   (void)p;
   struct from_cb *f = user;
-  if (atomic_exchange(&f->done, 1)) return;
+  if (!atomic_load(&f->self) || atomic_exchange(&f->done, 1)) return;
   ompb_task t[1] = {{.fn = th_index_task}};
   ompb_batch *b = (ompb_batch *)&b;
   atomic_store(&f->start_rc, ompb_batch_start(pool, t, 1, NULL, &b));
@@ -164,8 +164,7 @@ static void start_from_progress(const ompb_progress *p, void *user) {
   atomic_store(&f->exec_rc, ompb_exec_batch(pool, t, 1, NULL, &r));
   double x = 1, y;
   atomic_store(&f->map_rc, ompb_map(pool, &x, 1, sizeof x, &y, sizeof y, map_copy, NULL, &r));
-  ompb_batch *self = atomic_load(&f->self);
-  if (self) atomic_store(&f->wait_rc, ompb_batch_wait(self, &r));
+  atomic_store(&f->wait_rc, ompb_batch_wait(atomic_load(&f->self), &r));
 }
 
 static void start_or_wait_from_on_progress_is_estate(void) {
