@@ -122,6 +122,7 @@ struct ompb__unknown {
 struct ompb__result {
   ompb_result pub;
   ompb_error *lost; /* error records built at seal for failed allocations */
+  size_t nlost;     /* how many records `lost` holds */
 };
 
 struct ompb_batch {

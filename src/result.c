@@ -32,7 +32,8 @@ size_t ompb_result_failures(const ompb_result *r, const ompb_error **out, size_t
 static void free_errors(struct ompb__result *res, size_t n) {
   ompb_result *r = &res->pub;
   if (!r->results) return;
-  const ompb_error *lo = res->lost, *hi = res->lost ? res->lost + n : NULL;
+  /* Records inside the `lost` block are not separate allocations. */
+  const ompb_error *lo = res->lost, *hi = res->lost ? res->lost + res->nlost : NULL;
   for (size_t i = 0; i < n; i++) {
     const ompb_error *e = r->results[i].error;
     if (e && !(e >= lo && e < hi)) ompb__free((void *)e);

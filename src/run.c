@@ -502,6 +502,7 @@ void ompb__seal(ompb_batch *b) {
   if (lost && b->results) {
     b->res->lost = ompb__calloc(lost, sizeof *b->res->lost);
     if (b->res->lost) {
+      b->res->nlost = lost;
       size_t j = 0;
       for (size_t i = 0; i < b->n && j < lost; i++) {
         ompb_task_result *t = &b->results[i];
