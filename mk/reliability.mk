@@ -70,15 +70,17 @@ sanitize-asan: $(RUNNER) $(SOAK) $(FAULTS)
 
 # TSan (clang, libomp, LLVM Archer, which libomp loads by itself): a report
 # makes the process exit 66. Then the deliberately racy program must be
-# caught.
+# caught. Only with OMP_CANCELLATION unset: with it true, Archer 14
+# segfaults in __kmpc_end_taskgroup after `cancel taskgroup` (4 runs in 5);
+# the cancel path runs under ASan+UBSan and in make check. libomp 14 itself
+# still crashes now and then (no report): tests/tsan_run.sh retries those.
 TSAN_ENV := TSAN_OPTIONS="ignore_noninstrumented_modules=1 suppressions=tests/tsan.supp"
 sanitize-tsan: $(RUNNER) $(SOAK) $(FAULTS) $(RACY)
 	@test "$(SAN)" = thread || { echo "run as: make SAN=thread $@" >&2; exit 2; }
 	@test -f /usr/lib/llvm-14/lib/libarcher.so || { echo "sanitize: LLVM Archer missing (libomp-14-dev)" >&2; exit 1; }
-	env -u OMP_CANCELLATION $(TSAN_ENV) ./$(RUNNER)
-	OMP_CANCELLATION=true $(TSAN_ENV) ./$(RUNNER)
-	$(TSAN_ENV) SOAK_BATCHES=$(SANITIZE_SOAK_BATCHES) SOAK_SETTLE_MS=100 ./$(SOAK)
-	$(TSAN_ENV) ./$(FAULTS)
+	env -u OMP_CANCELLATION $(TSAN_ENV) sh tests/tsan_run.sh ./$(RUNNER)
+	env -u OMP_CANCELLATION $(TSAN_ENV) SOAK_BATCHES=$(SANITIZE_SOAK_BATCHES) SOAK_SETTLE_MS=100 sh tests/tsan_run.sh ./$(SOAK)
+	env -u OMP_CANCELLATION $(TSAN_ENV) sh tests/tsan_run.sh ./$(FAULTS)
 	@echo "sanitize: the racy program must be reported:"
 	@$(TSAN_ENV) ./$(RACY) > $(BUILD)/racy.log 2>&1; rc=$$?; \
 	if [ $$rc -ne 0 ] && grep -q "WARNING: ThreadSanitizer: data race" $(BUILD)/racy.log && \
