@@ -4,7 +4,8 @@
  *   mpiexec.mpich -launcher fork -n R ./bench_mpi --threads T [--tasks N]
  * Prints, per configuration, the best of --reps runs: wall time, the ideal
  * (N x 1 ms / (R x T)), efficiency (ideal / wall) and the overhead per task
- * ((wall - ideal) x R x T / N: worker time not spent in task bodies). */
+ * ((wall - ideal) x R x T / N: worker time not spent in task bodies).
+ * --task-ms changes the task length (default 1). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[i], "--threads")) threads = (unsigned)atoi(argv[i + 1]);
     if (!strcmp(argv[i], "--tasks")) n = (size_t)atol(argv[i + 1]);
     if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
+    if (!strcmp(argv[i], "--task-ms")) task_ms = atof(argv[i + 1]);
   }
   ompb_pool *pool = NULL;
   if (ompb_pool_create(&pool, &(ompb_pool_opts){.workers = threads}) ||

@@ -409,6 +409,68 @@ static void runner_sleep(struct runner *r, double us) {
   pthread_mutex_unlock(&r->mu);
 }
 
+/* ---- sends in flight ----
+ * Every message goes out with MPI_Isend and stays allocated until MPI_Test
+ * says it left: a blocking send of a large chunk could meet the rank's own
+ * blocking send of a large results message, each waiting for the other to
+ * receive. */
+
+struct outbox {
+  MPI_Request *req;
+  struct blk **buf;
+  int n, cap;
+};
+
+/* Send `b` (taken) to `dest`. */
+static int outbox_post(struct outbox *o, MPI_Comm comm, struct blk *b,
+                       int dest, int tag) {
+  if (o->n == o->cap) {
+    int cap = o->cap ? 2 * o->cap : 8;
+    MPI_Request *req = realloc(o->req, (size_t)cap * sizeof *req);
+    if (req) o->req = req;
+    struct blk **buf = req ? realloc(o->buf, (size_t)cap * sizeof *buf) : NULL;
+    if (buf) o->buf = buf;
+    if (!req || !buf) {
+      /* No room to track it: send it the blocking way. */
+      int e = MPI_Send(b->data, (int)b->len, MPI_BYTE, dest, tag, comm);
+      free(b);
+      return e == MPI_SUCCESS ? OMPB_OK : OMPB_EIO;
+    }
+    o->cap = cap;
+  }
+  if (MPI_Isend(b->data, (int)b->len, MPI_BYTE, dest, tag, comm,
+                &o->req[o->n]) != MPI_SUCCESS) {
+    free(b);
+    return OMPB_EIO;
+  }
+  o->buf[o->n++] = b;
+  return OMPB_OK;
+}
+
+static void outbox_poll(struct outbox *o) {
+  for (int i = 0; i < o->n;) {
+    int done = 0;
+    if (MPI_Test(&o->req[i], &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+      done = 1;
+    if (!done) {
+      i++;
+      continue;
+    }
+    free(o->buf[i]);
+    o->n--;
+    o->req[i] = o->req[o->n];
+    o->buf[i] = o->buf[o->n];
+  }
+}
+
+/* Wait until everything left (the receivers keep receiving until they
+ * finish, so this ends), then free the outbox. */
+static void outbox_flush(struct outbox *o, struct runner *r) {
+  for (outbox_poll(o); o->n; outbox_poll(o)) runner_sleep(r, POLL_MAX_US);
+  free(o->req);
+  free(o->buf);
+}
+
 /* ---- cancel registry: batches running at a root of this process ---- */
 
 struct active {
@@ -519,10 +581,17 @@ struct root {
   int rc;
   double deadline; /* ms on now_ms's clock; 0: none */
   struct runner *run;
+  struct outbox out;
 };
 
 static void send_ctl(struct root *s, int p, int kind, int tag) {
-  unsigned char msg[OMPB__CTL_LEN];
+  struct blk *b = blk_new(OMPB__CTL_LEN);
+  if (b) {
+    ompb__wire_ctl_encode(b->data, kind, s->batch_id, s->rc);
+    outbox_post(&s->out, s->comm, b, p, tag);
+    return;
+  }
+  unsigned char msg[OMPB__CTL_LEN]; /* 20 bytes go out eagerly */
   ompb__wire_ctl_encode(msg, kind, s->batch_id, s->rc);
   MPI_Send(msg, OMPB__CTL_LEN, MPI_BYTE, p, tag, s->comm);
 }
@@ -700,9 +769,7 @@ static struct blk *root_chunk(struct root *s, int p) {
 static void root_serve(struct root *s, int p) {
   struct blk *b = root_chunk(s, p);
   if (b) {
-    int e = MPI_Send(b->data, (int)b->len, MPI_BYTE, p, TAG_WORK, s->comm);
-    free(b);
-    if (e == MPI_SUCCESS) return;
+    if (outbox_post(&s->out, s->comm, b, p, TAG_WORK) == OMPB_OK) return;
     s->peers[p].qn--; /* never sent: put nothing on the rank's account */
     root_trip(s, OMPB_EIO, false);
   }
@@ -803,6 +870,7 @@ static int root_loop(struct root *s, const ompb_batch_opts *o,
     bool progress = false;
     int flag = 0;
     MPI_Status st;
+    outbox_poll(&s->out);
     while (s->size > 1 &&
            MPI_Iprobe(MPI_ANY_SOURCE, TAG_RES, s->comm, &flag, &st) ==
                MPI_SUCCESS &&
@@ -867,6 +935,7 @@ static int root_loop(struct root *s, const ompb_batch_opts *o,
       send_ctl(s, p, OMPB__MSG_STOP, TAG_STOP);
       s->peers[p].stop_sent = true;
     }
+  outbox_flush(&s->out, s->run);
   return s->rc;
 }
 
@@ -874,24 +943,25 @@ static int root_loop(struct root *s, const ompb_batch_opts *o,
 
 /* Send a results message (b), a report that a chunk could not run (b NULL,
  * rc != 0) or a request for work (b NULL, rc 0). */
-static int send_results(MPI_Comm comm, struct blk *b, int rc, uint64_t id,
-                        unsigned workers) {
-  unsigned char head[OMPB__RES_HEAD];
-  const unsigned char *data = head;
-  size_t len = sizeof head;
+static int send_results(struct outbox *o, MPI_Comm comm, struct blk *b,
+                        int rc, uint64_t id, unsigned workers) {
   if (b) {
-    data = b->data;
-    len = b->len;
     if (ompb__mpi_fault == 1) {
       ompb__mpi_fault = 0;
       b->data[0] ^= 0x5a;
     }
-  } else {
-    ompb__wire_results_head(head, id, 0, rc, workers);
+    return outbox_post(o, comm, b, 0, TAG_RES);
   }
-  int e = MPI_Send(data, (int)len, MPI_BYTE, 0, TAG_RES, comm);
-  free(b);
-  return e == MPI_SUCCESS ? OMPB_OK : OMPB_EIO;
+  b = blk_new(OMPB__RES_HEAD);
+  if (b) {
+    ompb__wire_results_head(b->data, id, 0, rc, workers);
+    return outbox_post(o, comm, b, 0, TAG_RES);
+  }
+  unsigned char head[OMPB__RES_HEAD]; /* 24 bytes go out eagerly */
+  ompb__wire_results_head(head, id, 0, rc, workers);
+  return MPI_Send(head, sizeof head, MPI_BYTE, 0, TAG_RES, comm) == MPI_SUCCESS
+             ? OMPB_OK
+             : OMPB_EIO;
 }
 
 /* A rank runs one chunk and holds the next one it asked for ahead, so it
@@ -903,6 +973,7 @@ static int rank_loop(MPI_Comm comm, struct runner *r) {
       MPI_SUCCESS)
     return OMPB_EIO;
   int rc = OMPB_OK;
+  struct outbox ob = {0};
   bool running = false, asked = false, ended = false, stopped = false;
   struct blk *held = NULL;
   double backoff = POLL_MIN_US;
@@ -910,6 +981,7 @@ static int rank_loop(MPI_Comm comm, struct runner *r) {
     bool progress = false;
     int flag = 0;
     MPI_Status st;
+    outbox_poll(&ob);
     if (!stopped && MPI_Test(&req, &flag, &st) == MPI_SUCCESS && flag) {
       int cnt = 0, kind = 0;
       MPI_Get_count(&st, MPI_BYTE, &cnt);
@@ -930,11 +1002,11 @@ static int rank_loop(MPI_Comm comm, struct runner *r) {
         held = NULL;
         running = true;
       }
-      if (send_results(comm, out, orc, r->batch_id, r->workers))
+      if (send_results(&ob, comm, out, orc, r->batch_id, r->workers))
         rc = OMPB_EIO;
     }
     if (!ended && (running ? 1 : 0) + (held ? 1 : 0) < AHEAD && !asked) {
-      if (send_results(comm, NULL, 0, r->batch_id, r->workers)) {
+      if (send_results(&ob, comm, NULL, 0, r->batch_id, r->workers)) {
         rc = OMPB_EIO;
         break;
       }
@@ -953,7 +1025,7 @@ static int rank_loop(MPI_Comm comm, struct runner *r) {
         ended = true;
       } else if (!b) {
         /* Unreadable: answer it as a chunk that could not run. */
-        if (send_results(comm, NULL, e, r->batch_id, r->workers))
+        if (send_results(&ob, comm, NULL, e, r->batch_id, r->workers))
           rc = OMPB_EIO;
       } else if (!running) {
         runner_submit(r, b); /* the runner rejects anything but a chunk */
@@ -976,6 +1048,7 @@ static int rank_loop(MPI_Comm comm, struct runner *r) {
     MPI_Wait(&req, MPI_STATUS_IGNORE);
   }
   free(held);
+  outbox_flush(&ob, r);
   return rc;
 }
 

@@ -88,6 +88,16 @@ static int sleep_task(ompb_ctx *ctx, const void *params, size_t len,
   return ompb_mpi_reply(out, &idx, sizeof idx);
 }
 
+/* The result is the params with every byte plus one. */
+static int echo_task(ompb_ctx *ctx, const void *params, size_t len,
+                     ompb_mpi_out *out) {
+  (void)ctx;
+  unsigned char *b = ompb_mpi_reply_buf(out, len);
+  if (!b) return OMPB_ENOMEM;
+  for (size_t i = 0; i < len; i++) b[i] = (unsigned char)(((const unsigned char *)params)[i] + 1);
+  return 0;
+}
+
 /* ---- helpers ---- */
 
 static ompb_pool *g_pool;
@@ -272,6 +282,7 @@ static void test_wire(void) {
 static void test_registry(void) {
   CHECK(ompb_mpi_register("mix", mix_task) == OMPB_OK);
   CHECK(ompb_mpi_register("sleep", sleep_task) == OMPB_OK);
+  CHECK(ompb_mpi_register("echo", echo_task) == OMPB_OK);
   CHECK(ompb_mpi_register("mix", sleep_task) == OMPB_EEXIST);
   CHECK(ompb_mpi_register(NULL, mix_task) == OMPB_EINVAL);
   CHECK(ompb_mpi_register("", mix_task) == OMPB_EINVAL);
@@ -333,6 +344,42 @@ static void test_matches_local(void) {
   ompb_mpi_result_free(loc);
   free(t);
   free(x);
+}
+
+/* Large parameters and results (rendezvous-size messages both ways while
+ * ranks prefetch: a blocking send on each side would deadlock). */
+static void test_large_messages(void) {
+  enum { N = 600, LEN = 96 * 1024 };
+  unsigned char *params = NULL;
+  ompb_mpi_task *t = NULL;
+  if (g_rank == 0) {
+    params = malloc((size_t)N * LEN);
+    t = calloc(N, sizeof *t);
+    for (size_t i = 0; i < (size_t)N * LEN; i++) params[i] = (unsigned char)(i * 131 + (i >> 9));
+    for (size_t i = 0; i < N; i++)
+      t[i] = (ompb_mpi_task){.method = "echo", .params = params + i * LEN, .len = LEN};
+  }
+  ompb_mpi_result *r = NULL;
+  CHECK(ompb_mpi_exec_batch(MPI_COMM_WORLD, g_pool, t, N, NULL, &r) == OMPB_OK);
+  if (g_rank == 0 && r) {
+    size_t bad = 0;
+    for (size_t i = 0; i < N; i++) {
+      const unsigned char *d = r->results[i].data;
+      if (r->results[i].status || r->results[i].len != LEN) {
+        bad++;
+        continue;
+      }
+      for (size_t k = 0; k < LEN; k += 97)
+        if (d[k] != (unsigned char)(params[i * LEN + k] + 1)) {
+          bad++;
+          break;
+        }
+    }
+    CHECK(bad == 0 && r->success_count == N);
+  }
+  ompb_mpi_result_free(r);
+  free(t);
+  free(params);
 }
 
 /* on_progress at the root cancels; every rank stops promptly. */
@@ -542,6 +589,7 @@ int main(int argc, char **argv) {
     const char *name;
     void (*fn)(void);
   } tests[] = {{"matches_local_10000", test_matches_local},
+               {"large_messages", test_large_messages},
                {"cancel_from_root", test_cancel_from_root},
                {"fail_fast_across_ranks", test_fail_fast},
                {"deadlines", test_deadlines},
