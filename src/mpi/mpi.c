@@ -1078,6 +1078,7 @@ static int check_args(int rank, ompb_pool *local, const ompb_mpi_task *tasks,
   return OMPB_OK;
 }
 
+/* Batch ids handed out by this process as a root; only ever incremented. */
 static atomic_uint_fast64_t batch_seq;
 
 int ompb_mpi_exec_batch(MPI_Comm comm, ompb_pool *local,
