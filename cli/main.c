@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -229,7 +230,12 @@ static void on_progress(const ompb_progress *p, void *user) {
   progress_state *st = user;
   if (!st->draw || atomic_load(&interrupted))
     return;
-  const int width = 30;
+  /* The bar shrinks (down to nothing) to keep the line on narrow terminals:
+   * a wrapped line cannot be redrawn with \r. */
+  struct winsize ws;
+  int cols = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 80;
+  int width = cols - 62 - (int)strlen(st->kernel);
+  width = width > 30 ? 30 : width < 0 ? 0 : width;
   double frac = p->percentage / 100.0;
   int fill = (int)(frac * width + 1e-9);
   char bar[64], done[16], total[16], rate[16], eta[32];
@@ -246,8 +252,12 @@ static void on_progress(const ompb_progress *p, void *user) {
     long s = (long)ceil(p->estimated_remaining_ms / 1000.0);
     snprintf(eta, sizeof eta, "ETA %ld:%02ld", s / 60, s % 60);
   }
-  fprintf(stderr, "\r%s %5.1f%% [%s] %s/%s items, %s items/s, %s\033[K",
-          st->kernel, p->percentage, bar, done, total, rate, eta);
+  if (width >= 5)
+    fprintf(stderr, "\r%s %5.1f%% [%s] %s/%s items, %s items/s, %s\033[K",
+            st->kernel, p->percentage, bar, done, total, rate, eta);
+  else
+    fprintf(stderr, "\r%s %5.1f%% %s items/s %s\033[K", st->kernel,
+            p->percentage, rate, eta);
   fflush(stderr);
   st->drawn = true;
 }

@@ -22,6 +22,11 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # Debian's python3 carries python3-numpy, whatever python3 is first in PATH.
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 
+# Other fragments (e.g. the MPI backend's library) append targets here that
+# `install` / `uninstall` then run with the same PREFIX, DESTDIR and dirs.
+INSTALL_EXTRA ?=
+UNINSTALL_EXTRA ?=
+
 CLI := $(BUILD)/ompbatch
 CLI_SRCS := $(wildcard cli/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -64,6 +69,7 @@ install: $(LIB_A) $(LIB_SO) $(CLI)
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/ompbatch.pc
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
 	install -m 644 man/ompbatch.1 $(DESTDIR)$(MANDIR)/man1/
+	@for t in $(INSTALL_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 
 # Removes what install put there: every header name this tree has ever
 # installed is listed explicitly, so a header removed from the tree is
@@ -77,6 +83,7 @@ uninstall:
 	  $(DESTDIR)$(LIBDIR)/$(notdir $(LIB_SO_REAL)) $(DESTDIR)$(LIBDIR)/$(notdir $(LIB_A))
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/ompbatch.pc $(DESTDIR)$(BINDIR)/ompbatch \
 	  $(DESTDIR)$(MANDIR)/man1/ompbatch.1
+	@for t in $(UNINSTALL_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 
 # The CLI against numpy: round trips within each kernel's ULP bound, every
 # bad-file case, the progress bar on a pty only, Ctrl-C.
