@@ -184,19 +184,27 @@ static bool reference2(const char *base, mpfr_t r, double a, double b) {
   return ok;
 }
 
-/* A reference value: hi + lo (lo = 0 for f32), or NaN. */
+/* A reference value: hi + lo, or NaN. When hi is tiny, lo is kept scaled by
+ * 2^LO_SHIFT (`scaled`), so that the remainder of a subnormal hi is not
+ * itself rounded to the subnormal spacing (that would misstate errors by up
+ * to half of it). */
 typedef struct {
   double hi, lo;
+  bool scaled;
 } ref;
+#define LO_SHIFT 1100
 
 static ref ref_from(mpfr_t r) {
   ref o;
   o.hi = mpfr_get_d(r, MPFR_RNDN);
   o.lo = 0.0;
+  o.scaled = fabs(o.hi) < 0x1p-900;
   if (isfinite(o.hi) && o.hi != 0.0) {
     mpfr_t d;
     mpfr_init2(d, REF_PREC);
     mpfr_sub_d(d, r, o.hi, MPFR_RNDN);
+    if (o.scaled)
+      mpfr_mul_2si(d, d, LO_SHIFT, MPFR_RNDN);
     o.lo = mpfr_get_d(d, MPFR_RNDN);
     mpfr_clear(d);
   }
@@ -216,14 +224,17 @@ static double ulp_error(double got, ref want, int prec, int emin, int emax) {
     return got == want.hi ? 0.0 : (isinf(got) && got == rounded) ? 0.0
                                                                  : INFINITY;
   int e;
-  double w = want.hi + want.lo;
+  const int shift = want.scaled ? LO_SHIFT : 0;
+  double w = want.hi + ldexp(want.lo, -shift);
   frexp(w == 0.0 ? 0x1p-1074 : w, &e); /* w = m * 2^e, 0.5 <= |m| < 1 */
   if (e < emin)
     e = emin;
   if (e > emax)
     e = emax;
-  double diff = fabs((got - want.hi) - want.lo);
-  return ldexp(diff, prec - e);
+  /* got - hi is exact (Sterbenz) wherever the error is small enough to
+   * matter; for a tiny hi it is scaled up before lo is subtracted. */
+  double diff = fabs(ldexp(got - want.hi, shift) - want.lo);
+  return ldexp(diff, prec - e - shift);
 }
 
 /* ---- the accuracy harness ---- */
