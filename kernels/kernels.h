@@ -12,13 +12,13 @@ enum {
 #define OMPB__K_ENUM(name, np, uf, ud, what) OMPB__K1_##name,
   OMPB_KERNELS_MATH(OMPB__K_ENUM) OMPB_KERNELS_ARITH(OMPB__K_ENUM)
 #undef OMPB__K_ENUM
-  OMPB__K1_COUNT
+      OMPB__K1_COUNT
 };
 enum {
 #define OMPB__K_ENUM(name, np, uf, ud, what) OMPB__K2_##name,
   OMPB_KERNELS_BINARY(OMPB__K_ENUM)
 #undef OMPB__K_ENUM
-  OMPB__K2_COUNT
+      OMPB__K2_COUNT
 };
 
 /* One ISA's implementation of every built-in kernel (kernels/math.c,
@@ -29,6 +29,12 @@ typedef struct ompb__simd_table {
   ompb_kernel_f64 *f64[OMPB__K1_COUNT];
   ompb_kernel2_f32 *f32_2[OMPB__K2_COUNT];
   ompb_kernel2_f64 *f64_2[OMPB__K2_COUNT];
+  /* Copy m elements from buf (64-byte aligned) to out (64-byte aligned)
+   * with non-temporal stores, and the fence that orders them before later
+   * stores; NULL where the ISA has none (scalar). */
+  void (*stream_f32)(const float *buf, float *out, size_t m);
+  void (*stream_f64)(const double *buf, double *out, size_t m);
+  void (*stream_fence)(void);
 } ompb__simd_table;
 
 /* The table for `isa` when it was compiled into this build and the CPU runs
@@ -39,6 +45,17 @@ const ompb__simd_table *ompb__simd_table_get(const char *isa);
 /* The table the public ompb_k_* functions use (chosen once). Never NULL.
  * Thread-safety: any. */
 const ompb__simd_table *ompb__simd_active(void);
+
+/* Output size in bytes from which a built-in kernel call streams its
+ * stores (OMPB_STREAM_BYTES; 0: never). Thread-safety: any. */
+size_t ompb__stream_min(void);
+
+/* The streaming form of a built-in kernel (stores bypass the caches
+ * whatever n is), or NULL when `k` is not a built-in public kernel or
+ * cannot stream (axpy reads its output). Used by ompb_pool_map_* for maps
+ * whose whole output reaches ompb__stream_min(). Thread-safety: any. */
+ompb_kernel_f32 *ompb__stream_form_f32(ompb_kernel_f32 *k);
+ompb_kernel_f64 *ompb__stream_form_f64(ompb_kernel_f64 *k);
 
 /* The ISA names, best first, NULL-terminated (compiled in or not). */
 extern const char *const ompb__simd_isas[];

@@ -13,6 +13,8 @@
  * transcendental kernels call the C library. */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "kernels.h"
 
@@ -101,7 +103,7 @@
     ST(out + i, vfn(LD(a + i), LD(b + i)));
 #endif
 #define TAIL1(expr_of_x)                                                       \
-  _Pragma("omp simd") for (size_t j = i; j < n; j++) {                        \
+  _Pragma("omp simd") for (size_t j = i; j < n; j++) {                         \
     const __typeof__(in[0]) x = in[j];                                         \
     out[j] = (expr_of_x);                                                      \
   }
@@ -109,14 +111,16 @@
 /* A unary SLEEF kernel in both precisions: uf/ud are SLEEF's accuracy
  * suffixes (u10, u35, u05, u15). */
 #define SLEEF1(name, fn, uf, ud)                                               \
+  SLEEF1_F32(name, fn, uf)                                                     \
+  SLEEF1_F64(name, fn, ud)
+#define SLEEF1_F32(name, fn, uf)                                               \
   static void name##_f32(const float *in, float *out, size_t n,                \
                          const void *params) {                                 \
     (void)params;                                                              \
     size_t i = 0;                                                              \
     VLOOP1(NF, LDF, STF, VF(fn, uf))                                           \
     TAIL1(SF(fn, uf)(x))                                                       \
-  }                                                                            \
-  SLEEF1_F64(name, fn, ud)
+  }
 #define SLEEF1_F64(name, fn, ud)                                               \
   static void name##_f64(const double *in, double *out, size_t n,              \
                          const void *params) {                                 \
@@ -129,16 +133,15 @@
 /* A two-input SLEEF kernel in both precisions. */
 #define SLEEF2(name, fn, uf, ud)                                               \
   static void k2_##name##_f32(const float *a, const float *b, float *out,      \
-                         size_t n, const void *params) {                       \
+                              size_t n, const void *params) {                  \
     (void)params;                                                              \
     size_t i = 0;                                                              \
     VLOOP2(NF, LDF, STF, VF(fn, uf))                                           \
     _Pragma("omp simd") for (size_t j = i; j < n; j++) out[j] =                \
         SF(fn, uf)(a[j], b[j]);                                                \
   }                                                                            \
-  static void k2_##name##_f64(const double *a, const double *b,               \
-                              double *out,                                     \
-                         size_t n, const void *params) {                       \
+  static void k2_##name##_f64(const double *a, const double *b, double *out,   \
+                              size_t n, const void *params) {                  \
     (void)params;                                                              \
     size_t i = 0;                                                              \
     VLOOP2(ND, LDD, STD, VD(fn, ud))                                           \
@@ -147,8 +150,8 @@
   }
 
 /* ---- SLEEF-backed unary kernels ---- */
-SLEEF1(sin_fast, sin, u35, u35)
-SLEEF1(cos_fast, cos, u35, u35)
+SLEEF1_F32(sin_fast, sin, u35) /* f64 sin_fast, cos_fast: below */
+SLEEF1_F32(cos_fast, cos, u35)
 SLEEF1(tan_fast, tan, u35, u35)
 SLEEF1(asin, asin, u10, u10)
 SLEEF1(asin_fast, asin, u35, u35)
@@ -201,8 +204,8 @@ SLEEF1_F64(exp_wide, exp, u10)
  * (+-200 for f32), constants first so that NaN passes through. Masked loads
  * and stores do the tail with the same code. Constants: kernels/gen_consts.py.
  * exp_fast is the same without Tl and with a near-minimax E one degree
- * lower (~1.3 ULP, ~20% faster). Elsewhere exp is SLEEF's 1-ULP function and exp_fast is exp
- * (SLEEF has no faster one). */
+ * lower (~1.3 ULP, ~20% faster). Elsewhere exp is SLEEF's 1-ULP function and
+ * exp_fast is exp (SLEEF has no faster one). */
 #if defined(OMPB_ISA_AVX512F)
 static const double EXP_T[16] = {
     0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0,
@@ -211,22 +214,31 @@ static const double EXP_T[16] = {
     0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
     0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0,
     0x1.ea4afa2a490dap+0};
-static const double EXP_TL[16] = {
-    0x0.0p+0, 0x1.8a62e4adc610bp-54, -0x1.19041b9d78a76p-55,
-    0x1.9b07eb6c70573p-54, 0x1.6f46ad23182e4p-55, 0x1.ada0911f09ebcp-55,
-    0x1.d4397afec42e2p-56, 0x1.6324c054647adp-54, -0x1.bdd3413b26456p-54,
-    -0x1.41577ee04992fp-55, 0x1.6e9f156864b27p-54, 0x1.c7c46b071f2bep-56,
-    0x1.7a1cd345dcc81p-54, 0x1.11065895048ddp-55, 0x1.2ed02d75b3707p-55,
-    -0x1.e9c23179c2893p-54};
+static const double EXP_TL[16] = {0x0.0p+0,
+                                  0x1.8a62e4adc610bp-54,
+                                  -0x1.19041b9d78a76p-55,
+                                  0x1.9b07eb6c70573p-54,
+                                  0x1.6f46ad23182e4p-55,
+                                  0x1.ada0911f09ebcp-55,
+                                  0x1.d4397afec42e2p-56,
+                                  0x1.6324c054647adp-54,
+                                  -0x1.bdd3413b26456p-54,
+                                  -0x1.41577ee04992fp-55,
+                                  0x1.6e9f156864b27p-54,
+                                  0x1.c7c46b071f2bep-56,
+                                  0x1.7a1cd345dcc81p-54,
+                                  0x1.11065895048ddp-55,
+                                  0x1.2ed02d75b3707p-55,
+                                  -0x1.e9c23179c2893p-54};
 static const float EXP_TF[16] = {
     0x1.000000p+0f, 0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f,
     0x1.306fe0p+0f, 0x1.3dea64p+0f, 0x1.4bfdaep+0f, 0x1.5ab07ep+0f,
     0x1.6a09e6p+0f, 0x1.7a1148p+0f, 0x1.8ace54p+0f, 0x1.9c4918p+0f,
     0x1.ae89fap+0f, 0x1.c199bep+0f, 0x1.d5818ep+0f, 0x1.ea4afap+0f};
 static const float EXP_TLF[16] = {
-    0x0.0p+0f, 0x1.9f3122p-25f, -0x1.c15742p-27f, 0x1.ceac48p-25f,
-    0x1.4636e2p-25f, 0x1.824684p-25f, -0x1.593abcp-25f, -0x1.5bd5ecp-27f,
-    0x1.9fcef4p-26f, -0x1.829fd0p-25f, 0x1.15506ep-27f, 0x1.51f848p-27f,
+    0x0.0p+0f,        0x1.9f3122p-25f,  -0x1.c15742p-27f, 0x1.ceac48p-25f,
+    0x1.4636e2p-25f,  0x1.824684p-25f,  -0x1.593abcp-25f, -0x1.5bd5ecp-27f,
+    0x1.9fcef4p-26f,  -0x1.829fd0p-25f, 0x1.15506ep-27f,  0x1.51f848p-27f,
     -0x1.a94b14p-26f, -0x1.3d56b2p-27f, -0x1.822dbcp-27f, 0x1.52486cp-27f};
 
 /* `precise` is a constant: 1 for exp, 0 for exp_fast (no Tl, E one degree
@@ -265,29 +277,29 @@ exp8(__m512d x, __m512d t0, __m512d t1, __m512d l0, __m512d l1, int precise) {
 }
 
 #define EXP_F64(name, precise)                                                 \
-  static void name(const double *in, double *out, size_t n,                   \
-                   const void *params) {                                      \
-    (void)params;                                                             \
-    const __m512d t0 = _mm512_loadu_pd(EXP_T), t1 = _mm512_loadu_pd(EXP_T + 8); \
-    const __m512d l0 = _mm512_loadu_pd(EXP_TL),                               \
-                  l1 = _mm512_loadu_pd(EXP_TL + 8);                           \
-    size_t i = 0;                                                             \
-    for (; i + 8 <= n; i += 8)                                                \
-      _mm512_storeu_pd(out + i, exp8(_mm512_loadu_pd(in + i), t0, t1, l0, l1, \
-                                     precise));                               \
-    if (i < n) {                                                              \
-      const __mmask8 m = (__mmask8)((1u << (n - i)) - 1);                     \
-      _mm512_mask_storeu_pd(                                                  \
-          out + i, m,                                                         \
-          exp8(_mm512_maskz_loadu_pd(m, in + i), t0, t1, l0, l1, precise));   \
-    }                                                                         \
+  static void name(const double *in, double *out, size_t n,                    \
+                   const void *params) {                                       \
+    (void)params;                                                              \
+    const __m512d t0 = _mm512_loadu_pd(EXP_T),                                 \
+                  t1 = _mm512_loadu_pd(EXP_T + 8);                             \
+    const __m512d l0 = _mm512_loadu_pd(EXP_TL),                                \
+                  l1 = _mm512_loadu_pd(EXP_TL + 8);                            \
+    size_t i = 0;                                                              \
+    for (; i + 8 <= n; i += 8)                                                 \
+      _mm512_storeu_pd(                                                        \
+          out + i, exp8(_mm512_loadu_pd(in + i), t0, t1, l0, l1, precise));    \
+    if (i < n) {                                                               \
+      const __mmask8 m = (__mmask8)((1u << (n - i)) - 1);                      \
+      _mm512_mask_storeu_pd(                                                   \
+          out + i, m,                                                          \
+          exp8(_mm512_maskz_loadu_pd(m, in + i), t0, t1, l0, l1, precise));    \
+    }                                                                          \
   }
 EXP_F64(exp_f64, 1)
 EXP_F64(exp_fast_f64, 0)
 
-static inline __attribute__((always_inline)) __m512 exp16(__m512 x, __m512 tt0,
-                                                          __m512 tl0,
-                                                          int precise) {
+static inline __attribute__((always_inline)) __m512
+exp16(__m512 x, __m512 tt0, __m512 tl0, int precise) {
   x = _mm512_min_ps(_mm512_set1_ps(200.0f),
                     _mm512_max_ps(_mm512_set1_ps(-200.0f), x));
   const __m512 t = _mm512_fmadd_ps(x, _mm512_set1_ps(0x1.715476p+4f),
@@ -302,27 +314,28 @@ static inline __attribute__((always_inline)) __m512 exp16(__m512 x, __m512 tt0,
   const __m512i j = _mm512_castps_si512(t); /* low 4 bits: k mod 16 */
   const __m512 tt = _mm512_permutexvar_ps(j, tt0);
   const __m512 y =
-      precise ? _mm512_add_ps(tt, _mm512_fmadd_ps(tt, q,
-                                                  _mm512_permutexvar_ps(j, tl0)))
+      precise ? _mm512_add_ps(
+                    tt, _mm512_fmadd_ps(tt, q, _mm512_permutexvar_ps(j, tl0)))
               : _mm512_fmadd_ps(tt, q, tt);
   return _mm512_scalef_ps(y, _mm512_mul_ps(k, _mm512_set1_ps(0.0625f)));
 }
 
 #define EXP_F32(name, precise)                                                 \
-  static void name(const float *in, float *out, size_t n,                     \
-                   const void *params) {                                      \
-    (void)params;                                                             \
-    const __m512 tt0 = _mm512_loadu_ps(EXP_TF), tl0 = _mm512_loadu_ps(EXP_TLF); \
-    size_t i = 0;                                                             \
-    for (; i + 16 <= n; i += 16)                                              \
-      _mm512_storeu_ps(out + i,                                               \
-                       exp16(_mm512_loadu_ps(in + i), tt0, tl0, precise));    \
-    if (i < n) {                                                              \
-      const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);                   \
-      _mm512_mask_storeu_ps(                                                  \
-          out + i, m, exp16(_mm512_maskz_loadu_ps(m, in + i), tt0, tl0,       \
-                            precise));                                        \
-    }                                                                         \
+  static void name(const float *in, float *out, size_t n,                      \
+                   const void *params) {                                       \
+    (void)params;                                                              \
+    const __m512 tt0 = _mm512_loadu_ps(EXP_TF),                                \
+                 tl0 = _mm512_loadu_ps(EXP_TLF);                               \
+    size_t i = 0;                                                              \
+    for (; i + 16 <= n; i += 16)                                               \
+      _mm512_storeu_ps(out + i,                                                \
+                       exp16(_mm512_loadu_ps(in + i), tt0, tl0, precise));     \
+    if (i < n) {                                                               \
+      const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);                    \
+      _mm512_mask_storeu_ps(                                                   \
+          out + i, m,                                                          \
+          exp16(_mm512_maskz_loadu_ps(m, in + i), tt0, tl0, precise));         \
+    }                                                                          \
   }
 EXP_F32(exp_f32, 1)
 EXP_F32(exp_fast_f32, 0)
@@ -345,9 +358,9 @@ EXP_F32(exp_fast_f32, 0)
     double w[WIDE_BLOCK];                                                      \
     for (size_t lo = 0; lo < n; lo += WIDE_BLOCK) {                            \
       size_t m = n - lo < WIDE_BLOCK ? n - lo : WIDE_BLOCK;                    \
-      _Pragma("omp simd") for (size_t j = 0; j < m; j++) w[j] = in[lo + j];   \
+      _Pragma("omp simd") for (size_t j = 0; j < m; j++) w[j] = in[lo + j];    \
       body64(w, w, m, NULL);                                                   \
-      _Pragma("omp simd") for (size_t j = 0; j < m; j++) {                    \
+      _Pragma("omp simd") for (size_t j = 0; j < m; j++) {                     \
         const double y = w[j];                                                 \
         out[lo + j] = (float)(post);                                           \
       }                                                                        \
@@ -390,85 +403,164 @@ static void sigmoid_f64(const double *in, double *out, size_t n,
   }
 }
 
-/* ---- f32 sin and cos (default accuracy) ----
+/* ---- sin and cos: f32 (default accuracy) and f64 _fast ----
  * SLEEF's 1-ULP sinf takes a slow argument reduction above |x| = 125 (FACTS:
- * 0.13x memcpy on [-1e4, 1e4]). Here, for |x| <= TRIG_FAST_MAX, the float
- * is widened to double and reduced by h*pi (h = k or k + 1/2, |2h| < 2^22)
- * with pi = PI_A + PI_B + PI_C, PI_A and PI_B of 30 bits: h*PI_A and h*PI_B
- * are exact and x - h*PI_A is exact, so r = x - h*pi carries ~53 good bits
- * without needing FMA (the same code, and results, on every ISA). sin on
- * [-pi/2, pi/2] is then its Taylor polynomial to r^13 (truncation < 7e-10
- * relative, 0.01 float ULP), and one final rounding to float gives ~0.5 ULP.
- * A block holding any larger, infinite or NaN input is computed instead by
- * SLEEF's double sin/cos (3.5 double ULPs, valid to |x| = 1e299: the whole
- * float range), also ~0.5 float ULP. cos(x) = -(-1)^k sin(x - (k + 1/2)pi).
- */
-#define TRIG_FAST_MAX 4194304.0f /* 2^22 */
+ * 0.13x memcpy on [-1e4, 1e4]) and its 3.5-ULP sin (f64) a two-step one
+ * above |x| = 15. Here x is reduced by h*pi, h = k or k + 1/2 (k an
+ * integer), r = x - h*pi in [-pi/2, pi/2], and
+ *   sin x = (-1)^k sin r,  cos x = -(-1)^k sin(x - (k + 1/2) pi),
+ * sin r = r + r^3 P(r^2) with P a near-minimax polynomial
+ * (kernels/gen_consts.py). k's parity is the low bit of t = x/pi + 1.5*2^52
+ * (the rounding trick that gives k), flipped into the sign bit; copysign
+ * keeps sin(-0) = -0.
+ *
+ * f32 (default, <= 1 ULP): the float is widened to double, pi is split into
+ * PI_A + PI_B + PI_C with PI_A and PI_B of 30 bits, so h*PI_A and h*PI_B
+ * are exact (|2h| < 2^23) and x - h*PI_A is exact: r carries ~53 good bits.
+ * P has degree 4 (error 7e-11 relative), the one rounding to float gives
+ * ~0.5 ULP. For |x| <= TRIG32_MAX.
+ *
+ * f64 _fast (<= 3.5 ULP): with FMA hardware pi is three 53-bit parts (each
+ * h*part is exact inside the fma, x - h*PI53_A is exact, pi to 160 bits);
+ * without, four parts of 33 bits (exact products for |h| < 2^20). P has
+ * degree 7 (error 2.4e-17). For |x| <= TRIG64_MAX.
+ *
+ * A block of TRIG_BLOCK inputs holding any larger, infinite or NaN value is
+ * computed instead by SLEEF's 3.5-ULP double sin/cos (valid to 1e15; for f32
+ * that is ~0.5 float ULP over the whole float range). */
+#define TRIG_BLOCK 256
+#define TRIG32_MAX 4194304.0f /* 2^22 */
+#define TRIG64_MAX 1048576.0  /* 2^20 */
 static const double INV_PI = 0x1.45f306dc9c883p-2;
-static const double PI_A = 0x1.921fb548p+1;
+static const double PI_A = 0x1.921fb548p+1; /* 30-bit parts: f32 */
 static const double PI_B = -0x1.de973ddp-30;
 static const double PI_C = 0x1.313198a2e037p-60;
-static const double ROUND_MAGIC = 0x1.8p52; /* t + M - M rounds t to an integer */
+#if defined(__FMA__)
+static const double PI53_A = 0x1.921fb54442d18p+1;
+static const double PI53_B = 0x1.1a62633145c07p-53;
+static const double PI53_C = -0x1.f1976b7ed8fbcp-109;
+#define MADD(a, b, c) fma(a, b, c)
+#else
+static const double PI33_A = 0x1.921fb544p+1;
+static const double PI33_B = 0x1.0b4611a6p-33;
+static const double PI33_C = 0x1.3198a2ep-68;
+static const double PI33_D = 0x1.b839a252049c1p-103;
+#define MADD(a, b, c) ((a) * (b) + (c))
+#endif
+static const double ROUND_MAGIC =
+    0x1.8p52; /* t + M - M rounds t to an integer */
 
-static inline __attribute__((always_inline)) double sin_poly(double r) {
+#define INLINE static inline __attribute__((always_inline))
+INLINE uint64_t bits_of(double x) {
+  uint64_t b;
+  memcpy(&b, &x, sizeof b);
+  return b;
+}
+INLINE double double_of(uint64_t b) {
+  double x;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+/* sin r for |r| <= pi/2 from P(z), z = r^2, with the signs of k and r. */
+INLINE double sin_finish(double r, double z, double p, double t,
+                         uint64_t flip) {
+  const double s = copysign(MADD(r * z, p, r), r);
+  return double_of(bits_of(s) ^ ((bits_of(t) ^ flip) << 63));
+}
+
+INLINE double trig32_core(double x, double half, uint64_t flip) {
+  const double t = MADD(x, INV_PI, -half) + ROUND_MAGIC;
+  const double h = (t - ROUND_MAGIC) + half;
+  double r = MADD(-h, PI_A, x); /* both steps exact: see above */
+  r = MADD(-h, PI_B, r);
+  r = MADD(-h, PI_C, r);
   const double z = r * r;
-  double p = -1.0 / 6227020800.0; /* -1/13! */
-  p = p * z + 1.0 / 39916800.0;
-  p = p * z - 1.0 / 362880.0;
-  p = p * z + 1.0 / 5040.0;
-  p = p * z - 1.0 / 120.0;
-  p = p * z + 1.0 / 6.0;
-  /* sin r = r - r^3/6 + ... = r - r*z*(1/6 - z/120 + ...) */
-  return r - r * z * p;
+  double p = -0x1.9dad9aaf55915p-26;
+  p = MADD(p, z, 0x1.71966d40f5096p-19);
+  p = MADD(p, z, -0x1.a01904fa690dap-13);
+  p = MADD(p, z, 0x1.11110fd9738c0p-7);
+  p = MADD(p, z, -0x1.555555545f1aap-3);
+  return sin_finish(r, z, p, t, flip);
 }
 
-/* `half` is 0 for sin, 0.5 for cos, and `flip` 0 for sin, 1 for cos: the
- * result is (-1)^(k + flip) sin(r). */
-static inline __attribute__((always_inline)) double
-trig_core(double x, double half, int flip) {
-  const double t = (x * INV_PI - half) + ROUND_MAGIC;
-  const double k = t - ROUND_MAGIC;
-  const int q = (int)k;
-  const double h = k + half;
-  double r = x - h * PI_A; /* both steps exact: see above */
-  r = r - h * PI_B;
-  r = r - h * PI_C;
-  const double s = sin_poly(r);
-  return ((q ^ flip) & 1) ? -s : s;
+INLINE double trig64_core(double x, double half, uint64_t flip) {
+  const double t = MADD(x, INV_PI, -half) + ROUND_MAGIC;
+  const double h = (t - ROUND_MAGIC) + half;
+#if defined(__FMA__)
+  double r = fma(-h, PI53_A, x);
+  r = fma(-h, PI53_B, r);
+  r = fma(-h, PI53_C, r);
+#else
+  double r = x - h * PI33_A;
+  r = r - h * PI33_B;
+  r = r - h * PI33_C;
+  r = r - h * PI33_D;
+#endif
+  const double z = r * r;
+  double p = 0x1.89a19d400e252p-49;
+  p = MADD(p, z, -0x1.ae512165ca336p-41);
+  p = MADD(p, z, 0x1.612401122d89fp-33);
+  p = MADD(p, z, -0x1.ae6455a0f523dp-26);
+  p = MADD(p, z, 0x1.71de3a54550e7p-19);
+  p = MADD(p, z, -0x1.a01a01a018a8cp-13);
+  p = MADD(p, z, 0x1.1111111111107p-7);
+  p = MADD(p, z, -0x1.5555555555555p-3);
+  return sin_finish(r, z, p, t, flip);
 }
 
-static bool block_in_trig_range(const float *in, size_t m) {
-  int ok = 1;
-#pragma omp simd reduction(& : ok)
-  for (size_t j = 0; j < m; j++)
-    ok &= fabsf(in[j]) <= TRIG_FAST_MAX; /* false for NaN */
-  return ok != 0;
-}
-
-#define TRIG_F32(name, half, flip)                                             \
-  static void name##_f32(const float *in, float *out, size_t n,                \
-                         const void *params) {                                 \
+/* A kernel computing core(x) for every x of a block of TRIG_BLOCK inputs
+ * when all have |x| <= lim (NaN fails the test), and the block again with
+ * fallback() otherwise. One pass: results go straight to out and the
+ * out-of-range inputs are counted on the way (cnt: an integer type as wide
+ * as the lanes). In place (in == out) they go to a stack buffer first, since
+ * the fallback needs the inputs. */
+#define GUARDED_KERNEL(fname, T, cnt, ABS, lim, core, fallback)                \
+  static void fname(const T *in, T *out, size_t n, const void *params) {       \
     (void)params;                                                              \
-    double w[WIDE_BLOCK];                                                      \
-    for (size_t lo = 0; lo < n; lo += WIDE_BLOCK) {                            \
-      size_t m = n - lo < WIDE_BLOCK ? n - lo : WIDE_BLOCK;                    \
-      if (block_in_trig_range(in + lo, m)) {                                   \
-        _Pragma("omp simd") for (size_t j = 0; j < m; j++) out[lo + j] =      \
-            (float)trig_core((double)in[lo + j], half, flip);                  \
-      } else {                                                                 \
-        _Pragma("omp simd") for (size_t j = 0; j < m; j++) w[j] = in[lo + j]; \
-        name##_wide_f64(w, w, m, NULL);                                        \
-        _Pragma("omp simd") for (size_t j = 0; j < m; j++) out[lo + j] =      \
-            (float)w[j];                                                       \
+    T w[TRIG_BLOCK];                                                           \
+    for (size_t lo = 0; lo < n; lo += TRIG_BLOCK) {                            \
+      const size_t m = n - lo < TRIG_BLOCK ? n - lo : TRIG_BLOCK;              \
+      T *dst = in == out ? w : out + lo;                                       \
+      cnt bad = 0;                                                             \
+      _Pragma("omp simd reduction(+ : bad)") for (size_t j = 0; j < m; j++) {  \
+        const T x = in[lo + j];                                                \
+        bad += !(ABS(x) <= lim);                                               \
+        dst[j] = core(x);                                                      \
       }                                                                        \
+      if (bad != 0)                                                            \
+        fallback(in + lo, out + lo, m, NULL);                                  \
+      else if (dst == w)                                                       \
+        memcpy(out + lo, w, m * sizeof(T));                                    \
     }                                                                          \
   }
-TRIG_F32(sin, 0.0, 0)
-TRIG_F32(cos, 0.5, 1)
+
+/* f32 blocks through SLEEF's double sin/cos (m <= TRIG_BLOCK). */
+#define TRIG32_WIDE(name)                                                      \
+  static void name##_f32_wide(const float *in, float *out, size_t m,           \
+                              const void *params) {                            \
+    (void)params;                                                              \
+    double w[TRIG_BLOCK];                                                      \
+    _Pragma("omp simd") for (size_t j = 0; j < m; j++) w[j] = in[j];           \
+    name##_wide_f64(w, w, m, NULL);                                            \
+    _Pragma("omp simd") for (size_t j = 0; j < m; j++) out[j] = (float)w[j];   \
+  }
+TRIG32_WIDE(sin)
+TRIG32_WIDE(cos)
+
+#define SIN32(x) ((float)trig32_core((double)(x), 0.0, 0))
+#define COS32(x) ((float)trig32_core((double)(x), 0.5, 1))
+#define SIN64(x) trig64_core(x, 0.0, 0)
+#define COS64(x) trig64_core(x, 0.5, 1)
+GUARDED_KERNEL(sin_f32, float, int, fabsf, TRIG32_MAX, SIN32, sin_f32_wide)
+GUARDED_KERNEL(cos_f32, float, int, fabsf, TRIG32_MAX, COS32, cos_f32_wide)
+GUARDED_KERNEL(sin_fast_f64, double, long long, fabs, TRIG64_MAX, SIN64,
+               sin_wide_f64)
+GUARDED_KERNEL(cos_fast_f64, double, long long, fabs, TRIG64_MAX, COS64,
+               cos_wide_f64)
 
 /* ---- pow with a scalar exponent: params {p} ---- */
-static void pow_f32(const float *in, float *out, size_t n,
-                    const void *params) {
+static void pow_f32(const float *in, float *out, size_t n, const void *params) {
   const float p = params ? ((const float *)params)[0] : 1.0f;
   size_t i = 0;
   VLOOP1P(NF, LDF, STF, SETF, VF(pow, u10), p)
@@ -499,33 +591,29 @@ static void pow_f64(const double *in, double *out, size_t n,
   static void name##_##sfx(const T *in, T *out, size_t n,                      \
                            const void *params) {                               \
     setup;                                                                     \
-    _Pragma("omp simd") for (size_t j = 0; j < n; j++) {                      \
+    _Pragma("omp simd") for (size_t j = 0; j < n; j++) {                       \
       const T x = in[j];                                                       \
       out[j] = (expr);                                                         \
     }                                                                          \
   }
 
-ARITH1(scale, float, f32, const float a = PARAM(float, 0, 1), a * x)
-ARITH1(scale, double, f64, const double a = PARAM(double, 0, 1), a * x)
+ARITH1(scale, float, f32, const float a = PARAM(float, 0, 1), a *x)
+ARITH1(scale, double, f64, const double a = PARAM(double, 0, 1), a *x)
 ARITH1(add_scalar, float, f32, const float b = PARAM(float, 0, 0), x + b)
 ARITH1(add_scalar, double, f64, const double b = PARAM(double, 0, 0), x + b)
 ARITH1(axpy, float, f32, const float a = PARAM(float, 0, 1),
        FMA_F32(a, x, out[j]))
 ARITH1(axpy, double, f64, const double a = PARAM(double, 0, 1),
        fma(a, x, out[j]))
-ARITH1(affine, float, f32,
-       const float a = PARAM(float, 0, 1);
+ARITH1(affine, float, f32, const float a = PARAM(float, 0, 1);
        const float b = PARAM(float, 1, 0), FMA_F32(a, x, b))
-ARITH1(affine, double, f64,
-       const double a = PARAM(double, 0, 1);
+ARITH1(affine, double, f64, const double a = PARAM(double, 0, 1);
        const double b = PARAM(double, 1, 0), fma(a, x, b))
 /* Two selects: NaN compares false and passes through; lo > hi gives hi. */
-ARITH1(clamp, float, f32,
-       const float lo = PARAM(float, 0, -INFINITY);
+ARITH1(clamp, float, f32, const float lo = PARAM(float, 0, -INFINITY);
        const float hi = PARAM(float, 1, INFINITY),
        (x < lo ? lo : x) > hi ? hi : (x < lo ? lo : x))
-ARITH1(clamp, double, f64,
-       const double lo = PARAM(double, 0, -INFINITY);
+ARITH1(clamp, double, f64, const double lo = PARAM(double, 0, -INFINITY);
        const double hi = PARAM(double, 1, INFINITY),
        (x < lo ? lo : x) > hi ? hi : (x < lo ? lo : x))
 ARITH1(abs, float, f32, (void)params, fabsf(x))
@@ -534,9 +622,9 @@ ARITH1(abs, double, f64, (void)params, fabs(x))
 /* ---- two-input kernels ---- */
 #define ARITH2(name, T, sfx, expr)                                             \
   static void k2_##name##_##sfx(const T *a, const T *b, T *out, size_t n,      \
-                           const void *params) {                               \
+                                const void *params) {                          \
     (void)params;                                                              \
-    _Pragma("omp simd") for (size_t j = 0; j < n; j++) out[j] = (expr);       \
+    _Pragma("omp simd") for (size_t j = 0; j < n; j++) out[j] = (expr);        \
   }
 ARITH2(add, float, f32, a[j] + b[j])
 ARITH2(add, double, f64, a[j] + b[j])
@@ -547,6 +635,46 @@ SLEEF2(atan2, atan2, u10, u10)
 SLEEF2(atan2_fast, atan2, u35, u35)
 SLEEF2(hypot, hypot, u05, u05)
 SLEEF2(hypot_fast, hypot, u35, u35)
+
+/* ---- streaming stores (kernels/dispatch.c decides when) ---- */
+#if !defined(ISA_SCALAR)
+#if defined(OMPB_ISA_AVX512F)
+#define STREAM_PS(p, v) _mm512_stream_ps(p, v)
+#define STREAM_PD(p, v) _mm512_stream_pd(p, v)
+#define LOADA_PS _mm512_load_ps
+#define LOADA_PD _mm512_load_pd
+#elif defined(OMPB_ISA_AVX2)
+#define STREAM_PS(p, v) _mm256_stream_ps(p, v)
+#define STREAM_PD(p, v) _mm256_stream_pd(p, v)
+#define LOADA_PS _mm256_load_ps
+#define LOADA_PD _mm256_load_pd
+#else
+#define STREAM_PS(p, v) _mm_stream_ps(p, v)
+#define STREAM_PD(p, v) _mm_stream_pd(p, v)
+#define LOADA_PS _mm_load_ps
+#define LOADA_PD _mm_load_pd
+#endif
+static void stream_f32(const float *buf, float *out, size_t m) {
+  size_t i = 0;
+  for (; i + NF <= m; i += NF)
+    STREAM_PS(out + i, LOADA_PS(buf + i));
+  for (; i < m; i++)
+    out[i] = buf[i];
+}
+static void stream_f64(const double *buf, double *out, size_t m) {
+  size_t i = 0;
+  for (; i + ND <= m; i += ND)
+    STREAM_PD(out + i, LOADA_PD(buf + i));
+  for (; i < m; i++)
+    out[i] = buf[i];
+}
+static void stream_fence(void) { _mm_sfence(); }
+#define STREAM_ENTRIES                                                         \
+  .stream_f32 = stream_f32, .stream_f64 = stream_f64,                          \
+  .stream_fence = stream_fence,
+#else
+#define STREAM_ENTRIES
+#endif
 
 /* ---- the table ---- */
 extern const ompb__simd_table TABLE;
@@ -562,6 +690,7 @@ const ompb__simd_table TABLE = {
 #define ENTRY2_F64(name, np, uf, ud, what) [OMPB__K2_##name] = k2_##name##_f64,
     .f32_2 = {OMPB_KERNELS_BINARY(ENTRY2_F32)},
     .f64_2 = {OMPB_KERNELS_BINARY(ENTRY2_F64)},
+    STREAM_ENTRIES
 #undef ENTRY2_F32
 #undef ENTRY2_F64
 };

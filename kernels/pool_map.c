@@ -49,6 +49,13 @@ static bool partial_overlap(const void *in, const void *out, size_t n,
   return a < b + len && b < a + len;
 }
 
+/* A map whose whole output reaches the streaming size runs a built-in
+ * kernel's streaming form on every chunk (each chunk alone is far below
+ * it); user kernels are never streamed. */
+static bool streams(size_t n, size_t size) {
+  return n >= ompb__stream_min() / size;
+}
+
 int ompb_pool_map_f32(ompb_pool *pool, const float *in, float *out, size_t n,
                       ompb_kernel_f32 *k, const void *params,
                       const ompb_map_opts *opts, ompb_batch **out_batch) {
@@ -56,17 +63,21 @@ int ompb_pool_map_f32(ompb_pool *pool, const float *in, float *out, size_t n,
     *out_batch = NULL;
   if (k == NULL || partial_overlap(in, out, n, sizeof *in))
     return OMPB_EINVAL;
-  return pool_map(pool, in, out, n, sizeof *in, (ompb__kernel){.f32 = k}, params, opts,
+  ompb_kernel_f32 *s = streams(n, sizeof *in) ? ompb__stream_form_f32(k) : NULL;
+  return pool_map(pool, in, out, n, sizeof *in,
+                  (ompb__kernel){.f32 = s != NULL ? s : k}, params, opts,
                   out_batch);
 }
 
-int ompb_pool_map_f64(ompb_pool *pool, const double *in, double *out,
-                      size_t n, ompb_kernel_f64 *k, const void *params,
+int ompb_pool_map_f64(ompb_pool *pool, const double *in, double *out, size_t n,
+                      ompb_kernel_f64 *k, const void *params,
                       const ompb_map_opts *opts, ompb_batch **out_batch) {
   if (out_batch != NULL)
     *out_batch = NULL;
   if (k == NULL || partial_overlap(in, out, n, sizeof *in))
     return OMPB_EINVAL;
-  return pool_map(pool, in, out, n, sizeof *in, (ompb__kernel){.f64 = k}, params, opts,
+  ompb_kernel_f64 *s = streams(n, sizeof *in) ? ompb__stream_form_f64(k) : NULL;
+  return pool_map(pool, in, out, n, sizeof *in,
+                  (ompb__kernel){.f64 = s != NULL ? s : k}, params, opts,
                   out_batch);
 }

@@ -2,17 +2,25 @@
  * gcc's libmvec loop (-O3 -ffast-math), on 16M float32 and 8M float64
  * elements, with 1 and 2 threads, in one run.
  *
- * Every row runs `#pragma omp parallel for schedule(static)` over blocks of
- * BLOCK elements, calling the kernel on each block (memcpy included), so
- * all rows share one access pattern; the ompb_pool_map row goes through the
- * batch engine instead. Each row prints the median time of REPEATS runs and
- * its speed as a ratio to the median memcpy of the same size and thread
- * count, measured in the same run (higher is better, 1.0 = memcpy speed).
+ * Every row runs `#pragma omp parallel`, each thread calling the row's
+ * function once on its contiguous share of the array (memcpy included), as
+ * ompb_simd_map_* would be called; the ompb_pool_map row goes through the
+ * batch engine instead. Shares of 32-64 MiB are above the kernels'
+ * streaming size (OMPB_STREAM_BYTES, 16 MiB by default): the ompb rows
+ * write with non-temporal stores, memcpy does what glibc does at that size,
+ * libmvec and libm loops use ordinary stores.
+ *
+ * The machines this runs on are shared and drift by 1.5x within a minute, so
+ * rows are interleaved: each round times every row once, in the same order,
+ * and a row's ratio is the median over rounds of (memcpy time / row time)
+ * within the round (higher is better, 1.0 = memcpy speed). The time column
+ * is the row's median. Scalar libm rows take part in the first 3 rounds
+ * only (they are 20x slower).
  *
  * Inputs: sin on [-1e4, 1e4], exp on [-80, 80] (f32) / [-700, 700] (f64),
- * log on [1e-3, 1e4]. Usage: bench_simd [repeats]. Each row has one
- * untimed warm-up run. On small VMs libgomp's wake-up stalls (FACTS.md) add
- * noise: OMP_PROC_BIND=true steadies the figures. */
+ * log on [1e-3, 1e4]. Usage: bench_simd [rounds] (default 7). One untimed
+ * warm-up round comes first. On small VMs libgomp's wake-up stalls
+ * (FACTS.md) add noise: OMP_PROC_BIND=true steadies the figures. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -25,7 +33,6 @@
 
 #define N32 (16u << 20)
 #define N64 (8u << 20)
-#define BLOCK 16384
 #define MAX_REPEATS 31
 
 static int repeats = 7;
@@ -50,10 +57,8 @@ static double median(double *t, int n) {
 typedef void block_fn(const void *in, void *out, size_t n, const void *ctx);
 
 typedef struct {
-  const char *name;
   block_fn *fn;
   const void *ctx; /* the kernel, or a loop function */
-  int reps;        /* 0: repeats */
 } row;
 
 /* Wrappers: each ctx is the function to call. */
@@ -108,56 +113,60 @@ LIBM_LOOP(libm_sin_f64, double, sin)
 LIBM_LOOP(libm_exp_f64, double, exp)
 LIBM_LOOP(libm_log_f64, double, log)
 
-/* Median ms of a row over blocks, with `threads` threads. */
-static double time_row(const row *r, const void *in, void *out, size_t n,
-                       size_t elem, int threads) {
-  double t[MAX_REPEATS];
-  int reps = r->reps ? r->reps : repeats;
+/* Milliseconds of one run of a row: each of `threads` threads calls the
+ * row's function once on its contiguous share of the n elements. */
+static double run_row(const row *r, const void *in, void *out, size_t n,
+                      size_t elem, int threads) {
   const char *cin = in;
   char *cout = out;
-  for (int rep = -1; rep < reps; rep++) { /* rep -1 warms up, untimed */
-    double t0 = now_ms();
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (size_t b = 0; b < n; b += BLOCK) {
-      size_t m = n - b < BLOCK ? n - b : BLOCK;
-      r->fn(cin + b * elem, cout + b * elem, m, r->ctx);
-    }
-    if (rep >= 0)
-      t[rep] = now_ms() - t0;
+  double t0 = now_ms();
+#pragma omp parallel num_threads(threads)
+  {
+    const size_t id = (size_t)omp_get_thread_num(),
+                 nt = (size_t)omp_get_num_threads();
+    const size_t lo = n * id / nt, hi = n * (id + 1) / nt;
+    r->fn(cin + lo * elem, cout + lo * elem, hi - lo, r->ctx);
   }
-  return median(t, reps);
+  return now_ms() - t0;
 }
 
-/* Median ms of ompb_pool_map_f32/_f64 of `k` over all n elements. */
-static double time_pool_map(ompb_pool *pool, bool f32, const void *k,
-                            const void *in, void *out, size_t n) {
-  double t[MAX_REPEATS];
-  for (int rep = -1; rep < repeats; rep++) { /* rep -1 warms up, untimed */
-    ompb_batch *b = NULL;
-    ompb_result *res = NULL;
-    double t0 = now_ms();
-    int rc = f32 ? ompb_pool_map_f32(pool, in, out, n, ((const k32 *)k)->k,
-                                     NULL, NULL, &b)
-                 : ompb_pool_map_f64(pool, in, out, n, ((const k64 *)k)->k,
-                                     NULL, NULL, &b);
-    if (rc == OMPB_OK)
-      rc = ompb_batch_wait(b, &res);
-    if (rep >= 0)
-      t[rep] = now_ms() - t0;
-    if (rc != OMPB_OK)
-      fprintf(stderr, "pool_map: %s\n", ompb_strerror(rc));
-    ompb_result_free(res);
-    ompb_batch_free(b);
-  }
-  return median(t, repeats);
+/* Milliseconds of one ompb_pool_map_f32/_f64 of `k` over all n elements. */
+static double run_pool_map(ompb_pool *pool, bool f32, const void *k,
+                           const void *in, void *out, size_t n) {
+  ompb_batch *b = NULL;
+  ompb_result *res = NULL;
+  double t0 = now_ms();
+  int rc = f32 ? ompb_pool_map_f32(pool, in, out, n, ((const k32 *)k)->k,
+                                   ((const k32 *)k)->params, NULL, &b)
+               : ompb_pool_map_f64(pool, in, out, n, ((const k64 *)k)->k,
+                                   ((const k64 *)k)->params, NULL, &b);
+  if (rc == OMPB_OK)
+    rc = ompb_batch_wait(b, &res);
+  double t = now_ms() - t0;
+  if (rc != OMPB_OK)
+    fprintf(stderr, "pool_map: %s\n", ompb_strerror(rc));
+  ompb_result_free(res);
+  ompb_batch_free(b);
+  return t;
 }
 
 static void print_row(const char *type, int threads, const char *name,
-                      double ms, size_t bytes, double memcpy_ms) {
+                      double ms, size_t bytes, double ratio) {
   printf("%-4s %2d  %-22s %9.2f ms %7.1f GB/s %7.2fx\n", type, threads, name,
-         ms, bytes / ms / 1e6, memcpy_ms / ms);
+         ms, bytes / ms / 1e6, ratio);
   fflush(stdout);
 }
+
+/* A row of the table: what it runs, on which input, and its timings. */
+#define MAX_ROWS 20
+typedef struct {
+  char name[40];
+  row r;
+  int input;     /* index into the inputs */
+  bool pool_map; /* run through ompb_pool_map instead of blocks */
+  int reps;      /* rounds it takes part in */
+  double t[MAX_REPEATS];
+} table_row;
 
 /* One precision: fill inputs, then every row for 1 and 2 threads. */
 static void run_type(bool f32) {
@@ -208,51 +217,72 @@ static void run_type(bool f32) {
 
   for (int threads = 1; threads <= 2; threads++) {
     ompb_pool *pool = NULL;
-    if (ompb_pool_create(&pool, &(ompb_pool_opts){.workers = (unsigned)threads}) !=
-        OMPB_OK)
+    if (ompb_pool_create(
+            &pool, &(ompb_pool_opts){.workers = (unsigned)threads}) != OMPB_OK)
       pool = NULL;
     const size_t bytes = 2 * n * elem;
-    row mc = {"memcpy", f32 ? do_memcpy32 : do_memcpy64, NULL, 0};
-    /* ratios are to this memcpy; the one after the rows shows the drift */
-    double memcpy_ms = time_row(&mc, in[0], out, n, elem, threads);
-    print_row(type, threads, "memcpy", memcpy_ms, bytes, memcpy_ms);
-    row sc = {"scale", dok, f32 ? (const void *)&scale32 : (const void *)&scale64,
-              0};
-    print_row(type, threads, "ompb scale",
-              time_row(&sc, in[0], out, n, elem, threads), bytes, memcpy_ms);
+    table_row rows[MAX_ROWS];
+    int nr = 0;
+#define ADD_ROW(label, fn_, ctx_, input_, reps_, pm_)                          \
+  do {                                                                         \
+    table_row *tr = &rows[nr++];                                               \
+    snprintf(tr->name, sizeof tr->name, "%s", label);                          \
+    tr->r = (row){fn_, ctx_};                                                  \
+    tr->input = input_;                                                        \
+    tr->reps = reps_;                                                          \
+    tr->pool_map = pm_;                                                        \
+  } while (0)
+    ADD_ROW("memcpy", f32 ? do_memcpy32 : do_memcpy64, NULL, 0, repeats, false);
+    ADD_ROW("ompb scale", dok,
+            f32 ? (const void *)&scale32 : (const void *)&scale64, 0, repeats,
+            false);
     for (int f = 0; f < 3; f++) {
       char name[40];
       for (int v = 0; v < 2; v++) {
-        row r = {NULL, dok,
-                 f32 ? (const void *)&ks32[2 * f + v]
-                     : (const void *)&ks64[2 * f + v],
-                 0};
         snprintf(name, sizeof name, "ompb %s%s", fn_names[f], v ? "_fast" : "");
-        print_row(type, threads, name,
-                  time_row(&r, in[f], out, n, elem, threads), bytes,
-                  memcpy_ms);
+        ADD_ROW(name, dok,
+                f32 ? (const void *)&ks32[2 * f + v]
+                    : (const void *)&ks64[2 * f + v],
+                f, repeats, false);
       }
-      row lm = {NULL, dol,
-                f32 ? (const void *)&libm32[f] : (const void *)&libm64[f], 3};
       snprintf(name, sizeof name, "libm %s (scalar)", fn_names[f]);
-      print_row(type, threads, name, time_row(&lm, in[f], out, n, elem, threads),
-                bytes, memcpy_ms);
-      row mv = {NULL, dol,
-                f32 ? (const void *)&mvec32[f] : (const void *)&mvec64[f], 0};
+      ADD_ROW(name, dol,
+              f32 ? (const void *)&libm32[f] : (const void *)&libm64[f], f,
+              repeats < 3 ? repeats : 3, false);
       snprintf(name, sizeof name, "libmvec %s", fn_names[f]);
-      print_row(type, threads, name, time_row(&mv, in[f], out, n, elem, threads),
-                bytes, memcpy_ms);
+      ADD_ROW(name, dol,
+              f32 ? (const void *)&mvec32[f] : (const void *)&mvec64[f], f,
+              repeats, false);
     }
-    if (pool != NULL) {
-      print_row(type, threads, "ompb_pool_map sin",
-                time_pool_map(pool, f32, f32 ? (const void *)&ks32[0]
-                                              : (const void *)&ks64[0],
-                              in[0], out, n),
-                bytes, memcpy_ms);
+    if (pool != NULL)
+      ADD_ROW("ompb_pool_map sin", NULL,
+              f32 ? (const void *)&ks32[0] : (const void *)&ks64[0], 0, repeats,
+              true);
+#undef ADD_ROW
+    for (int rep = -1; rep < repeats; rep++) { /* round -1 warms up */
+      for (int i = 0; i < nr; i++) {
+        table_row *tr = &rows[i];
+        if (rep >= tr->reps)
+          continue;
+        double t =
+            tr->pool_map
+                ? run_pool_map(pool, f32, tr->r.ctx, in[tr->input], out, n)
+                : run_row(&tr->r, in[tr->input], out, n, elem, threads);
+        if (rep >= 0)
+          tr->t[rep] = t;
+      }
+    }
+    for (int i = 0; i < nr; i++) {
+      double ratio[MAX_REPEATS], t[MAX_REPEATS];
+      for (int k = 0; k < rows[i].reps; k++) {
+        ratio[k] = rows[0].t[k] / rows[i].t[k];
+        t[k] = rows[i].t[k];
+      }
+      print_row(type, threads, rows[i].name, median(t, rows[i].reps), bytes,
+                median(ratio, rows[i].reps));
+    }
+    if (pool != NULL)
       ompb_pool_destroy(pool);
-    }
-    double after = time_row(&mc, in[0], out, n, elem, threads);
-    print_row(type, threads, "memcpy (again)", after, bytes, memcpy_ms);
   }
   for (int i = 0; i < 3; i++)
     free(in[i]);
@@ -265,9 +295,9 @@ int main(int argc, char **argv) {
     if (repeats < 1 || repeats > MAX_REPEATS)
       repeats = 7;
   }
-  printf("bench_simd: isa %s, f32 n=%u, f64 n=%u, blocks of %d, median of "
-         "%d (libm scalar: 3)\n",
-         ompb_simd_isa(), N32, N64, BLOCK, repeats);
+  printf("bench_simd: isa %s, f32 n=%u, f64 n=%u, %d interleaved rounds "
+         "(libm scalar: 3), medians\n",
+         ompb_simd_isa(), N32, N64, repeats);
   printf("type thr  row                           time    traffic  x memcpy\n");
   run_type(true);
   run_type(false);

@@ -16,8 +16,8 @@
 
 #include <mpfr.h>
 
-#include "helpers.h"
 #include "../kernels/kernels.h"
+#include "helpers.h"
 
 #define N_RANDOM 16384
 #define N_SPECIAL 40
@@ -42,10 +42,10 @@ typedef enum { UNI, LOGPOS, LOGSYM } dist;
 typedef struct {
   const char *base; /* kernel name without "_fast" */
   dist d;
-  double lo32, hi32, lo64, hi64;    /* random range (magnitudes for LOG*) */
-  double dom32, dom64;              /* |x| up to which the bound is claimed */
-  double dom32_fast, dom64_fast;    /* same, for the _fast variant */
-  size_t n_random;                  /* 0: N_RANDOM (MPFR's erf is slow) */
+  double lo32, hi32, lo64, hi64; /* random range (magnitudes for LOG*) */
+  double dom32, dom64;           /* |x| up to which the bound is claimed */
+  double dom32_fast, dom64_fast; /* same, for the _fast variant */
+  size_t n_random;               /* 0: N_RANDOM (MPFR's erf is slow) */
 } fspec;
 
 static const fspec specs[] = {
@@ -69,8 +69,8 @@ static const fspec specs[] = {
      INFINITY, 0},
     {"log2", LOGPOS, 1e-45, 3e38, 1e-320, 1e308, INFINITY, INFINITY, INFINITY,
      INFINITY, 0},
-    {"log10", LOGPOS, 1e-45, 3e38, 1e-320, 1e308, INFINITY, INFINITY,
-     INFINITY, INFINITY, 0},
+    {"log10", LOGPOS, 1e-45, 3e38, 1e-320, 1e308, INFINITY, INFINITY, INFINITY,
+     INFINITY, 0},
     {"log1p", UNI, -0.999, 10, -0.999, 10, 1e38, 1e307, 1e38, 1e307, 0},
     {"sqrt", LOGPOS, 1e-45, 3e38, 1e-320, 1e308, INFINITY, INFINITY, INFINITY,
      INFINITY, 0},
@@ -82,12 +82,13 @@ static const fspec specs[] = {
      INFINITY, 0},
     {"sigmoid", UNI, -100, 100, -700, 700, INFINITY, INFINITY, INFINITY,
      INFINITY, 0},
-    {"scale", LOGSYM, 1e-30, 1e30, 1e-300, 1e300, INFINITY, INFINITY,
-     INFINITY, INFINITY, 0},
+    {"scale", LOGSYM, 1e-30, 1e30, 1e-300, 1e300, INFINITY, INFINITY, INFINITY,
+     INFINITY, 0},
     {"add_scalar", UNI, -10, 10, -10, 10, INFINITY, INFINITY, INFINITY,
      INFINITY, 0},
     {"axpy", UNI, -10, 10, -10, 10, INFINITY, INFINITY, INFINITY, INFINITY, 0},
-    {"affine", UNI, -10, 10, -10, 10, INFINITY, INFINITY, INFINITY, INFINITY, 0},
+    {"affine", UNI, -10, 10, -10, 10, INFINITY, INFINITY, INFINITY, INFINITY,
+     0},
     {"clamp", UNI, -4, 4, -4, 4, INFINITY, INFINITY, INFINITY, INFINITY, 0},
     {"abs", LOGSYM, 1e-45, 3e38, 1e-320, 1e308, INFINITY, INFINITY, INFINITY,
      INFINITY, 0},
@@ -121,14 +122,13 @@ static bool reference1(const char *base, mpfr_t r, double x, const double *p,
   mpfr_init2(t, REF_PREC);
   mpfr_set_d(t, x, MPFR_RNDN);
   bool ok = true;
-#define M1(nm)                                                                 \
-  else if (strcmp(base, #nm) == 0) mpfr_##nm(r, t, MPFR_RNDN);
+#define M1(nm) else if (strcmp(base, #nm) == 0) mpfr_##nm(r, t, MPFR_RNDN);
   if (0) {
   }
-  M1(sin) M1(cos) M1(tan) M1(asin) M1(acos) M1(atan) M1(sinh) M1(cosh)
-  M1(tanh) M1(exp) M1(exp2) M1(expm1) M1(log) M1(log2) M1(log10) M1(log1p)
-  M1(sqrt) M1(cbrt) M1(erf) M1(erfc) M1(abs)
-  else if (strcmp(base, "pow") == 0) {
+  M1(sin)
+  M1(cos) M1(tan) M1(asin) M1(acos) M1(atan) M1(sinh) M1(cosh) M1(tanh) M1(exp)
+      M1(exp2) M1(expm1) M1(log) M1(log2) M1(log10) M1(log1p) M1(sqrt) M1(cbrt)
+          M1(erf) M1(erfc) M1(abs) else if (strcmp(base, "pow") == 0) {
     mpfr_t e;
     mpfr_init2(e, REF_PREC);
     mpfr_set_d(e, p[0], MPFR_RNDN);
@@ -221,8 +221,9 @@ static double ulp_error(double got, ref want, int prec, int emin, int emax) {
     return isnan(want.hi) && isnan(got) ? 0.0 : INFINITY;
   double rounded = prec == 24 ? (double)(float)want.hi : want.hi;
   if (isinf(got) || isinf(want.hi))
-    return got == want.hi ? 0.0 : (isinf(got) && got == rounded) ? 0.0
-                                                                 : INFINITY;
+    return got == want.hi                   ? 0.0
+           : (isinf(got) && got == rounded) ? 0.0
+                                            : INFINITY;
   int e;
   const int shift = want.scaled ? LO_SHIFT : 0;
   double w = want.hi + ldexp(want.lo, -shift);
@@ -265,19 +266,47 @@ static double draw(dist d, double lo, double hi) {
 }
 
 static const double specials[N_SPECIAL] = {
-    0.0, -0.0, INFINITY, -INFINITY, NAN, -NAN, 1.0, -1.0, 0.5, -0.5,
-    2.0, -2.0, 0x1p-149, -0x1p-149, 0x1p-130, -0x1p-130, 0x1p-1074,
-    -0x1p-1074, 0x1p-1030, -0x1p-1030, 3.4e38, -3.4e38, 1.7e308, -1.7e308,
-    1e30, -1e30, 1e10, -1e10, 1e-10, -1e-10, 100.0, -100.0, 1000.0, -1000.0,
-    0.999, -0.999, 88.0, -88.0, 700.0, -700.0};
+    0.0,       -0.0,       INFINITY, -INFINITY, NAN,       -NAN,
+    1.0,       -1.0,       0.5,      -0.5,      2.0,       -2.0,
+    0x1p-149,  -0x1p-149,  0x1p-130, -0x1p-130, 0x1p-1074, -0x1p-1074,
+    0x1p-1030, -0x1p-1030, 3.4e38,   -3.4e38,   1.7e308,   -1.7e308,
+    1e30,      -1e30,      1e10,     -1e10,     1e-10,     -1e-10,
+    100.0,     -100.0,     1000.0,   -1000.0,   0.999,     -0.999,
+    88.0,      -88.0,      700.0,    -700.0};
 
 /* The number of prepared inputs (random, then N_SPECIAL specials). */
 static size_t n_cur = N_ALL;
 
 /* Inputs (random over the spec's range, then the specials) and references
  * for one unary function, both precisions. */
+/* A float and a double nearest to k pi/2 for random k, up to 2^22 and 2^20
+ * (the fast paths' limits), and beyond one time in eight. */
+static void near_half_pi(double *x32, double *x64) {
+  mpfr_t m;
+  mpfr_init2(m, REF_PREC);
+  for (int w = 0; w < 2; w++) {
+    double lim = w == 0 ? 0x1p22 : 0x1p20;
+    if (rng_next() % 8 == 0)
+      lim *= 1024;
+    unsigned long k =
+        1 + (unsigned long)(rng_unit() * lim / 1.5707963267948966);
+    mpfr_const_pi(m, MPFR_RNDN);
+    mpfr_mul_ui(m, m, k, MPFR_RNDN);
+    mpfr_div_2ui(m, m, 1, MPFR_RNDN);
+    if (rng_next() & 1)
+      mpfr_neg(m, m, MPFR_RNDN);
+    if (w == 0)
+      *x32 = mpfr_get_flt(m, MPFR_RNDN);
+    else
+      *x64 = mpfr_get_d(m, MPFR_RNDN);
+  }
+  mpfr_clear(m);
+}
+
 static void fill_unary(const fspec *s) {
   const size_t n_rand = s->n_random ? s->n_random : N_RANDOM;
+  const bool trig = strcmp(s->base, "sin") == 0 ||
+                    strcmp(s->base, "cos") == 0 || strcmp(s->base, "tan") == 0;
   n_cur = n_rand + N_SPECIAL;
   for (size_t i = 0; i < n_cur; i++) {
     double x32, x64;
@@ -286,9 +315,13 @@ static void fill_unary(const fspec *s) {
       x64 = draw(s->d, s->lo64, s->hi64);
       /* wide ranges also get blocks of moderate and small values (the f32
        * trig kernels take a different path per 256-element block) */
-      if (s->d == LOGSYM && (i / 1024) % 4 != 0) {
+      if (trig && (i / 1024) % 8 == 7) {
+        /* the nearest float / double to a multiple of pi/2: the reduced
+         * argument is tiny, where an argument reduction loses bits */
+        near_half_pi(&x32, &x64);
+      } else if (s->d == LOGSYM && (i / 1024) % 4 != 0) {
         size_t kind = (i / 1024) % 4;
-        x32 = kind == 1 ? draw(UNI, -1e4, 1e4)
+        x32 = kind == 1   ? draw(UNI, -1e4, 1e4)
               : kind == 2 ? draw(UNI, -4, 4)
                           : draw(LOGSYM, s->lo32, fmin(s->hi32, 4194304.0));
         x64 = x32;
@@ -400,13 +433,13 @@ static double worst64(const double *out, const double *in, const ref *want,
   return m;
 }
 
-static void report(bool ok, const char *what, const char *isa,
-                   const char *name, double err, double bound, double x) {
+static void report(bool ok, const char *what, const char *isa, const char *name,
+                   double err, double bound, double x) {
   char msg[256];
   snprintf(msg, sizeof msg, "%s %s/%s: %.3g ULP > %.3g at x=%.9g", what, isa,
            name, err, bound, x);
-  CU_assertImplementation(ok, __LINE__, ok ? "ulp within bound" : msg,
-                          __FILE__, "", CU_FALSE);
+  CU_assertImplementation(ok, __LINE__, ok ? "ulp within bound" : msg, __FILE__,
+                          "", CU_FALSE);
   if (!ok)
     fprintf(stderr, "\n  FAIL %s\n", msg);
 }
@@ -436,8 +469,8 @@ static bool tails_ok(const ompb__simd_table *t, size_t k, const char *name,
   const double g64 = -1234.5;
   for (size_t n = 0; n <= MAX_TAIL; n++) {
     for (size_t i = 0; i < n + 8; i++) {
-      D->aux32[i] = i < n && params_for_axpy_prefill(name) ? (float)axpy_y(i)
-                                                           : g32;
+      D->aux32[i] =
+          i < n && params_for_axpy_prefill(name) ? (float)axpy_y(i) : g32;
       D->aux64[i] = i < n && params_for_axpy_prefill(name) ? axpy_y(i) : g64;
     }
     t->f32[k](D->in32, D->aux32, n, P32);
@@ -582,9 +615,10 @@ static void accuracy_binary(void) {
           t->f64_2[k](D->aux64, D->b64, D->aux64, n, NULL);
           for (size_t i = n; i < n + 4; i++)
             ok = ok && D->aux32[i] == -7.0f && D->aux64[i] == -7.0;
-          ok = ok &&
-               worst32(D->aux32, D->in32, D->want32, n, INFINITY, &w32) <= b32 &&
-               worst64(D->aux64, D->in64, D->want64, n, INFINITY, &w64) <= b64;
+          ok =
+              ok &&
+              worst32(D->aux32, D->in32, D->want32, n, INFINITY, &w32) <= b32 &&
+              worst64(D->aux64, D->in64, D->want64, n, INFINITY, &w64) <= b64;
         }
         CU_ASSERT(ok);
         if (!ok)
@@ -662,20 +696,20 @@ static void simd_map_rejects_bad_arguments_and_writes_nothing(void) {
   CU_ASSERT_EQUAL(ompb_simd_map_f64(NULL, NULL, 0, ompb_k_abs_f64, NULL),
                   OMPB_OK);
   /* two inputs: out may equal a or b, not partially overlap either */
-  CU_ASSERT_EQUAL(ompb_simd_map2_f32(buf, buf + 16, buf, 8, ompb_k2_add_f32,
-                                     NULL),
-                  OMPB_OK);
-  CU_ASSERT_EQUAL(ompb_simd_map2_f32(buf, buf + 16, buf + 17, 8,
-                                     ompb_k2_add_f32, NULL),
-                  OMPB_EINVAL);
+  CU_ASSERT_EQUAL(
+      ompb_simd_map2_f32(buf, buf + 16, buf, 8, ompb_k2_add_f32, NULL),
+      OMPB_OK);
+  CU_ASSERT_EQUAL(
+      ompb_simd_map2_f32(buf, buf + 16, buf + 17, 8, ompb_k2_add_f32, NULL),
+      OMPB_EINVAL);
   CU_ASSERT_EQUAL(ompb_simd_map2_f32(buf, buf, buf + 32, 8, NULL, NULL),
                   OMPB_EINVAL);
-  CU_ASSERT_EQUAL(ompb_simd_map2_f64(dbuf, NULL, dbuf + 32, 8,
-                                     ompb_k2_mul_f64, NULL),
-                  OMPB_EINVAL);
-  CU_ASSERT_EQUAL(ompb_simd_map2_f64(dbuf, dbuf + 8, dbuf + 32, 8,
-                                     ompb_k2_mul_f64, NULL),
-                  OMPB_OK);
+  CU_ASSERT_EQUAL(
+      ompb_simd_map2_f64(dbuf, NULL, dbuf + 32, 8, ompb_k2_mul_f64, NULL),
+      OMPB_EINVAL);
+  CU_ASSERT_EQUAL(
+      ompb_simd_map2_f64(dbuf, dbuf + 8, dbuf + 32, 8, ompb_k2_mul_f64, NULL),
+      OMPB_OK);
   CU_ASSERT_DOUBLE_EQUAL(dbuf[32], dbuf[0] * dbuf[8], 0.0);
 }
 
@@ -743,10 +777,12 @@ static void clamp_keeps_nan_and_bounds_values(void) {
 }
 
 /* ---- user kernels ---- */
-static OMPB_DEFINE_KERNEL_F32(twice_plus_p0, v, 2.0f * v + P[0])
-static OMPB_DEFINE_KERNEL_F64(square_minus_p1, x, x * x - P[1])
+static OMPB_DEFINE_KERNEL_F32(
+    twice_plus_p0, v,
+    2.0f * v + P[0]) static OMPB_DEFINE_KERNEL_F64(square_minus_p1, x,
+                                                   x *x - P[1])
 
-static void define_kernel_macros_build_working_kernels(void) {
+    static void define_kernel_macros_build_working_kernels(void) {
   float in[45], out[45];
   const float p = 0.625f;
   for (int i = 0; i < 45; i++)
@@ -792,7 +828,8 @@ static void kernel_lookup_finds_every_builtin_by_name_and_arity(void) {
     CU_ASSERT(k->arity == 1 ? (k->f32 && k->f64 && !k->f32_2)
                             : (k->f32_2 && k->f64_2 && !k->f32));
     bool fast = strstr(k->name, "_fast") != NULL;
-    CU_ASSERT(k->ulp_f32 <= (fast ? 3.5 : 1.0) && k->ulp_f64 <= (fast ? 3.5 : 2.5));
+    CU_ASSERT(k->ulp_f32 <= (fast ? 3.5 : 1.0) &&
+              k->ulp_f64 <= (fast ? 3.5 : 2.5));
     CU_ASSERT(k->what != NULL && k->what[0] != '\0');
   }
 }
@@ -803,8 +840,8 @@ static void kernel_lookup_finds_every_builtin_by_name_and_arity(void) {
 
 static void pool_map_f32_matches_calling_thread_kernel(void) {
   ompb_pool *pool = NULL;
-  CU_ASSERT_EQUAL_FATAL(ompb_pool_create(&pool, &(ompb_pool_opts){.workers = 2}),
-                        OMPB_OK);
+  CU_ASSERT_EQUAL_FATAL(
+      ompb_pool_create(&pool, &(ompb_pool_opts){.workers = 2}), OMPB_OK);
   float *in = malloc(PM_N * sizeof *in), *out = malloc(PM_N * sizeof *out),
         *ref32 = malloc(PM_N * sizeof *ref32);
   CU_ASSERT_FATAL(in && out && ref32);
@@ -812,8 +849,8 @@ static void pool_map_f32_matches_calling_thread_kernel(void) {
     in[i] = (float)((double)i * 0.0173 - 5000.0);
   ompb_k_sin_f32(in, ref32, PM_N, NULL);
   ompb_batch *b = NULL;
-  int rc = ompb_pool_map_f32(pool, in, out, PM_N, ompb_k_sin_f32, NULL, NULL,
-                             &b);
+  int rc =
+      ompb_pool_map_f32(pool, in, out, PM_N, ompb_k_sin_f32, NULL, NULL, &b);
   CU_ASSERT_EQUAL(rc, OMPB_OK);
   ompb_result *r = NULL;
   if (rc == OMPB_OK) {
@@ -861,21 +898,21 @@ static void pool_map_f64_rejects_bad_arguments(void) {
                   OMPB_EINVAL);
   CU_ASSERT_PTR_NULL(b);
   b = (ompb_batch *)buf;
-  CU_ASSERT_EQUAL(ompb_pool_map_f64(pool, buf, buf + 1, 8, ompb_k_sin_f64,
-                                    NULL, NULL, &b),
-                  OMPB_EINVAL);
+  CU_ASSERT_EQUAL(
+      ompb_pool_map_f64(pool, buf, buf + 1, 8, ompb_k_sin_f64, NULL, NULL, &b),
+      OMPB_EINVAL);
   CU_ASSERT_PTR_NULL(b);
-  CU_ASSERT_EQUAL(ompb_pool_map_f64(NULL, buf, buf, 8, ompb_k_sin_f64, NULL,
-                                    NULL, &b),
-                  OMPB_EINVAL);
-  CU_ASSERT_EQUAL(ompb_pool_map_f64(pool, NULL, buf, 8, ompb_k_sin_f64, NULL,
-                                    NULL, &b),
-                  OMPB_EINVAL);
+  CU_ASSERT_EQUAL(
+      ompb_pool_map_f64(NULL, buf, buf, 8, ompb_k_sin_f64, NULL, NULL, &b),
+      OMPB_EINVAL);
+  CU_ASSERT_EQUAL(
+      ompb_pool_map_f64(pool, NULL, buf, 8, ompb_k_sin_f64, NULL, NULL, &b),
+      OMPB_EINVAL);
   /* n == 0 is an empty, successful batch */
   b = NULL;
-  CU_ASSERT_EQUAL(ompb_pool_map_f64(pool, NULL, NULL, 0, ompb_k_sin_f64, NULL,
-                                    NULL, &b),
-                  OMPB_OK);
+  CU_ASSERT_EQUAL(
+      ompb_pool_map_f64(pool, NULL, NULL, 0, ompb_k_sin_f64, NULL, NULL, &b),
+      OMPB_OK);
   if (b != NULL) {
     ompb_result *r = NULL;
     CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
@@ -889,8 +926,8 @@ static void pool_map_f64_rejects_bad_arguments(void) {
 
 static void pool_map_cancel_leaves_finished_chunks_correct(void) {
   ompb_pool *pool = NULL;
-  CU_ASSERT_EQUAL_FATAL(ompb_pool_create(&pool, &(ompb_pool_opts){.workers = 2}),
-                        OMPB_OK);
+  CU_ASSERT_EQUAL_FATAL(
+      ompb_pool_create(&pool, &(ompb_pool_opts){.workers = 2}), OMPB_OK);
   const size_t n = 8u << 20, chunk = PM_CHUNK;
   double *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out);
   CU_ASSERT_FATAL(in && out);
@@ -932,6 +969,105 @@ static void pool_map_cancel_leaves_finished_chunks_correct(void) {
   ompb_pool_destroy(pool);
 }
 
+/* ---- streaming stores: large calls match the cached path bit for bit ---- */
+
+/* f32: scale and add (which stream), sin and exp (which do not) at the
+ * streaming size (+37, an odd tail), out 64-byte aligned, one element off,
+ * misaligned to its element size, and in place; each against the active
+ * table's kernel called directly (never streams) on the same inputs. */
+static void large_calls_stream_and_match_the_cached_path(void) {
+  const size_t n = ompb__stream_min() / sizeof(float) + 37;
+  const ompb__simd_table *t = ompb__simd_active();
+  float *in = aligned_alloc(64, (n + 64) * sizeof *in);
+  float *b = aligned_alloc(64, (n + 64) * sizeof *b);
+  float *want = aligned_alloc(64, (n + 64) * sizeof *want);
+  char *raw = malloc((n + 64) * sizeof(float) + 1);
+  CU_ASSERT_FATAL(in && b && want && raw);
+  for (size_t i = 0; i < n; i++) {
+    in[i] = (float)(200.0 * rng_unit() - 100.0);
+    b[i] = (float)(4.0 * rng_unit() - 2.0);
+  }
+  static const float a = 2.385f;
+  struct {
+    ompb_kernel_f32 *pub;
+    size_t idx;
+    const void *params;
+  } ks[] = {{ompb_k_scale_f32, OMPB__K1_scale, &a},
+            {ompb_k_sin_f32, OMPB__K1_sin, NULL},
+            {ompb_k_exp_f32, OMPB__K1_exp, NULL}};
+  for (size_t k = 0; k < sizeof ks / sizeof ks[0]; k++) {
+    t->f32[ks[k].idx](in, want, n, ks[k].params);
+    float *outs[3] = {b + 16, b + 17, (float *)(void *)(raw + 1)};
+    for (int o = 0; o < 3; o++) {
+      memset(outs[o], 0, n * sizeof(float));
+      ks[k].pub(in, outs[o], n, ks[k].params);
+      CU_ASSERT(memcmp(outs[o], want, n * sizeof(float)) == 0);
+    }
+    /* in place: a copy of the inputs is the output */
+    float *io = b + 16;
+    memcpy(io, in, n * sizeof *io);
+    ks[k].pub(io, io, n, ks[k].params);
+    CU_ASSERT(memcmp(io, want, n * sizeof(float)) == 0);
+  }
+  /* two inputs: a + b */
+  for (size_t i = 0; i < n; i++)
+    b[i] = (float)(4.0 * rng_unit() - 2.0);
+  t->f32_2[OMPB__K2_add](in, b, want, n, NULL);
+  float *out = (float *)(void *)(raw + 1);
+  ompb_k2_add_f32(in, b, out, n, NULL);
+  CU_ASSERT(memcmp(out, want, n * sizeof(float)) == 0);
+  ompb_k2_add_f32(in, b, b, n, NULL); /* in place on the second input */
+  CU_ASSERT(memcmp(b, want, n * sizeof(float)) == 0);
+  free(in);
+  free(b);
+  free(want);
+  free(raw);
+}
+
+/* axpy reads its output: a large call must still add to it; f64 sin_fast
+ * and a pool map of affine at the streaming size match the direct kernel. */
+static void large_axpy_and_pool_map_stay_correct(void) {
+  const size_t n = ompb__stream_min() / sizeof(double) + 29;
+  const ompb__simd_table *t = ompb__simd_active();
+  double *in = aligned_alloc(64, n * sizeof *in);
+  double *out = aligned_alloc(64, n * sizeof *out);
+  double *want = aligned_alloc(64, n * sizeof *want);
+  CU_ASSERT_FATAL(in && out && want);
+  for (size_t i = 0; i < n; i++) {
+    in[i] = 2e4 * rng_unit() - 1e4;
+    out[i] = want[i] = (double)(i % 7) - 3.0;
+  }
+  static const double a = -0.7125;
+  t->f64[OMPB__K1_axpy](in, want, n, &a);
+  ompb_k_axpy_f64(in, out, n, &a);
+  CU_ASSERT(memcmp(out, want, n * sizeof *out) == 0);
+
+  t->f64[OMPB__K1_sin_fast](in, want, n, NULL);
+  ompb_k_sin_fast_f64(in, out, n, NULL);
+  CU_ASSERT(memcmp(out, want, n * sizeof *out) == 0);
+
+  /* a pool map of a streaming kernel: every chunk streams */
+  static const double ab[2] = {2.385, -0.7125};
+  t->f64[OMPB__K1_affine](in, want, n, ab);
+  ompb_pool *pool = NULL;
+  CU_ASSERT_EQUAL_FATAL(
+      ompb_pool_create(&pool, &(ompb_pool_opts){.workers = 2}), OMPB_OK);
+  memset(out, 0, n * sizeof *out);
+  ompb_batch *bt = NULL;
+  ompb_result *r = NULL;
+  CU_ASSERT_EQUAL(
+      ompb_pool_map_f64(pool, in, out, n, ompb_k_affine_f64, ab, NULL, &bt),
+      OMPB_OK);
+  CU_ASSERT_EQUAL(ompb_batch_wait(bt, &r), OMPB_OK);
+  CU_ASSERT(memcmp(out, want, n * sizeof *out) == 0);
+  ompb_result_free(r);
+  ompb_batch_free(bt);
+  ompb_pool_destroy(pool);
+  free(in);
+  free(out);
+  free(want);
+}
+
 /* ---- the suite ---- */
 static int suite_init(void) {
   D = aligned_alloc(64, (sizeof *D + 63) & ~(size_t)63);
@@ -965,6 +1101,8 @@ int ompb_suite_simd(void) {
       T(pool_map_f32_matches_calling_thread_kernel),
       T(pool_map_f64_rejects_bad_arguments),
       T(pool_map_cancel_leaves_finished_chunks_correct),
+      T(large_calls_stream_and_match_the_cached_path),
+      T(large_axpy_and_pool_map_stay_correct),
 #undef T
   };
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
