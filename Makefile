@@ -96,11 +96,13 @@ demo: deps
 	./$(BUILD)/examples/demo
 
 # The whole suite, with OpenMP cancellation off and on (libgomp reads
-# OMP_CANCELLATION only at program start).
+# OMP_CANCELLATION only at program start), then the simd suite again with a
+# 4 KiB streaming size, so that every large-call path runs at small sizes.
 check: deps
 	@$(MAKE) --no-print-directory all
 	env -u OMP_CANCELLATION ./$(RUNNER)
 	OMP_CANCELLATION=true ./$(RUNNER)
+	OMPB_STREAM_BYTES=4096 ./$(RUNNER) simd
 	@sh tests/run_examples.sh $(BUILD)/examples
 	@for t in $(CHECK_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 
