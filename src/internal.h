@@ -158,7 +158,13 @@ struct ompb_batch {
   void *slots_mem;
   struct ompb__slot *slots;
 
+  /* next is written by every claim, stop and paused are read before every
+   * task: 64 bytes apart, a claim does not evict the line that the gate
+   * reads from the other members' caches (the batch is only malloc-aligned,
+   * hence padding rather than _Alignas). */
+  char pad_before_next_[64];
   _Atomic size_t next;        /* claim counter (may pass n) */
+  char pad_after_next_[64];
   _Atomic int64_t stop;       /* see OMPB__STOP_* */
   int64_t final_stop;         /* stop word as the team ended */
   atomic_bool paused;         /* read before each task start; set under mu */

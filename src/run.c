@@ -26,8 +26,9 @@ _Thread_local ompb_ctx *ompb__tls_ctx;
 
 /* Largest adaptive chunk: keeps claims rare without starving late members. */
 #define MAX_CHUNK 1024
-/* Map items timed together (one clock read per block). */
-#define MAP_BLOCK 64
+/* Map items timed together: one clock read per block (a read costs ~40 ns
+ * on a KVM guest, 0.04 ns per item here). */
+#define MAP_BLOCK 1024
 
 /* ---- inside a task ---- */
 
@@ -79,6 +80,8 @@ static bool wait_paused(ompb_batch *b) {
 /* Before each task: true when the batch was stopped. Restarts *t after a
  * pause so the wait is not billed to the next task. */
 static inline bool gate(ompb_batch *b, int64_t *t) {
+  /* the hot path: two loads, one test */
+  if (__builtin_expect((LOAD(&b->stop) | (int64_t)LOAD(&b->paused)) == 0, 1)) return false;
   if (LOAD(&b->stop)) return true;
   if (LOAD(&b->paused)) {
     if (wait_paused(b)) return true;
@@ -245,25 +248,36 @@ static int64_t share_time(ompb_batch *b, size_t lo, size_t hi, int64_t t0) {
 }
 
 /* Map items without per-item callbacks or deadlines: one clock read per
- * block of items, durations shared evenly within the block. */
+ * block of items, durations shared evenly within the block. The batch's
+ * fields are read once into locals: the item function is opaque, so the
+ * compiler would reload them after every call (31 instructions per item
+ * around the call before, 27 after; perf/bench_map). */
 static bool run_map_block(ompb_batch *b, struct ompb__slot *s, size_t lo, size_t hi) {
+  const size_t isz = b->item_size, osz = b->out_size;
+  ompb_map_fn *const fn = b->map_fn;
+  void *const user = b->opts.user;
+  ompb_task_result *const results = b->results;
+  /* Running addresses of item i and its output; integers, because outs is
+   * NULL (and osz 0) for maps without outputs. */
+  uintptr_t ip = (uintptr_t)b->items + lo * isz;
+  uintptr_t op = (uintptr_t)b->outs + lo * osz;
+  /* A map function has no ctx (it can neither set a message nor read its
+   * index from one), so the slot's ctx needs no per-item update. */
+  s->has_msg = false;
   int64_t t0 = ompb__now_ns();
   size_t ok = 0;
   for (size_t blo = lo; blo < hi; blo += MAP_BLOCK) {
     size_t bhi = hi - blo < MAP_BLOCK ? hi : blo + MAP_BLOCK;
-    for (size_t i = blo; i < bhi; i++) {
+    for (size_t i = blo; i < bhi; i++, ip += isz, op += osz) {
       if (gate(b, &t0)) {
         STORE(&s->ok, LOAD(&s->ok) + ok);
         share_time(b, blo, i, t0);
         skip_range(b, i, hi);
         return true;
       }
-      s->ctx.index = i;
-      s->has_msg = false;
-      int rc = b->map_fn(b->items + i * b->item_size,
-                         b->outs ? b->outs + i * b->out_size : NULL, i, b->opts.user);
-      if (b->results) {
-        ompb_task_result *r = &b->results[i];
+      int rc = fn((const void *)ip, (void *)op, i, user);
+      if (results) {
+        ompb_task_result *r = &results[i];
         r->index = i;
         r->status = rc;
         r->value.i64 = 0;
