@@ -7,6 +7,8 @@ Prints, as C hex-float literals:
 - the split pi (53-bit parts for FMA hardware, 33-bit parts without FMA),
 - sin polynomials: sin r = r + r^3 P(r^2) on |r| <= pi/2, P of degree 4
   (for float results computed in double) and 7 (for the f64 _fast kernels),
+- sin and cos polynomials on |r| <= pi/4 and pi/2 in three parts, for the
+  f64 1-ULP sin and cos,
 - 2^(j/16), j = 0..15, as double-double and float-float tables, ln2/16
   split in two, and E(r) of degree 4 (exp_fast f64) for the AVX-512F exp
   kernels; exp f64 and the f32 ones use E's Taylor coefficients.
@@ -118,6 +120,22 @@ def main():
     print(f"/* exp: e^r = 1 + r + r^2 E(r), |r| <= ln2/32, E degree 4, "
           f"error {err:.3g} */")
     print(", ".join(c.hex() for c in reversed(cd)))
+
+    zq = (F(pi) / 4) ** 2 * F(1001, 1000)
+    cd = chebyshev_fit(sin_coef, 0, zq, 6)
+    err = worst(cd, sin_coef, 0, zq, lambda z: z)
+    print(f"/* sin r = r + r^3 S(r^2), |r| <= pi/4, S degree 6, error {err:.3g} */")
+    print(", ".join(c.hex() for c in reversed(cd)))
+    def cos_coef(k):
+        return F((-1) ** k, fact(2 * k + 4))
+    cd = chebyshev_fit(cos_coef, 0, zq, 5)
+    err = worst(cd, cos_coef, 0, zq, lambda z: z * z)
+    print(f"/* cos r = 1 - r^2/2 + r^4 C(r^2), |r| <= pi/4, C degree 5, "
+          f"error {err:.3g} */")
+    print(", ".join(c.hex() for c in reversed(cd)))
+    print("/* pi/2, 53-bit parts (FMA); 2/pi */")
+    print(", ".join(x.hex() for x in split(F(pi) / 2, [53, 53, 53])),
+          float(2 / F(pi)).hex())
 
     print("/* 2^(j/16): double hi, double lo, float hi, float lo */")
     for j in range(16):

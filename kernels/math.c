@@ -183,8 +183,13 @@ SLEEF1(cbrt, cbrt, u10, u10)
 SLEEF1(cbrt_fast, cbrt, u35, u35)
 SLEEF1(erf, erf, u10, u10)
 /* f64-only bodies; their f32 kernels are evaluated in double (below). */
+#if defined(__FMA__) /* sin_f64 and cos_f64 are below, these their fallback */
+SLEEF1_F64(sin_u10, sin, u10)
+SLEEF1_F64(cos_u10, cos, u10)
+#else
 SLEEF1_F64(sin, sin, u10)
 SLEEF1_F64(cos, cos, u10)
+#endif
 SLEEF1_F64(tan, tan, u10)
 SLEEF1_F64(erfc, erfc, u15)
 SLEEF1_F64(sin_wide, sin, u35)
@@ -558,6 +563,63 @@ GUARDED_KERNEL(sin_fast_f64, double, long long, fabs, TRIG64_MAX, SIN64,
                sin_wide_f64)
 GUARDED_KERNEL(cos_fast_f64, double, long long, fabs, TRIG64_MAX, COS64,
                cos_wide_f64)
+
+/* ---- f64 sin and cos, default accuracy (<= 1 ULP), with FMA hardware ----
+ * x = k pi/2 + r, |r| <= pi/4, r = rh + rl as a double-double: pi/2 is three
+ * 53-bit parts, x - k*PIO2_A is exact in the fma, k*PIO2_B is split exactly
+ * (fma) and subtracted with TwoSum, so r carries ~100 good bits even next
+ * to a multiple of pi/2. Then, z = rh^2 (its rounding error zl kept):
+ *   sin r = rh + (rh z S(z) + rl (1 - z/2))
+ *   cos r = w + ((1 - w - z/2) + z^2 C(z) - zl/2 - rh rl),  w = 1 - z/2,
+ * S and C near-minimax of degrees 6 and 5 (kernels/gen_consts.py), so that
+ * the last addition is the only rounding that matters: ~0.5 ULP, checked
+ * against MPFR by the tests. Quadrant k mod 4 picks sin or cos and the
+ * sign; copysign keeps sin(-0) = -0. For |x| <= TRIG64_MAX; other blocks
+ * (and ISAs without FMA) use SLEEF's 1-ULP sin/cos. */
+#if defined(__FMA__)
+static const double TWO_OVER_PI = 0x1.45f306dc9c883p-1;
+static const double PIO2_A = 0x1.921fb54442d18p+0;
+static const double PIO2_B = 0x1.1a62633145c07p-54;
+static const double PIO2_C = -0x1.f1976b7ed8fbcp-110;
+
+INLINE double trig64_precise(double x, uint64_t qoff) {
+  const double t = fma(x, TWO_OVER_PI, ROUND_MAGIC);
+  const double k = t - ROUND_MAGIC;
+  const uint64_t q = bits_of(t) + qoff; /* k + qoff, mod 4 in the low bits */
+  const double a = fma(-k, PIO2_A, x);  /* exact */
+  const double bh = k * PIO2_B, bl = fma(k, PIO2_B, -bh);
+  const double rh = a - bh, bb = rh - a; /* TwoSum(a, -bh) */
+  const double e = (a - (rh - bb)) + (-bh - bb);
+  const double rl = fma(-k, PIO2_C, e - bl);
+  const double z = rh * rh, zl = fma(rh, rh, -z);
+  double p = -0x1.ab16f5caa198ap-41; /* S */
+  p = fma(p, z, 0x1.61217d9252c03p-33);
+  p = fma(p, z, -0x1.ae645410e937bp-26);
+  p = fma(p, z, 0x1.71de3a545f836p-19);
+  p = fma(p, z, -0x1.a01a01a01992fp-13);
+  p = fma(p, z, 0x1.1111111111110p-7);
+  p = fma(p, z, -0x1.5555555555555p-3);
+  const double ss = copysign(rh + fma(rh * z, p, fma(rl, -0.5 * z, rl)), rh);
+  double c = -0x1.907cd8ff5ede7p-37; /* C */
+  c = fma(c, z, 0x1.1eeb67d026ec6p-29);
+  c = fma(c, z, -0x1.27e4fa16cc2d1p-22);
+  c = fma(c, z, 0x1.a01a019f4ddfdp-16);
+  c = fma(c, z, -0x1.6c16c16c16963p-10);
+  c = fma(c, z, 0x1.5555555555555p-5);
+  const double hz = 0.5 * z, w = 1.0 - hz;
+  const double cc =
+      w + (((1.0 - w) - hz) + fma(z * z, c, -fma(rh, rl, 0.5 * zl)));
+  const double v = (q & 1) ? cc : ss;
+  return double_of(bits_of(v) ^ ((q >> 1) << 63));
+}
+
+#define SIN64P(x) trig64_precise(x, 0)
+#define COS64P(x) trig64_precise(x, 1)
+GUARDED_KERNEL(sin_f64, double, long long, fabs, TRIG64_MAX, SIN64P,
+               sin_u10_f64)
+GUARDED_KERNEL(cos_f64, double, long long, fabs, TRIG64_MAX, COS64P,
+               cos_u10_f64)
+#endif
 
 /* ---- pow with a scalar exponent: params {p} ---- */
 static void pow_f32(const float *in, float *out, size_t n, const void *params) {
