@@ -106,15 +106,42 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
  *
  * Special values follow C99 Annex F (NaN in, NaN out; sin(+-inf) = NaN;
  * exp(-inf) = +0; log(0) = -inf; ...); ±0 keep their sign where C99 says so.
- * `_fast` variants are SLEEF's 3.5-ULP functions; exp_fast equals exp (SLEEF
- * has no faster expf/exp). Default f32 sin/cos/tan, erfc and sigmoid are
- * evaluated in double precision and rounded once, hence ~0.5 ULP. Builds
- * without SLEEF (WITH_SLEEF=0) call the C library for the transcendental
- * kernels instead; its own bounds apply (the tests then allow 4 more ULP).
+ * Where they come from: most kernels are SLEEF's vector functions (the
+ * default ones SLEEF's 1-ULP, the `_fast` ones its 3.5-ULP functions); some
+ * are ompbatch's own, written for speed on the common ranges and falling
+ * back to SLEEF (per block of 256 inputs) elsewhere:
+ *   - sin, cos f32: reduced and evaluated in double, rounded once (~0.5 ULP),
+ *     for |x| <= 2^22;
+ *   - sin, cos f64 (AVX2 and AVX-512F, which have FMA): double-double
+ *     reduction by pi/2 and a rounding-error-compensated finish (measured
+ *     max 0.75 ULP), for |x| <= 2^20;
+ *   - sin_fast, cos_fast f64: one reduction by pi and one polynomial (max
+ *     measured 1.7 ULP with FMA, 2.4 without), for |x| <= 2^20;
+ *   - exp and exp_fast on AVX-512F: a 2^(j/16) table held in registers and
+ *     vscalef (max measured 0.73 and 1.13 ULP, whole range). Elsewhere
+ *     exp_fast equals exp (SLEEF has no faster exp).
+ * Default f32 tan, erfc and sigmoid are evaluated in double precision and
+ * rounded once, hence ~0.5 ULP. kernels/gen_consts.py regenerates the
+ * constants of the own kernels. Builds without SLEEF (WITH_SLEEF=0) call the
+ * C library for the transcendental kernels instead; its own bounds apply
+ * (the tests then allow 4 more ULP).
  *
  * Every kernel: writes out[0..n-1] only, allocates nothing, keeps no state,
  * never fails (it has no return value: validate with ompb_simd_map_*), and
  * is safe to call from any number of threads at once (Thread-safety: any).
+ * in == out (in place) works; any other overlap of out with an input is
+ * undefined (ompb_simd_map_* rejects it).
+ *
+ * Streaming stores: a call of a memory-bound kernel (scale, add_scalar,
+ * affine, clamp, abs; add, mul) writing at least OMPB_STREAM_BYTES bytes
+ * (environment, read once with the ISA; default 16 MiB, 0 = never) stores
+ * with non-temporal instructions, as memcpy does for large copies: the
+ * output does not pass through the caches, which saves the read for
+ * ownership of every output line (1.2x memcpy instead of 0.9x on 64 MiB,
+ * perf/bench_simd). ompb_pool_map_* decide by the whole map's output. The
+ * transcendental kernels keep ordinary stores: they are compute-bound, and
+ * streaming measured slower for them. A kernel returns after its streaming
+ * stores are ordered (sfence), so its output is visible like any other.
  */
 
 /* Unary transcendental kernels. */
