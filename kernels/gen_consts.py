@@ -8,7 +8,8 @@ Prints, as C hex-float literals:
 - sin polynomials: sin r = r + r^3 P(r^2) on |r| <= pi/2, P of degree 4
   (for float results computed in double) and 7 (for the f64 _fast kernels),
 - sin and cos polynomials on |r| <= pi/4 and pi/2 in three parts, for the
-  f64 1-ULP sin and cos,
+  f64 1-ULP sin and cos; a degree-3 float P and pi in three floats, for the
+  f32 sin_fast and cos_fast,
 - 2^(j/16), j = 0..15, as double-double and float-float tables, ln2/16
   split in two, and E(r) of degree 4 (exp_fast f64) for the AVX-512F exp
   kernels; exp f64 and the f32 ones use E's Taylor coefficients.
@@ -120,6 +121,14 @@ def main():
     print(f"/* exp: e^r = 1 + r + r^2 E(r), |r| <= ln2/32, E degree 4, "
           f"error {err:.3g} */")
     print(", ".join(c.hex() for c in reversed(cd)))
+
+    cd = chebyshev_fit(sin_coef, 0, zmax, 3)
+    cf = [f32(c) for c in cd]
+    err = worst(cf, sin_coef, 0, zmax, lambda z: z)
+    print(f"/* float sin P degree 3 (float coefficients), error {err:.3g} */")
+    print(", ".join(c.hex() for c in reversed(cf)))
+    print("/* pi as three floats */")
+    print(", ".join(f32(x).hex() for x in split(F(pi), [24, 24, 24])))
 
     zq = (F(pi) / 4) ** 2 * F(1001, 1000)
     cd = chebyshev_fit(sin_coef, 0, zq, 6)
