@@ -109,9 +109,9 @@ size_t ompb__stream_min(void) {
  * the caches, as memcpy does for large copies: no read-for-ownership of
  * the output lines and no write-back of them later. Blocks of STREAM_BLOCK
  * elements go through a 64-byte aligned stack buffer; the head up to the
- * first 64-byte boundary of out, or the whole call when out is not aligned
- * to its element size, uses the kernel's own stores. In place works: each
- * block is read before it is written. */
+ * first 64-byte boundary of out uses the kernel's own stores (out is
+ * aligned to its element size, as C requires of a float or double pointer).
+ * In place works: each block is read before it is written. */
 #define STREAM_BLOCK 2048
 
 #define STREAM_FN(T, sfx)                                                      \
@@ -120,7 +120,7 @@ size_t ompb__stream_min(void) {
                               const void *params) {                            \
     _Alignas(64) T buf[STREAM_BLOCK];                                          \
     size_t head = (size_t)((64 - ((uintptr_t)out & 63)) & 63) / sizeof(T);     \
-    if ((uintptr_t)out % sizeof(T) != 0 || t->stream_##sfx == NULL)            \
+    if (t->stream_##sfx == NULL)                                               \
       head = n;                                                                \
     if (head > n)                                                              \
       head = n;                                                                \
@@ -139,7 +139,7 @@ size_t ompb__stream_min(void) {
                               T *out, size_t n, const void *params) {          \
     _Alignas(64) T buf[STREAM_BLOCK];                                          \
     size_t head = (size_t)((64 - ((uintptr_t)out & 63)) & 63) / sizeof(T);     \
-    if ((uintptr_t)out % sizeof(T) != 0 || t->stream_##sfx == NULL)            \
+    if (t->stream_##sfx == NULL)                                               \
       head = n;                                                                \
     if (head > n)                                                              \
       head = n;                                                                \
