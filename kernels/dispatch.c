@@ -114,40 +114,28 @@ size_t ompb__stream_min(void) {
  * In place works: each block is read before it is written. */
 #define STREAM_BLOCK 2048
 
+/* One kernel call, unary (k1, b unused) or two-input (k2), on n elements. */
 #define STREAM_FN(T, sfx)                                                      \
-  static void stream_k1_##sfx(const ompb__simd_table *t, ompb_kernel_##sfx *k, \
-                              const T *in, T *out, size_t n,                   \
-                              const void *params) {                            \
-    _Alignas(64) T buf[STREAM_BLOCK];                                          \
-    size_t head = (size_t)((64 - ((uintptr_t)out & 63)) & 63) / sizeof(T);     \
-    if (t->stream_##sfx == NULL)                                               \
-      head = n;                                                                \
-    if (head > n)                                                              \
-      head = n;                                                                \
-    if (head > 0)                                                              \
-      k(in, out, head, params);                                                \
-    for (size_t lo = head; lo < n; lo += STREAM_BLOCK) {                       \
-      size_t m = n - lo < STREAM_BLOCK ? n - lo : STREAM_BLOCK;                \
-      k(in + lo, buf, m, params);                                              \
-      t->stream_##sfx(buf, out + lo, m);                                       \
-    }                                                                          \
-    if (head < n)                                                              \
-      t->stream_fence();                                                       \
+  static void call_##sfx(ompb_kernel_##sfx *k1, ompb_kernel2_##sfx *k2,        \
+                         const T *a, const T *b, T *out, size_t n,             \
+                         const void *params) {                                 \
+    if (k2 != NULL)                                                            \
+      k2(a, b, out, n, params);                                                \
+    else                                                                       \
+      k1(a, out, n, params);                                                   \
   }                                                                            \
-  static void stream_k2_##sfx(const ompb__simd_table *t,                       \
-                              ompb_kernel2_##sfx *k, const T *a, const T *b,   \
-                              T *out, size_t n, const void *params) {          \
+  static void streamed_##sfx(const ompb__simd_table *t, ompb_kernel_##sfx *k1, \
+                             ompb_kernel2_##sfx *k2, const T *a, const T *b,   \
+                             T *out, size_t n, const void *params) {           \
     _Alignas(64) T buf[STREAM_BLOCK];                                          \
     size_t head = (size_t)((64 - ((uintptr_t)out & 63)) & 63) / sizeof(T);     \
-    if (t->stream_##sfx == NULL)                                               \
-      head = n;                                                                \
-    if (head > n)                                                              \
+    if (head > n || t->stream_##sfx == NULL)                                   \
       head = n;                                                                \
     if (head > 0)                                                              \
-      k(a, b, out, head, params);                                              \
+      call_##sfx(k1, k2, a, b, out, head, params);                             \
     for (size_t lo = head; lo < n; lo += STREAM_BLOCK) {                       \
       size_t m = n - lo < STREAM_BLOCK ? n - lo : STREAM_BLOCK;                \
-      k(a + lo, b + lo, buf, m, params);                                       \
+      call_##sfx(k1, k2, a + lo, k2 ? b + lo : NULL, buf, m, params);          \
       t->stream_##sfx(buf, out + lo, m);                                       \
     }                                                                          \
     if (head < n)                                                              \
@@ -178,14 +166,16 @@ STREAM_FN(double, f64)
                              const void *params) {                             \
     const ompb__simd_table *t = ompb__simd_active();                           \
     if (STREAMS(name) && n >= stream_min / sizeof(T))                          \
-      stream_k1_##sfx(t, t->sfx[OMPB__K1_##name], in, out, n, params);         \
+      streamed_##sfx(t, t->sfx[OMPB__K1_##name], NULL, in, NULL, out, n,       \
+                     params);                                                  \
     else                                                                       \
       t->sfx[OMPB__K1_##name](in, out, n, params);                             \
   }                                                                            \
   static void stream_##name##_##sfx(const T *in, T *out, size_t n,             \
                                     const void *params) {                      \
     const ompb__simd_table *t = ompb__simd_active();                           \
-    stream_k1_##sfx(t, t->sfx[OMPB__K1_##name], in, out, n, params);           \
+    streamed_##sfx(t, t->sfx[OMPB__K1_##name], NULL, in, NULL, out, n,         \
+                   params);                                                    \
   }
 #define WRAP_K1(name, np, uf, ud, what)                                        \
   WRAP_K1_T(name, float, f32)                                                  \
@@ -195,7 +185,8 @@ STREAM_FN(double, f64)
                               const void *params) {                            \
     const ompb__simd_table *t = ompb__simd_active();                           \
     if (STREAMS2(name) && n >= stream_min / sizeof(T))                         \
-      stream_k2_##sfx(t, t->sfx##_2[OMPB__K2_##name], a, b, out, n, params);   \
+      streamed_##sfx(t, NULL, t->sfx##_2[OMPB__K2_##name], a, b, out, n,       \
+                     params);                                                  \
     else                                                                       \
       t->sfx##_2[OMPB__K2_##name](a, b, out, n, params);                       \
   }
