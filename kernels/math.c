@@ -682,8 +682,11 @@ INLINE double trig64_precise(double x, uint64_t qoff) {
   const double hz = 0.5 * z, w = 1.0 - hz;
   const double cc =
       w + (((1.0 - w) - hz) + fma(z * z, c, -fma(rh, rl, 0.5 * zl)));
-  const double v = (q & 1) ? cc : ss;
-  return double_of(bits_of(v) ^ ((q >> 1) << 63));
+  /* odd quadrants take cc: a mask select, which gcc vectorises for AVX2
+   * too (a ?: on the 64-bit q is left scalar there) */
+  const uint64_t odd = 0 - (q & 1);
+  const uint64_t v = (bits_of(ss) & ~odd) | (bits_of(cc) & odd);
+  return double_of(v ^ ((q >> 1) << 63));
 }
 
 #define SIN64P(x) trig64_precise(x, 0)
