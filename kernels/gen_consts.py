@@ -10,6 +10,8 @@ Prints, as C hex-float literals:
 - sin and cos polynomials on |r| <= pi/4 and pi/2 in three parts, for the
   f64 1-ULP sin and cos; a degree-3 float P and pi in three floats, for the
   f32 sin_fast and cos_fast,
+- the tables of the AVX-512F log_fast f32 (1/c and -ln(1/c) on 16
+  subintervals of [0.75, 1.5)),
 - 2^(j/16), j = 0..15, as double-double and float-float tables, ln2/16
   split in two, and E(r) of degree 4 (exp_fast f64) for the AVX-512F exp
   kernels; exp f64 and the f32 ones use E's Taylor coefficients.
@@ -145,6 +147,26 @@ def main():
     print("/* pi/2, 53-bit parts (FMA); 2/pi */")
     print(", ".join(x.hex() for x in split(F(pi) / 2, [53, 53, 53])),
           float(2 / F(pi)).hex())
+
+    print("/* logf on AVX-512F: for j = top 4 fraction bits of m in [0.75, 1.5):")
+    print("   1/c rounded to float (c = 1 for j = 0 and 15), -ln(1/c) as float hi")
+    print("   and lo; ln2 as float hi (16 bits) and lo */")
+    ln = lambda v: Decimal(v).ln()
+    for j in range(16):
+        if j < 8:
+            a_, w_ = F(1) + F(j, 16), F(1, 16)
+        else:
+            a_, w_ = F(1, 2) + F(j, 32), F(1, 32)
+        c = F(1) if j in (0, 15) else a_ + w_ / 2
+        ic = f32(float(1 / c))
+        lc = -ln(ic)
+        hi = f32(float(lc))
+        print(ic.hex(), hi.hex(), f32(float(lc - Decimal(hi))).hex())
+    l2 = Decimal(2).ln()
+    l2hi = float(trunc_bits(F(l2), 16))
+    if l2hi > float(l2):
+        l2hi -= 2.0 ** -16
+    print(l2hi.hex(), f32(float(l2 - Decimal(l2hi))).hex())
 
     print("/* 2^(j/16): double hi, double lo, float hi, float lo */")
     for j in range(16):
