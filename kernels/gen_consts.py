@@ -10,6 +10,7 @@ Prints, as C hex-float literals:
 - sin and cos polynomials on |r| <= pi/4 and pi/2 in three parts, for the
   f64 1-ULP sin and cos; a degree-3 float P and pi in three floats, for the
   f32 sin_fast and cos_fast,
+- 2^(j/8) for the AVX2 f32 exp,
 - the tables of the AVX-512F log_fast f32 (1/c and -ln(1/c) on 16
   subintervals of [0.75, 1.5)),
 - 2^(j/16), j = 0..15, as double-double and float-float tables, ln2/16
@@ -167,6 +168,16 @@ def main():
     if l2hi > float(l2):
         l2hi -= 2.0 ** -16
     print(l2hi.hex(), f32(float(l2 - Decimal(l2hi))).hex())
+
+    print("/* AVX2 expf: 2^(j/8) as float hi and lo; 8/ln2, ln2/8 hi, lo */")
+    for j in range(8):
+        v = Decimal(2) ** (Decimal(j) / 8)
+        hf = f32(float(v))
+        print(hf.hex(), f32(float(v - Decimal(hf))).hex())
+    l8 = Decimal(2).ln() / 8
+    h8 = f32(float(l8))
+    print(f32(float(8 / Decimal(2).ln())).hex(), h8.hex(),
+          f32(float(l8 - Decimal(h8))).hex())
 
     print("/* 2^(j/16): double hi, double lo, float hi, float lo */")
     for j in range(16):

@@ -189,8 +189,11 @@ SLEEF1(cosh, cosh, u10, u10)
 SLEEF1(cosh_fast, cosh, u35, u35)
 SLEEF1(tanh, tanh, u10, u10)
 SLEEF1(tanh_fast, tanh, u35, u35)
-#if !defined(OMPB_ISA_AVX512F)
-SLEEF1(exp, exp, u10, u10) /* AVX-512F has its own, below */
+#if defined(OMPB_ISA_AVX2) /* AVX2 has its own f32 exp, below */
+SLEEF1_F32(exp_sleef, exp, u10)
+SLEEF1_F64(exp, exp, u10)
+#elif !defined(OMPB_ISA_AVX512F) /* AVX-512F has its own, below */
+SLEEF1(exp, exp, u10, u10)
 #endif
 SLEEF1(exp2, exp2, u10, u10)
 SLEEF1(exp2_fast, exp2, u35, u35)
@@ -375,6 +378,69 @@ exp16(__m512 x, __m512 tt0, __m512 tl0, int precise) {
   }
 EXP_F32(exp_f32, 1)
 EXP_F32(exp_fast_f32, 0)
+#elif defined(OMPB_ISA_AVX2)
+/* ---- f32 exp on AVX2: the same scheme with 2^(j/8) in one register ----
+ * vpermps picks from 8 entries, |r| <= ln2/16, E Taylor of degree 2
+ * (truncation 1.3e-9 relative), and 2^e is added to the exponent bits, so
+ * results must be normal: a vector holding any |x| > 87, or a NaN, is
+ * computed again by SLEEF's 1-ULP expf. exp_fast leaves out the low table
+ * part. */
+static const float EXP8_TF[8] = {0x1p+0f,        0x1.172b84p+0f, 0x1.306fep+0f,
+                                 0x1.4bfdaep+0f, 0x1.6a09e6p+0f, 0x1.8ace54p+0f,
+                                 0x1.ae89fap+0f, 0x1.d5818ep+0f};
+static const float EXP8_TLF[8] = {
+    0x0p+0f,         -0x1.c15742p-27f, 0x1.4636e2p-25f,  -0x1.593abcp-25f,
+    0x1.9fcef4p-26f, 0x1.15506ep-27f,  -0x1.a94b14p-26f, -0x1.822dbcp-27f};
+
+static inline __attribute__((always_inline)) __m256
+exp8f(__m256 x, __m256 tt0, __m256 tl0, int precise) {
+  const __m256 magic = _mm256_set1_ps(0x1.8p23f);
+  const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+3f), magic);
+  const __m256 k = _mm256_sub_ps(t, magic);
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0x1.62e430p-4f), x);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-0x1.05c610p-32f), r);
+  __m256 e =
+      _mm256_fmadd_ps(_mm256_set1_ps(1.0f / 24), r, _mm256_set1_ps(1.0f / 6));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(0.5f));
+  const __m256 q = _mm256_fmadd_ps(_mm256_mul_ps(r, r), e, r);
+  const __m256i ti = _mm256_castps_si256(t); /* low bits: k, two's complement */
+  const __m256 tt = _mm256_permutevar8x32_ps(tt0, ti);
+  const __m256 y =
+      precise ? _mm256_add_ps(tt, _mm256_fmadd_ps(
+                                      tt, q, _mm256_permutevar8x32_ps(tl0, ti)))
+              : _mm256_fmadd_ps(tt, q, tt);
+  /* k >> 3 into the exponent: t's low mantissa bits hold k */
+  const __m256i kk = _mm256_sub_epi32(ti, _mm256_castps_si256(magic));
+  return _mm256_castsi256_ps(_mm256_add_epi32(
+      _mm256_castps_si256(y), _mm256_slli_epi32(_mm256_srai_epi32(kk, 3), 23)));
+}
+
+static inline __attribute__((always_inline)) __m256
+exp8f_checked(__m256 x, __m256 tt0, __m256 tl0, int precise) {
+  const __m256 y = exp8f(x, tt0, tl0, precise);
+  const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+  const __m256 bad = _mm256_cmp_ps(ax, _mm256_set1_ps(87.0f), _CMP_NLE_UQ);
+  return _mm256_movemask_ps(bad) ? Sleef_expf8_u10avx2(x) : y;
+}
+
+#define EXP_F32_AVX2(name, precise)                                            \
+  static void name(const float *in, float *out, size_t n,                      \
+                   const void *params) {                                       \
+    (void)params;                                                              \
+    const __m256 tt0 = _mm256_loadu_ps(EXP8_TF),                               \
+                 tl0 = _mm256_loadu_ps(EXP8_TLF);                              \
+    size_t i = 0;                                                              \
+    for (; i + 8 <= n; i += 8) {                                               \
+      PREFETCH(in + i);                                                        \
+      _mm256_storeu_ps(                                                        \
+          out + i, exp8f_checked(_mm256_loadu_ps(in + i), tt0, tl0, precise)); \
+    }                                                                          \
+    if (i < n)                                                                 \
+      exp_sleef_f32(in + i, out + i, n - i, NULL);                             \
+  }
+EXP_F32_AVX2(exp_f32, 1)
+EXP_F32_AVX2(exp_fast_f32, 0)
+#define exp_fast_f64 exp_f64
 #else
 #define exp_fast_f32 exp_f32
 #define exp_fast_f64 exp_f64

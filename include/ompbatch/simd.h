@@ -122,8 +122,11 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
  *   - log_fast f32 on AVX-512F: vgetmant/vgetexp and 16-entry tables held
  *     in registers (max 1.28 ULP over every positive float), whole range;
  *   - exp and exp_fast on AVX-512F: a 2^(j/16) table held in registers and
- *     vscalef (max measured 0.73 and 1.13 ULP, whole range). Elsewhere
- *     exp_fast equals exp (SLEEF has no faster exp).
+ *     vscalef (max measured 0.73 and 1.13 ULP, whole range; f32 0.75 and
+ *     0.98 over every float of [-104, 104]);
+ *   - exp and exp_fast f32 on AVX2: 2^(j/8) in a register (max 0.60 and
+ *     0.88 ULP over every float of [-87, 87]), SLEEF's expf beyond.
+ *   Elsewhere exp_fast equals exp (SLEEF has no faster exp).
  * Default f32 tan, erfc and sigmoid are evaluated in double precision and
  * rounded once, hence ~0.5 ULP. kernels/gen_consts.py regenerates the
  * constants of the own kernels. Builds without SLEEF (WITH_SLEEF=0) call the
