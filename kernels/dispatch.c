@@ -144,17 +144,23 @@ size_t ompb__stream_min(void) {
 STREAM_FN(float, f32)
 STREAM_FN(double, f64)
 
-/* Which kernels stream: the memory-bound ones, whose arithmetic is lighter
- * than their traffic (streaming scale: 1.2x memcpy instead of 0.9x). The
- * transcendental kernels are compute-bound at 1-2 threads, and measured
- * slower with streaming stores (f32 sin 0.53x memcpy instead of 0.69x), so
- * they keep ordinary stores. axpy reads out (y), which the buffer would
- * lose. */
-#define STREAMS(name)                                                          \
+/* Which kernels stream: those whose arithmetic is light next to their
+ * traffic. Measured (perf/bench_simd, 64 MiB, 1 and 2 threads, ratio to
+ * memcpy, ordinary -> streaming stores): scale 0.9 -> 1.2-1.4; exp and
+ * exp_fast 0.90-0.96 -> 1.05-1.30; log_fast 0.84-1.00 -> 0.87-1.26; f32
+ * sin_fast 0.93-1.03 -> 1.05-1.16. The heavier kernels lose (f64 sin_fast
+ * 0.85-0.93 -> 0.73-0.91, sin 0.60-0.79 -> 0.48-0.78, log 0.62-0.91 ->
+ * 0.50-0.88): they keep ordinary stores. axpy reads out (y), which the
+ * buffer would lose. */
+#define STREAMS(name, T)                                                       \
   (OMPB__K1_##name == OMPB__K1_scale ||                                        \
    OMPB__K1_##name == OMPB__K1_add_scalar ||                                   \
    OMPB__K1_##name == OMPB__K1_affine || OMPB__K1_##name == OMPB__K1_clamp ||  \
-   OMPB__K1_##name == OMPB__K1_abs)
+   OMPB__K1_##name == OMPB__K1_abs || OMPB__K1_##name == OMPB__K1_exp ||       \
+   OMPB__K1_##name == OMPB__K1_exp_fast ||                                     \
+   OMPB__K1_##name == OMPB__K1_log_fast ||                                     \
+   (sizeof(T) == sizeof(float) && (OMPB__K1_##name == OMPB__K1_sin_fast ||     \
+                                   OMPB__K1_##name == OMPB__K1_cos_fast)))
 #define STREAMS2(name)                                                         \
   (OMPB__K2_##name == OMPB__K2_add || OMPB__K2_##name == OMPB__K2_mul)
 
@@ -165,7 +171,7 @@ STREAM_FN(double, f64)
   void ompb_k_##name##_##sfx(const T *in, T *out, size_t n,                    \
                              const void *params) {                             \
     const ompb__simd_table *t = ompb__simd_active();                           \
-    if (STREAMS(name) && n >= stream_min / sizeof(T))                          \
+    if (STREAMS(name, T) && n >= stream_min / sizeof(T))                       \
       streamed_##sfx(t, t->sfx[OMPB__K1_##name], NULL, in, NULL, out, n,       \
                      params);                                                  \
     else                                                                       \
@@ -199,9 +205,9 @@ OMPB_KERNELS_BINARY(WRAP_K2)
 
 /* The public kernels and their streaming forms, side by side. */
 #define PAIR_F32(name, np, uf, ud, what)                                       \
-  {ompb_k_##name##_f32, STREAMS(name) ? stream_##name##_f32 : NULL},
+  {ompb_k_##name##_f32, STREAMS(name, float) ? stream_##name##_f32 : NULL},
 #define PAIR_F64(name, np, uf, ud, what)                                       \
-  {ompb_k_##name##_f64, STREAMS(name) ? stream_##name##_f64 : NULL},
+  {ompb_k_##name##_f64, STREAMS(name, double) ? stream_##name##_f64 : NULL},
 static const struct {
   ompb_kernel_f32 *k, *s;
 } pairs_f32[] = {OMPB_KERNELS_MATH(PAIR_F32) OMPB_KERNELS_ARITH(PAIR_F32)};

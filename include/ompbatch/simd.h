@@ -139,15 +139,17 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
  * in == out (in place) works; any other overlap of out with an input is
  * undefined (ompb_simd_map_* rejects it).
  *
- * Streaming stores: a call of a memory-bound kernel (scale, add_scalar,
- * affine, clamp, abs; add, mul) writing at least OMPB_STREAM_BYTES bytes
- * (environment, read once with the ISA; default 16 MiB, 0 = never) stores
- * with non-temporal instructions, as memcpy does for large copies: the
- * output does not pass through the caches, which saves the read for
- * ownership of every output line (1.2x memcpy instead of 0.9x on 64 MiB,
+ * Streaming stores: a call of a kernel whose arithmetic is light next to
+ * its memory traffic (scale, add_scalar, affine, clamp, abs, exp, exp_fast,
+ * log_fast, f32 sin_fast and cos_fast; add, mul) writing at least
+ * OMPB_STREAM_BYTES bytes (environment, read once with the ISA; default
+ * 16 MiB, 0 = never) stores with non-temporal instructions, as memcpy does
+ * for large copies: the output does not pass through the caches, which
+ * saves the read for ownership of every output line (scale 1.2-1.4x
+ * memcpy instead of 0.9x on 64 MiB, exp 1.05-1.3x instead of 0.9x;
  * perf/bench_simd). ompb_pool_map_* decide by the whole map's output. The
- * transcendental kernels keep ordinary stores: they are compute-bound, and
- * streaming measured slower for them. A kernel returns after its streaming
+ * heavier kernels keep ordinary stores: streaming measured slower for them.
+ * axpy never streams (it reads out). A kernel returns after its streaming
  * stores are ordered (sfence), so its output is visible like any other.
  */
 
