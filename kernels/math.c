@@ -103,21 +103,45 @@
 #define VLOOP1P(W, LD, ST, SET, vfn, p)
 #define VLOOP2(W, LD, ST, vfn)
 #else
+/* After the full vectors, the last n - i elements also go through the
+ * vector function, from a zero-padded copy: every element is computed by
+ * the same code whatever its position, so a call on a shifted or split
+ * array gives the same values (SLEEF's scalar functions may differ from
+ * its vector ones in the last bit). */
+#define VTAIL_PAD(W, LD, ST, expr_of_v)                                        \
+  if (i < n) {                                                                 \
+    __typeof__(out[0]) pi_[W] = {0}, po_[W];                                   \
+    memcpy(pi_, in + i, (n - i) * sizeof pi_[0]);                              \
+    const __typeof__(LD(pi_)) v_ = LD(pi_);                                    \
+    ST(po_, (expr_of_v));                                                      \
+    memcpy(out + i, po_, (n - i) * sizeof po_[0]);                             \
+    i = n;                                                                     \
+  }
 #define VLOOP1(W, LD, ST, vfn)                                                 \
   for (; i + W <= n; i += W) {                                                 \
     PREFETCH(in + i);                                                          \
     ST(out + i, vfn(LD(in + i)));                                              \
-  }
+  }                                                                            \
+  VTAIL_PAD(W, LD, ST, vfn(v_))
 #define VLOOP1P(W, LD, ST, SET, vfn, p)                                        \
   for (; i + W <= n; i += W) {                                                 \
     PREFETCH(in + i);                                                          \
     ST(out + i, vfn(LD(in + i), SET(p)));                                      \
-  }
+  }                                                                            \
+  VTAIL_PAD(W, LD, ST, vfn(v_, SET(p)))
 #define VLOOP2(W, LD, ST, vfn)                                                 \
   for (; i + W <= n; i += W) {                                                 \
     PREFETCH(a + i);                                                           \
     PREFETCH(b + i);                                                           \
     ST(out + i, vfn(LD(a + i), LD(b + i)));                                    \
+  }                                                                            \
+  if (i < n) {                                                                 \
+    __typeof__(out[0]) pa_[W] = {0}, pb_[W] = {0}, po_[W];                     \
+    memcpy(pa_, a + i, (n - i) * sizeof pa_[0]);                               \
+    memcpy(pb_, b + i, (n - i) * sizeof pb_[0]);                               \
+    ST(po_, vfn(LD(pa_), LD(pb_)));                                            \
+    memcpy(out + i, po_, (n - i) * sizeof po_[0]);                             \
+    i = n;                                                                     \
   }
 #endif
 #define TAIL1(expr_of_x)                                                       \
@@ -190,7 +214,6 @@ SLEEF1(cosh_fast, cosh, u35, u35)
 SLEEF1(tanh, tanh, u10, u10)
 SLEEF1(tanh_fast, tanh, u35, u35)
 #if defined(OMPB_ISA_AVX2) /* AVX2 has its own f32 exp, below */
-SLEEF1_F32(exp_sleef, exp, u10)
 SLEEF1_F64(exp, exp, u10)
 #elif !defined(OMPB_ISA_AVX512F) /* AVX-512F has its own, below */
 SLEEF1(exp, exp, u10, u10)
@@ -421,7 +444,10 @@ exp8f_checked(__m256 x, __m256 tt0, __m256 tl0, int precise) {
   const __m256 y = exp8f(x, tt0, tl0, precise);
   const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
   const __m256 bad = _mm256_cmp_ps(ax, _mm256_set1_ps(87.0f), _CMP_NLE_UQ);
-  return _mm256_movemask_ps(bad) ? Sleef_expf8_u10avx2(x) : y;
+  /* lane by lane, so that no result depends on its neighbours */
+  return _mm256_movemask_ps(bad)
+             ? _mm256_blendv_ps(y, Sleef_expf8_u10avx2(x), bad)
+             : y;
 }
 
 #define EXP_F32_AVX2(name, precise)                                            \
@@ -436,8 +462,13 @@ exp8f_checked(__m256 x, __m256 tt0, __m256 tl0, int precise) {
       _mm256_storeu_ps(                                                        \
           out + i, exp8f_checked(_mm256_loadu_ps(in + i), tt0, tl0, precise)); \
     }                                                                          \
-    if (i < n)                                                                 \
-      exp_sleef_f32(in + i, out + i, n - i, NULL);                             \
+    if (i < n) { /* the same code on a zero-padded copy */                     \
+      float pi[8] = {0}, po[8];                                                \
+      memcpy(pi, in + i, (n - i) * sizeof pi[0]);                              \
+      _mm256_storeu_ps(po,                                                     \
+                       exp8f_checked(_mm256_loadu_ps(pi), tt0, tl0, precise)); \
+      memcpy(out + i, po, (n - i) * sizeof po[0]);                             \
+    }                                                                          \
   }
 EXP_F32_AVX2(exp_f32, 1)
 EXP_F32_AVX2(exp_fast_f32, 0)
@@ -517,8 +548,8 @@ static void sigmoid_f64(const double *in, double *out, size_t n,
  *   sin x = (-1)^k sin r,  cos x = -(-1)^k sin(x - (k + 1/2) pi),
  * sin r = r + r^3 P(r^2) with P a near-minimax polynomial
  * (kernels/gen_consts.py). k's parity is the low bit of t = x/pi + 1.5*2^52
- * (the rounding trick that gives k), flipped into the sign bit; copysign
- * keeps sin(-0) = -0.
+ * (the rounding trick that gives k), flipped into the sign bit; sin(+-0)
+ * returns x itself (the reduction may lose the sign of a zero).
  *
  * f32 (default, <= 1 ULP): the float is widened to double, pi is split into
  * PI_A + PI_B + PI_C with PI_A and PI_B of 30 bits, so h*PI_A and h*PI_B
@@ -569,9 +600,11 @@ INLINE double double_of(uint64_t b) {
 }
 
 /* sin r for |r| <= pi/2 from P(z), z = r^2, with the signs of k and r. */
-INLINE double sin_finish(double r, double z, double p, double t,
-                         uint64_t flip) {
-  const double s = copysign(MADD(r * z, p, r), r);
+INLINE double sin_finish(double r, double z, double p, double t, uint64_t flip,
+                         double x) {
+  /* r is 0 only for x = +-0 (x is never another exact multiple of pi),
+   * where the reduction may have lost the sign of zero: sin(+-0) = +-0 */
+  const double s = r == 0 ? x : MADD(r * z, p, r);
   return double_of(bits_of(s) ^ ((bits_of(t) ^ flip) << 63));
 }
 
@@ -587,7 +620,7 @@ INLINE double trig32_core(double x, double half, uint64_t flip) {
   p = MADD(p, z, -0x1.a01904fa690dap-13);
   p = MADD(p, z, 0x1.11110fd9738c0p-7);
   p = MADD(p, z, -0x1.555555545f1aap-3);
-  return sin_finish(r, z, p, t, flip);
+  return sin_finish(r, z, p, t, flip, x);
 }
 
 INLINE double trig64_core(double x, double half, uint64_t flip) {
@@ -612,19 +645,19 @@ INLINE double trig64_core(double x, double half, uint64_t flip) {
   p = MADD(p, z, -0x1.a01a01a018a8cp-13);
   p = MADD(p, z, 0x1.1111111111107p-7);
   p = MADD(p, z, -0x1.5555555555555p-3);
-  return sin_finish(r, z, p, t, flip);
+  return sin_finish(r, z, p, t, flip, x);
 }
 
 /* A kernel computing core(x) for every x of a block of TRIG_BLOCK inputs
- * when all have |x| <= lim (NaN fails the test), and the block again with
- * fallback() otherwise. One pass: results go straight to out and the
- * out-of-range inputs are counted on the way (cnt: an integer type as wide
- * as the lanes). In place (in == out) they go to a stack buffer first, since
- * the fallback needs the inputs. */
+ * where |x| <= lim (NaN fails the test) and fallback()'s value elsewhere
+ * (the fallback runs on a block only when it holds such an element). One pass:
+ * results go straight to out and the out-of-range inputs are counted on the way
+ * (cnt: an integer type as wide as the lanes). In place (in == out) they go to
+ * a stack buffer first, since the fallback needs the inputs. */
 #define GUARDED_KERNEL(fname, T, cnt, ABS, lim, core, fallback)                \
   static void fname(const T *in, T *out, size_t n, const void *params) {       \
     (void)params;                                                              \
-    T w[TRIG_BLOCK];                                                           \
+    T w[TRIG_BLOCK], f[TRIG_BLOCK];                                            \
     for (size_t lo = 0; lo < n; lo += TRIG_BLOCK) {                            \
       const size_t m = n - lo < TRIG_BLOCK ? n - lo : TRIG_BLOCK;              \
       T *dst = in == out ? w : out + lo;                                       \
@@ -635,9 +668,15 @@ INLINE double trig64_core(double x, double half, uint64_t flip) {
         bad += !(ABS(x) <= lim);                                               \
         dst[j] = core(x);                                                      \
       }                                                                        \
-      if (bad != 0)                                                            \
-        fallback(in + lo, out + lo, m, NULL);                                  \
-      else if (dst == w)                                                       \
+      if (bad != 0) {                                                          \
+        /* only the out-of-range elements take the fallback's value: no        \
+         * result depends on its neighbours */                                 \
+        fallback(in + lo, f, m, NULL);                                         \
+        for (size_t j = 0; j < m; j++)                                         \
+          if (!(ABS(in[lo + j]) <= lim))                                       \
+            dst[j] = f[j];                                                     \
+      }                                                                        \
+      if (dst == w)                                                            \
         memcpy(out + lo, w, m * sizeof(T));                                    \
     }                                                                          \
   }
@@ -772,7 +811,7 @@ INLINE float trigf_core(float x, float half, uint32_t flip) {
   p = fmaf(p, z, -0x1.9fb654p-13f);
   p = fmaf(p, z, 0x1.11104cp-7f);
   p = fmaf(p, z, -0x1.555554p-3f);
-  const float s = copysignf(fmaf(r * z, p, r), r);
+  const float s = r == 0 ? x : fmaf(r * z, p, r); /* as in sin_finish */
   return float_of(bits_of_f(s) ^ ((bits_of_f(t) ^ flip) << 31));
 }
 #define SINF_FAST(x) trigf_core(x, 0.0f, 0)
