@@ -137,7 +137,10 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
  * never fails (it has no return value: validate with ompb_simd_map_*), and
  * is safe to call from any number of threads at once (Thread-safety: any).
  * in == out (in place) works; any other overlap of out with an input is
- * undefined (ompb_simd_map_* rejects it).
+ * undefined (ompb_simd_map_* rejects it). For a given ISA, an element's
+ * result depends on that element only: the same whatever its position in
+ * the array, its neighbours, or how a pool map or a streaming call splits
+ * the array (tests check calls shifted by a few elements bit for bit).
  *
  * Streaming stores: a call of a kernel whose arithmetic is light next to
  * its memory traffic (scale, add_scalar, affine, clamp, abs, exp, exp_fast,
