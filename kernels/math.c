@@ -5,9 +5,12 @@
  *
  * Shape of a SLEEF kernel: the ISA's SLEEF vector entry point on full
  * vectors (unaligned loads and stores, so any pointer works and in == out is
- * fine: each vector is loaded before it is stored), then an `omp simd` tail
- * with SLEEF's scalar function of the same accuracy. Arithmetic kernels are
- * plain `omp simd` loops that gcc vectorises with the ISA's flags.
+ * fine: each vector is loaded before it is stored), then the same vector
+ * function once more on a zero-padded copy of the tail (the scalar table
+ * uses SLEEF's scalar functions throughout). Arithmetic kernels are plain
+ * `omp simd` loops that gcc vectorises with the ISA's flags. ompbatch's own
+ * kernels (sin/cos, exp, log_fast: see include/ompbatch/simd.h) follow.
+ * Every loop prefetches PREFETCH_AHEAD bytes ahead of its reads.
  *
  * Without SLEEF (WITH_SLEEF=0) only the scalar table is built and the
  * transcendental kernels call the C library. */

@@ -315,8 +315,8 @@ static void fill_unary(const fspec *s) {
     if (i < n_rand) {
       x32 = draw(s->d, s->lo32, s->hi32);
       x64 = draw(s->d, s->lo64, s->hi64);
-      /* wide ranges also get blocks of moderate and small values (the f32
-       * trig kernels take a different path per 256-element block) */
+      /* wide ranges also get blocks of moderate and small values (the own
+       * trig kernels take a fast path within 2^16..2^22) */
       if (trig && (i / 1024) % 8 == 7) {
         /* the nearest float / double to a multiple of pi/2: the reduced
          * argument is tiny, where an argument reduction loses bits */
