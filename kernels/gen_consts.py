@@ -10,7 +10,7 @@ Prints, as C hex-float literals:
 - sin and cos polynomials on |r| <= pi/4 and pi/2 in three parts, for the
   f64 1-ULP sin and cos; a degree-3 float P and pi in three floats, for the
   f32 sin_fast and cos_fast,
-- 2^(j/8) for the AVX2 f32 exp,
+- 2^(j/8) for the AVX2 f32 exp, and E of degree 10 for the AVX2 f64 exp,
 - the tables of the AVX-512F log_fast f32 (1/c and -ln(1/c) on 16
   subintervals of [0.75, 1.5)),
 - 2^(j/16), j = 0..15, as double-double and float-float tables, ln2/16
@@ -168,6 +168,15 @@ def main():
     if l2hi > float(l2):
         l2hi -= 2.0 ** -16
     print(l2hi.hex(), f32(float(l2 - Decimal(l2hi))).hex())
+
+    h2 = F(math.log(2)) / 2 * F(1001, 1000)
+    cd = chebyshev_fit(exp_coef, -h2, h2, 10)
+    err = worst(cd, exp_coef, -h2, h2, lambda r: r * r)
+    print(f"/* AVX2 exp f64: e^r = 1 + r + r^2 E(r), |r| <= ln2/2, E degree 10, "
+          f"error {err:.3g}; ln2 hi, lo */")
+    print(", ".join(c.hex() for c in reversed(cd)))
+    l2 = Decimal(2).ln()
+    print(float(l2).hex(), float(l2 - Decimal(float(l2))).hex())
 
     print("/* AVX2 expf: 2^(j/8) as float hi and lo; 8/ln2, ln2/8 hi, lo */")
     for j in range(8):
