@@ -149,20 +149,24 @@ def main():
     print(", ".join(x.hex() for x in split(F(pi) / 2, [53, 53, 53])),
           float(2 / F(pi)).hex())
 
-    print("/* logf on AVX-512F: for j = top 4 fraction bits of m in [0.75, 1.5):")
-    print("   1/c rounded to float (c = 1 for j = 0 and 15), -ln(1/c) as float hi")
-    print("   and lo; ln2 as float hi (16 bits) and lo */")
     ln = lambda v: Decimal(v).ln()
-    for j in range(16):
-        if j < 8:
-            a_, w_ = F(1) + F(j, 16), F(1, 16)
-        else:
-            a_, w_ = F(1, 2) + F(j, 32), F(1, 32)
-        c = F(1) if j in (0, 15) else a_ + w_ / 2
-        ic = f32(float(1 / c))
-        lc = -ln(ic)
-        hi = f32(float(lc))
-        print(ic.hex(), hi.hex(), f32(float(lc - Decimal(hi))).hex())
+    for bits_, isa in ((4, "AVX-512F"), (3, "AVX2")):
+        t = 1 << bits_
+        print(f"/* logf on {isa}: for j = top {bits_} fraction bits of m in "
+              "[0.75, 1.5):")
+        print(f"   1/c rounded to float (c = 1 for j = 0 and {t - 1}), -ln(1/c) "
+              "as float hi and lo */")
+        for j in range(t):
+            if j < t // 2:
+                a_, w_ = F(1) + F(j, t), F(1, t)
+            else:
+                a_, w_ = F(1, 2) + F(j, 2 * t), F(1, 2 * t)
+            c = F(1) if j in (0, t - 1) else a_ + w_ / 2
+            ic = f32(float(1 / c))
+            lc = -ln(ic)
+            hi = f32(float(lc))
+            print(ic.hex(), hi.hex(), f32(float(lc - Decimal(hi))).hex())
+    print("/* ln2 as float hi (16 bits) and lo */")
     l2 = Decimal(2).ln()
     l2hi = float(trunc_bits(F(l2), 16))
     if l2hi > float(l2):

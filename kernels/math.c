@@ -227,8 +227,8 @@ SLEEF1(exp2, exp2, u10, u10)
 SLEEF1(exp2_fast, exp2, u35, u35)
 SLEEF1(expm1, expm1, u10, u10)
 SLEEF1(log, log, u10, u10)
-#if !defined(OMPB_ISA_AVX512F)
-SLEEF1_F32(log_fast, log, u35) /* AVX-512F has its own f32, below */
+#if !defined(OMPB_ISA_AVX2) && !defined(OMPB_ISA_AVX512F)
+SLEEF1_F32(log_fast, log, u35) /* AVX2 and AVX-512F have their own, below */
 #endif
 SLEEF1_F64(log_fast, log, u35)
 SLEEF1(log2, log2, u10, u10)
@@ -781,6 +781,79 @@ static void log_fast_f32(const float *in, float *out, size_t n,
     const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
     _mm512_mask_storeu_ps(out + i, m,
                           logf16(_mm512_maskz_loadu_ps(m, in + i), ti, th, tl));
+  }
+}
+#endif
+
+/* ---- log_fast f32 on AVX2 ----
+ * The AVX-512F scheme without vgetmant/vgetexp: x's bits minus those of
+ * 0.75 give k (arithmetic shift) and m = x / 2^k in [0.75, 1.5); 8 entries
+ * (vpermps) pick 1/c and -ln(1/c), |r| < 1/8, log(1+r) = r + r^2 E(r) with
+ * E Taylor of degree 6 (truncation 6.6e-9 relative). Lanes whose x is not a
+ * positive normal finite float (0, subnormal, negative, inf, NaN) take
+ * SLEEF's logf, lane by lane. */
+#if defined(OMPB_ISA_AVX2)
+static const float LOG8_INVC[8] = {
+    0x1p+0f,        0x1.af286cp-1f, 0x1.861862p-1f, 0x1.642c86p-1f,
+    0x1.47ae14p+0f, 0x1.2f684cp+0f, 0x1.1a7b96p+0f, 0x1p+0f};
+static const float LOG8_C_HI[8] = {
+    0x0p+0f,         0x1.5ff306p-3f,  0x1.1675cap-2f,  0x1.739d7ep-2f,
+    -0x1.f991c4p-3f, -0x1.5bf408p-3f, -0x1.9335e4p-4f, 0x0p+0f};
+static const float LOG8_C_LO[8] = {
+    0x0p+0f,         0x1.4f27aap-32f, -0x1.0a8b3ep-27f, 0x1.5de804p-29f,
+    0x1.a62648p-30f, 0x1.2af094p-29f, -0x1.ab2932p-29f, 0x0p+0f};
+
+static inline __attribute__((always_inline)) __m256
+logf8(__m256 x, __m256 ti, __m256 th, __m256 tl) {
+  const __m256i ix = _mm256_castps_si256(x);
+  const __m256i k = _mm256_srai_epi32(
+      _mm256_sub_epi32(ix, _mm256_set1_epi32(0x3f400000)), 23);
+  const __m256 m =
+      _mm256_castsi256_ps(_mm256_sub_epi32(ix, _mm256_slli_epi32(k, 23)));
+  const __m256 kf = _mm256_cvtepi32_ps(k);
+  const __m256i j = _mm256_srli_epi32(_mm256_castps_si256(m), 20);
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 r = _mm256_fmsub_ps(m, _mm256_permutevar8x32_ps(ti, j), one);
+  __m256 e =
+      _mm256_fmadd_ps(_mm256_set1_ps(-1.0f / 8), r, _mm256_set1_ps(1.0f / 7));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(-1.0f / 6));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f / 5));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(-0.25f));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f / 3));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(-0.5f));
+  const __m256 lo = _mm256_fmadd_ps(kf, _mm256_set1_ps(0x1.7f7d1cp-20f),
+                                    _mm256_permutevar8x32_ps(tl, j));
+  const __m256 p =
+      _mm256_fmadd_ps(_mm256_mul_ps(r, r), e, _mm256_add_ps(r, lo));
+  const __m256 hi = _mm256_fmadd_ps(kf, _mm256_set1_ps(0x1.62e4p-1f),
+                                    _mm256_permutevar8x32_ps(th, j));
+  const __m256 y = _mm256_add_ps(hi, p);
+  /* positive normal finite: bits in [0x00800000, 0x7f800000) */
+  const __m256i off = _mm256_sub_epi32(ix, _mm256_set1_epi32(0x00800000));
+  const __m256i bad =
+      _mm256_cmpgt_epi32(off, _mm256_set1_epi32(0x7f800000 - 0x00800000 - 1));
+  const __m256i badneg = _mm256_or_si256(bad, _mm256_srai_epi32(off, 31));
+  return _mm256_movemask_ps(_mm256_castsi256_ps(badneg))
+             ? _mm256_blendv_ps(y, Sleef_logf8_u35avx2(x),
+                                _mm256_castsi256_ps(badneg))
+             : y;
+}
+
+static void log_fast_f32(const float *in, float *out, size_t n,
+                         const void *params) {
+  (void)params;
+  const __m256 ti = _mm256_loadu_ps(LOG8_INVC), th = _mm256_loadu_ps(LOG8_C_HI),
+               tl = _mm256_loadu_ps(LOG8_C_LO);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    PREFETCH(in + i);
+    _mm256_storeu_ps(out + i, logf8(_mm256_loadu_ps(in + i), ti, th, tl));
+  }
+  if (i < n) { /* the same code on a padded copy (1s: valid inputs) */
+    float pi[8] = {1, 1, 1, 1, 1, 1, 1, 1}, po[8];
+    memcpy(pi, in + i, (n - i) * sizeof pi[0]);
+    _mm256_storeu_ps(po, logf8(_mm256_loadu_ps(pi), ti, th, tl));
+    memcpy(out + i, po, (n - i) * sizeof po[0]);
   }
 }
 #endif
