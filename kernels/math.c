@@ -656,10 +656,11 @@ INLINE double trig64_core(double x, double half, uint64_t flip) {
 
 /* A kernel computing core(x) for every x of a block of TRIG_BLOCK inputs
  * where |x| <= lim (NaN fails the test) and fallback()'s value elsewhere
- * (the fallback runs on a block only when it holds such an element). One pass:
- * results go straight to out and the out-of-range inputs are counted on the way
- * (cnt: an integer type as wide as the lanes). In place (in == out) they go to
- * a stack buffer first, since the fallback needs the inputs. */
+ * (the fallback runs on a block only when it holds such an element). One
+ * pass: results go straight to out and the out-of-range inputs are counted
+ * on the way (cnt: an integer type as wide as the lanes). In place
+ * (in == out) they go to a stack buffer first, since the fallback needs the
+ * inputs. */
 #define GUARDED_KERNEL(fname, T, cnt, ABS, lim, core, fallback)                \
   static void fname(const T *in, T *out, size_t n, const void *params) {       \
     (void)params;                                                              \
