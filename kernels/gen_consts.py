@@ -99,6 +99,16 @@ def worst(cd, coef, lo, hi, weight, points=600):
     return float(w)
 
 
+def emit_fit(title, coef, lo, hi, d, weight, to_float=False, suffix=""):
+    """Fit, print the worst error and the coefficients, highest first."""
+    cd = chebyshev_fit(coef, lo, hi, d)
+    if to_float:
+        cd = [f32(c) for c in cd]
+    err = worst(cd, coef, lo, hi, weight)
+    print(f"/* {title}, error {err:.3g}{suffix} */")
+    print(", ".join(c.hex() for c in reversed(cd)))
+
+
 def main():
     pi = dec_pi()
     print("/* pi, 53-bit parts (FMA) */")
@@ -111,40 +121,26 @@ def main():
         return F((-1) ** (k + 1), fact(2 * k + 3))
     zmax = (F(pi) / 2) ** 2 * F(1001, 1000)
     for d in (4, 7):
-        cd = chebyshev_fit(sin_coef, 0, zmax, d)
-        err = worst(cd, sin_coef, 0, zmax, lambda z: z)
-        print(f"/* sin P degree {d}, error {err:.3g} */")
-        print(", ".join(c.hex() for c in reversed(cd)))
+        emit_fit(f"sin P degree {d}", sin_coef, 0, zmax, d, lambda z: z)
 
     def exp_coef(k):
         return F(1, fact(k + 2))
     h = F(math.log(2)) / 32 * F(1001, 1000)
-    cd = chebyshev_fit(exp_coef, -h, h, 4)
-    err = worst(cd, exp_coef, -h, h, lambda r: r * r)
-    print(f"/* exp: e^r = 1 + r + r^2 E(r), |r| <= ln2/32, E degree 4, "
-          f"error {err:.3g} */")
-    print(", ".join(c.hex() for c in reversed(cd)))
+    emit_fit("exp: e^r = 1 + r + r^2 E(r), |r| <= ln2/32, E degree 4",
+             exp_coef, -h, h, 4, lambda r: r * r)
 
-    cd = chebyshev_fit(sin_coef, 0, zmax, 3)
-    cf = [f32(c) for c in cd]
-    err = worst(cf, sin_coef, 0, zmax, lambda z: z)
-    print(f"/* float sin P degree 3 (float coefficients), error {err:.3g} */")
-    print(", ".join(c.hex() for c in reversed(cf)))
+    emit_fit("float sin P degree 3 (float coefficients)", sin_coef, 0, zmax, 3,
+             lambda z: z, to_float=True)
     print("/* pi as three floats */")
     print(", ".join(f32(x).hex() for x in split(F(pi), [24, 24, 24])))
 
     zq = (F(pi) / 4) ** 2 * F(1001, 1000)
-    cd = chebyshev_fit(sin_coef, 0, zq, 6)
-    err = worst(cd, sin_coef, 0, zq, lambda z: z)
-    print(f"/* sin r = r + r^3 S(r^2), |r| <= pi/4, S degree 6, error {err:.3g} */")
-    print(", ".join(c.hex() for c in reversed(cd)))
+    emit_fit("sin r = r + r^3 S(r^2), |r| <= pi/4, S degree 6", sin_coef, 0,
+             zq, 6, lambda z: z)
     def cos_coef(k):
         return F((-1) ** k, fact(2 * k + 4))
-    cd = chebyshev_fit(cos_coef, 0, zq, 5)
-    err = worst(cd, cos_coef, 0, zq, lambda z: z * z)
-    print(f"/* cos r = 1 - r^2/2 + r^4 C(r^2), |r| <= pi/4, C degree 5, "
-          f"error {err:.3g} */")
-    print(", ".join(c.hex() for c in reversed(cd)))
+    emit_fit("cos r = 1 - r^2/2 + r^4 C(r^2), |r| <= pi/4, C degree 5",
+             cos_coef, 0, zq, 5, lambda z: z * z)
     print("/* pi/2, 53-bit parts (FMA); 2/pi */")
     print(", ".join(x.hex() for x in split(F(pi) / 2, [53, 53, 53])),
           float(2 / F(pi)).hex())
@@ -174,12 +170,8 @@ def main():
     print(l2hi.hex(), f32(float(l2 - Decimal(l2hi))).hex())
 
     h2 = F(math.log(2)) / 2 * F(1001, 1000)
-    cd = chebyshev_fit(exp_coef, -h2, h2, 10)
-    err = worst(cd, exp_coef, -h2, h2, lambda r: r * r)
-    print(f"/* AVX2 exp f64: e^r = 1 + r + r^2 E(r), |r| <= ln2/2, E degree 10, "
-          f"error {err:.3g}; ln2 hi, lo */")
-    print(", ".join(c.hex() for c in reversed(cd)))
-    l2 = Decimal(2).ln()
+    emit_fit("AVX2 exp f64: e^r = 1 + r + r^2 E(r), |r| <= ln2/2, E degree 10",
+             exp_coef, -h2, h2, 10, lambda r: r * r, suffix="; ln2 hi, lo")
     print(float(l2).hex(), float(l2 - Decimal(float(l2))).hex())
 
     print("/* AVX2 expf: 2^(j/8) as float hi and lo; 8/ln2, ln2/8 hi, lo */")
