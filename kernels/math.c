@@ -467,13 +467,8 @@ exp8f_checked(__m256 x, __m256 tt0, __m256 tl0, int precise) {
       _mm256_storeu_ps(                                                        \
           out + i, exp8f_checked(_mm256_loadu_ps(in + i), tt0, tl0, precise)); \
     }                                                                          \
-    if (i < n) { /* the same code on a zero-padded copy */                     \
-      float pi[8] = {0}, po[8];                                                \
-      memcpy(pi, in + i, (n - i) * sizeof pi[0]);                              \
-      _mm256_storeu_ps(po,                                                     \
-                       exp8f_checked(_mm256_loadu_ps(pi), tt0, tl0, precise)); \
-      memcpy(out + i, po, (n - i) * sizeof po[0]);                             \
-    }                                                                          \
+    VTAIL_PAD(8, _mm256_loadu_ps, _mm256_storeu_ps,                            \
+              exp8f_checked(v_, tt0, tl0, precise))                            \
   }
 EXP_F32_AVX2(exp_f32, 1)
 EXP_F32_AVX2(exp_fast_f32, 0)
@@ -850,12 +845,7 @@ static void log_fast_f32(const float *in, float *out, size_t n,
     PREFETCH(in + i);
     _mm256_storeu_ps(out + i, logf8(_mm256_loadu_ps(in + i), ti, th, tl));
   }
-  if (i < n) { /* the same code on a padded copy (1s: valid inputs) */
-    float pi[8] = {1, 1, 1, 1, 1, 1, 1, 1}, po[8];
-    memcpy(pi, in + i, (n - i) * sizeof pi[0]);
-    _mm256_storeu_ps(po, logf8(_mm256_loadu_ps(pi), ti, th, tl));
-    memcpy(out + i, po, (n - i) * sizeof po[0]);
-  }
+  VTAIL_PAD(8, _mm256_loadu_ps, _mm256_storeu_ps, logf8(v_, ti, th, tl))
 }
 #endif
 
