@@ -22,7 +22,7 @@ endif
 OMPFLAG ?= -fopenmp
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wmissing-prototypes
-CPPFLAGS += -Iinclude -Isrc
+CPPFLAGS += -Iinclude -Isrc -Ikernels
 CFLAGS += $(WARN) $(OPT) $(OMPFLAG) $(SANFLAGS) -fPIC -fvisibility=hidden -MMD -MP
 LDFLAGS += $(OMPFLAG) $(SANFLAGS)
 LDLIBS += -lpthread -lm

@@ -19,8 +19,7 @@ ISAFLAGS_sse2 := -DOMPB_ISA_SSE2 -msse2
 ISAFLAGS_avx2 := -DOMPB_ISA_AVX2 -mavx2 -mfma
 ISAFLAGS_avx512f := -DOMPB_ISA_AVX512F -mavx512f -mavx2 -mfma
 
-KERNEL_OBJS += $(KERNEL_ISAS:%=$(KDIR)/math_%.o) $(KDIR)/dispatch.o \
-  $(KDIR)/pool_map.o
+KERNEL_OBJS += $(KERNEL_ISAS:%=$(KDIR)/math_%.o) $(KDIR)/dispatch.o
 
 # dispatch.c references exactly the tables built above.
 $(KDIR)/dispatch.o: CPPFLAGS += \

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "ompbatch.h"
+#include "registry.h"
 
 #define OMPB__CACHE_LINE 64
 #define OMPB__MAX_WORKERS 4096u
@@ -51,15 +52,6 @@ static inline bool ompb__bad_ms(double ms) { return !(ms >= 0.0); }
 static inline int64_t ompb__after(int64_t t, int64_t d) {
   return d > INT64_MAX - t ? INT64_MAX : t + d;
 }
-
-/* ---- registry (src/registry.c) ---- */
-typedef struct ompb__registry {
-  struct ompb__reg_entry *slots; /* open addressing, power-of-two size */
-  size_t cap, count;
-} ompb__registry;
-void ompb__registry_free(ompb__registry *r);
-int ompb__registry_add(ompb__registry *r, const char *name, ompb_task_fn *fn);
-ompb_task_fn *ompb__registry_find(const ompb__registry *r, const char *name);
 
 /* ---- batches ---- */
 
