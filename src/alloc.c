@@ -1,6 +1,7 @@
 /* The allocator hook: all library memory goes through these four pointers. */
 #include <stdlib.h>
 
+#include "alloc.h"
 #include "internal.h"
 
 /* The functions in use. Replaced only by ompb_set_allocator before the first

@@ -10,22 +10,12 @@
 #include <time.h>
 
 #include "ompbatch.h"
+#include "alloc.h"
 #include "registry.h"
 
 #define OMPB__CACHE_LINE 64
 #define OMPB__MAX_WORKERS 4096u
 #define OMPB__MSG_MAX 256
-
-/* ---- memory: every library allocation goes through these ---- */
-void *ompb__malloc(size_t size);
-void *ompb__calloc(size_t n, size_t size);
-void *ompb__realloc(void *p, size_t size);
-void ompb__free(void *p);
-/* n * size, or SIZE_MAX when it overflows (no allocator accepts that). */
-static inline size_t ompb__mul(size_t n, size_t size) {
-  size_t r;
-  return __builtin_mul_overflow(n, size, &r) ? SIZE_MAX : r;
-}
 
 /* A polite busy-wait step. */
 static inline void ompb__cpu_relax(void) {
