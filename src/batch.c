@@ -1,15 +1,14 @@
-/* Batch handles: validation, the copied task list, start, wait, control. */
-#define _GNU_SOURCE /* madvise */
-#include <math.h>
-#include <sys/mman.h>
+/* Batch handles, whatever their kind of work: the shared start (options,
+ * allocation), launch, wait, control and free. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_condattr_setclock */
 #include <omp.h>
 #include <string.h>
 
-#include "internal.h"
+#include "work.h"
 
 #define DEFAULT_THROTTLE_MS 50.0
 
-int ompb__check_opts(const ompb_batch_opts *o) {
+static int check_opts(const ompb_batch_opts *o) {
   if (!o) return OMPB_OK;
   if (ompb__bad_ms(o->progress_throttle_ms) || ompb__bad_ms(o->task_timeout_ms) ||
       ompb__bad_ms(o->batch_timeout_ms))
@@ -35,29 +34,32 @@ static int alloc_slots(ompb_batch *b) {
   return OMPB_OK;
 }
 
-/* First-touch page faults dominate large batches (a 1M-task result array
- * is 40 MB: ~10k faults at 4 KiB). Ask for transparent huge pages on the
- * array's 2 MiB-aligned interior; advice only, so failure changes nothing. */
-#define HUGE_PAGE (2u << 20)
-static void advise_huge_pages(void *p, size_t bytes) {
-#ifdef MADV_HUGEPAGE
-  if (!p || bytes < 4 * (size_t)HUGE_PAGE) return;
-  uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-  uintptr_t hi = ((uintptr_t)p + bytes) & ~(uintptr_t)(HUGE_PAGE - 1);
-  if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)bytes;
-#endif
+/* b->mu and b->cv; OMPB_OK or OMPB_EAGAIN with neither left behind. */
+static int init_sync(ompb_batch *b) {
+  if (pthread_mutex_init(&b->mu, NULL) != 0) return OMPB_EAGAIN;
+  if (pthread_cond_init(&b->cv, NULL) != 0) {
+    pthread_mutex_destroy(&b->mu);
+    return OMPB_EAGAIN;
+  }
+  return OMPB_OK;
 }
 
-int ompb__batch_alloc(ompb_pool *pool, enum ompb__kind kind, size_t n,
-                      const ompb_batch_opts *opts, ompb_batch **out) {
-  ompb_batch *b = ompb__calloc(1, sizeof *b);
+/* The kind's state follows the handle in its allocation. */
+#define WORK_OFFSET ((sizeof(struct ompb_batch) + _Alignof(max_align_t) - 1) & \
+                     ~(_Alignof(max_align_t) - 1))
+
+int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
+                    const ompb_batch_opts *opts, size_t work_size, ompb_batch **out) {
+  int rc = check_opts(opts);
+  if (rc != OMPB_OK) return rc;
+  if (ompb__tls_reporter == pool) return OMPB_ESTATE;
+  if (work_size > SIZE_MAX - WORK_OFFSET) return OMPB_ENOMEM;
+  ompb_batch *b = ompb__calloc(1, WORK_OFFSET + work_size);
   if (!b) return OMPB_ENOMEM;
   b->t_start_ns = ompb__now_ns();
   b->pool = pool;
-  b->kind = kind;
+  b->ops = ops;
+  b->work = (char *)b + WORK_OFFSET;
   b->n = n;
   if (opts) b->opts = *opts;
   if (b->opts.progress_throttle_ms == 0) b->opts.progress_throttle_ms = DEFAULT_THROTTLE_MS;
@@ -65,54 +67,40 @@ int ompb__batch_alloc(ompb_pool *pool, enum ompb__kind kind, size_t n,
   b->nslots = conc && conc < pool->workers ? conc : pool->workers;
   b->task_timeout_ns = ompb__ms_to_ns(b->opts.task_timeout_ms);
   b->min_timeout_ns = b->task_timeout_ns;
-  if (b->opts.batch_timeout_ms > 0) {
-    int64_t d = ompb__ms_to_ns(b->opts.batch_timeout_ms);
-    b->deadline_ns = d > INT64_MAX - b->t_start_ns ? INT64_MAX : b->t_start_ns + d;
-  }
-  int rc = OMPB_ENOMEM;
-  bool keep = !b->opts.discard_results;
-  size_t bytes = keep ? ompb__mul(n, sizeof(ompb_task_result)) : 0;
-  if (bytes == SIZE_MAX || bytes > SIZE_MAX - sizeof(struct ompb__result)) goto fail;
-  b->res = ompb__malloc(sizeof(struct ompb__result) + bytes);
+  if (b->opts.batch_timeout_ms > 0)
+    b->deadline_ns = ompb__after(b->t_start_ns, ompb__ms_to_ns(b->opts.batch_timeout_ms));
+  rc = OMPB_ENOMEM;
+  b->res = ompb__result_new(n, !b->opts.discard_results);
   if (!b->res) goto fail;
-  memset(b->res, 0, sizeof *b->res);
-  b->results = keep ? (ompb_task_result *)(b->res + 1) : NULL;
-  advise_huge_pages(b->results, bytes);
+  b->results = b->res->pub.results;
   if (alloc_slots(b) != OMPB_OK) goto fail;
-  pthread_condattr_t ca;
-  if (pthread_condattr_init(&ca) != 0) goto fail;
-  if (pthread_mutex_init(&b->mu, NULL) != 0) {
-    pthread_condattr_destroy(&ca);
-    goto fail;
-  }
-  if (pthread_cond_init(&b->cv, &ca) != 0) {
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_destroy(&b->mu);
-    goto fail;
-  }
-  pthread_condattr_destroy(&ca);
+  rc = init_sync(b);
+  if (rc != OMPB_OK) goto fail;
   atomic_store(&b->state, OMPB__QUEUED);
   *out = b;
   return OMPB_OK;
 fail:
   ompb__free(b->slots_mem);
-  ompb__free(b->res);
+  ompb__result_destroy(b->res, NULL);
   ompb__free(b);
   return rc;
 }
 
-/* Frees everything a handle owns except a result handed to a waiter. */
-void ompb__batch_destroy(ompb_batch *b) {
-  ompb__free(b->tasks);
-  ompb__free(b->arg_free);
-  ompb__free(b->timeout_ns);
-  for (size_t i = 0; i < b->n_unknown; i++) ompb__free(b->unknown[i].name);
-  ompb__free(b->unknown);
+/* Frees everything a handle owns except a result handed to a waiter. A
+ * sealed batch's untaken result is dropped (its values to result_free);
+ * one that never ran has nothing written in it. */
+static void destroy(ompb_batch *b) {
+  bool sealed = atomic_load(&b->state) == OMPB__SEALED;
+  ompb__result_destroy(b->res, sealed ? b : NULL);
+  if (b->ops->team_done && !sealed) b->ops->team_done(b);
+  if (b->ops->destroy) b->ops->destroy(b);
   ompb__free(b->slots_mem);
   pthread_cond_destroy(&b->cv);
   pthread_mutex_destroy(&b->mu);
   ompb__free(b);
 }
+
+void ompb__batch_discard(ompb_batch *b) { destroy(b); }
 
 static bool nested_call(void) { return ompb__tls_ctx != NULL || omp_get_level() > 0; }
 
@@ -127,81 +115,6 @@ int ompb__launch(ompb_batch *b, ompb_batch **out) {
   }
   *out = b;
   return OMPB_OK;
-}
-
-static int note_unknown(ompb_batch *b, size_t i, const char *name) {
-  if ((b->n_unknown & (b->n_unknown - 1)) == 0) { /* grow at powers of two */
-    size_t cap = b->n_unknown ? b->n_unknown * 2 : 1;
-    void *p = ompb__realloc(b->unknown, ompb__mul(cap, sizeof *b->unknown));
-    if (!p) return OMPB_ENOMEM;
-    b->unknown = p;
-  }
-  size_t len = strlen(name) + 1;
-  char *copy = ompb__malloc(len);
-  if (!copy) return OMPB_ENOMEM;
-  memcpy(copy, name, len);
-  b->unknown[b->n_unknown].index = i;
-  b->unknown[b->n_unknown].name = copy;
-  b->n_unknown++;
-  return OMPB_OK;
-}
-
-/* Validate, copy and resolve the task list. On failure nothing ran and the
- * caller frees b. */
-static int copy_tasks(ompb_batch *b, const ompb_task *tasks, size_t n) {
-  b->tasks = ompb__malloc(ompb__mul(n, sizeof *b->tasks));
-  if (!b->tasks) return OMPB_ENOMEM;
-  const ompb__registry *reg = &b->pool->reg;
-  const char *last_name = NULL; /* tasks usually repeat one method literal */
-  ompb_task_fn *last_fn = NULL;
-  for (size_t i = 0; i < n; i++) {
-    const ompb_task *t = &tasks[i];
-    if (!t->method == !t->fn || ompb__bad_ms(t->timeout_ms)) return OMPB_EINVAL;
-    ompb_task_fn *fn = t->fn;
-    if (t->method) {
-      if (t->method != last_name) {
-        last_name = t->method;
-        last_fn = ompb__registry_find(reg, t->method);
-      }
-      fn = last_fn;
-      if (!fn && note_unknown(b, i, t->method) != OMPB_OK) return OMPB_ENOMEM;
-    }
-    b->tasks[i].fn = fn;
-    b->tasks[i].arg = t->arg;
-    if (t->arg_free) {
-      if (!b->arg_free && !(b->arg_free = ompb__calloc(n, sizeof *b->arg_free)))
-        return OMPB_ENOMEM;
-      b->arg_free[i] = t->arg_free;
-    }
-    if (t->timeout_ms > 0) {
-      if (!b->timeout_ns && !(b->timeout_ns = ompb__calloc(n, sizeof *b->timeout_ns)))
-        return OMPB_ENOMEM;
-      int64_t ns = ompb__ms_to_ns(t->timeout_ms);
-      b->timeout_ns[i] = ns;
-      if (!b->min_timeout_ns || ns < b->min_timeout_ns) b->min_timeout_ns = ns;
-    }
-  }
-  return OMPB_OK;
-}
-
-int ompb_batch_start(ompb_pool *pool, const ompb_task *tasks, size_t n,
-                     const ompb_batch_opts *opts, ompb_batch **out) {
-  if (out) *out = NULL;
-  if (!pool || !out || (!tasks && n)) return OMPB_EINVAL;
-  int rc = ompb__check_opts(opts);
-  if (rc != OMPB_OK) return rc;
-  if (ompb__tls_reporter == pool) return OMPB_ESTATE;
-  ompb__freeze_registry(pool);
-  ompb_batch *b;
-  rc = ompb__batch_alloc(pool, OMPB__TASKS, n, opts, &b);
-  if (rc != OMPB_OK) return rc;
-  rc = copy_tasks(b, tasks, n);
-  if (rc != OMPB_OK) {
-    ompb__free(b->res);
-    ompb__batch_destroy(b);
-    return rc;
-  }
-  return ompb__launch(b, out);
 }
 
 /* Wait until sealed. Caller holds b->mu. */
@@ -285,18 +198,13 @@ void ompb_batch_free(ompb_batch *b) {
   pthread_mutex_lock(&b->mu);
   wait_sealed(b);
   pthread_mutex_unlock(&b->mu);
-  if (!b->taken && b->res) ompb__result_drop(b);
-  ompb__batch_destroy(b);
+  destroy(b);
 }
 
-int ompb_exec_batch(ompb_pool *pool, const ompb_task *tasks, size_t n,
-                    const ompb_batch_opts *opts, ompb_result **out) {
-  if (out) *out = NULL;
-  if (!out) return OMPB_EINVAL;
-  ompb_batch *b;
-  int rc = ompb_batch_start(pool, tasks, n, opts, &b);
-  if (rc != OMPB_OK) return rc;
-  rc = ompb_batch_wait(b, out);
+int ompb__wait_and_free(int start_rc, ompb_batch *b, ompb_result **out) {
+  if (start_rc != OMPB_OK) return start_rc;
+  int rc = ompb_batch_wait(b, out);
   ompb_batch_free(b);
   return rc;
 }
+

@@ -1,4 +1,16 @@
-/* ompbatch internals: shared by src/ and kernels/, never installed. */
+/* ompbatch internals: the pool and the batch as the engine sees them. Shared
+ * by the files of src/ (never by kernels/), never installed.
+ *
+ * Who calls whom (calls go one way; no two files call each other):
+ *   work_tasks.c, work_map.c, work_kernel.c   a kind of work and its entry
+ *       points: the work interface (work.h) over batch.c's handles
+ *   batch.c    handles: allocate, launch, wait, control, free
+ *   pool.c     the pool, its dispatcher thread and registry -> run.c
+ *   run.c      a batch's team: claim, run the kind's ranges, end the team
+ *   reporter.c the reporter thread: progress, deadlines, the seal
+ *   work.c     what every kind shares when it runs (errors, skip, pause)
+ *   result.c   the one builder and the one destructor of a result
+ *   pin.c, alloc.c, registry.c, error.c, version.c: leaves. */
 #ifndef OMPB_INTERNAL_H
 #define OMPB_INTERNAL_H
 
@@ -9,8 +21,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "ompbatch.h"
 #include "alloc.h"
+#include "ompbatch.h"
 #include "registry.h"
 
 #define OMPB__CACHE_LINE 64
@@ -45,15 +57,6 @@ static inline int64_t ompb__after(int64_t t, int64_t d) {
 
 /* ---- batches ---- */
 
-/* A kernel of either precision; exactly one member is set. */
-typedef struct {
-  ompb_kernel_f32 *f32;
-  ompb_kernel_f64 *f64;
-} ompb__kernel;
-
-
-enum ompb__kind { OMPB__TASKS, OMPB__MAP, OMPB__KERNEL };
-
 /* Batch life: QUEUED -> RUNNING -> TEAM_DONE (every task returned or was
  * skipped) -> SEALED (final report sent, result built, waiters woken). */
 enum ompb__state { OMPB__QUEUED, OMPB__RUNNING, OMPB__TEAM_DONE, OMPB__SEALED };
@@ -71,6 +74,13 @@ struct ompb_ctx {
   size_t index;
 };
 
+/* The header of every heap allocation holding error records of a result
+ * (one record, or the block of records built at seal): a result frees its
+ * records by walking this list, never by telling pointers apart. */
+struct ompb__errnode {
+  struct ompb__errnode *next;
+};
+
 /* One per claim task (a team member) plus one for the reporter. Cache-line
  * aligned so that counters written by one thread never share a line. */
 struct ompb__slot {
@@ -86,57 +96,37 @@ struct ompb__slot {
   _Atomic uint64_t cur;
   _Atomic int64_t deadline_ns;
   ompb_ctx ctx;
+  /* Error records this member allocated, handed to the result at seal.
+   * Written only by the slot's owner while the team runs. */
+  struct ompb__errnode *errs;
   bool has_msg;
   char msg[OMPB__MSG_MAX];
 };
 
-struct ompb__task {
-  ompb_task_fn *fn; /* NULL: unknown method */
-  void *arg;
-};
-
-struct ompb__unknown {
-  size_t index;
-  char *name;
-};
-
-/* The result as allocated: the public part, then the per-task array. */
+/* The result as allocated: the public part, then the per-task array. Built
+ * and freed only by src/result.c. */
 struct ompb__result {
   ompb_result pub;
-  ompb_error *lost; /* error records built at seal for failed allocations */
-  size_t nlost;     /* how many records `lost` holds */
+  struct ompb__errnode *errs; /* every allocation holding error records */
 };
+
+struct ompb__work_ops; /* a kind of work: src/work.h */
 
 struct ompb_batch {
   ompb_pool *pool;
-  enum ompb__kind kind;
-  size_t n;             /* tasks, items or chunks */
+  const struct ompb__work_ops *ops; /* the kind of work */
+  void *work;           /* the kind's own state, in the batch's allocation */
+  size_t n;             /* indices: tasks, items or chunks */
   ompb_batch_opts opts; /* copy; throttle resolved */
   size_t chunk;         /* claim granularity; 0 adaptive */
   unsigned nslots;      /* most team members; slots[nslots] is the reporter's */
 
-  /* tasks: copied and resolved at start, freed when the team is done */
-  struct ompb__task *tasks;
-  void (**arg_free)(void *); /* NULL when no task transfers its arg */
-  int64_t *timeout_ns;       /* per-task deadlines; NULL when none is set */
-  int64_t task_timeout_ns;   /* batch default, 0: none */
-  int64_t min_timeout_ns;    /* smallest deadline in effect, 0: no deadlines */
-  struct ompb__unknown *unknown;
-  size_t n_unknown;
-
-  /* map */
-  const char *items;
-  char *outs;
-  size_t item_size, out_size;
-  ompb_map_fn *map_fn;
-  /* kernel */
-  ompb__kernel kfn;
-  const void *kparams;
-  size_t elems, elem_size, kchunk;
+  int64_t task_timeout_ns; /* batch default per index, 0: none */
+  int64_t min_timeout_ns;  /* smallest deadline in effect, 0: no deadlines */
 
   int64_t t_start_ns, t_end_ns, deadline_ns; /* deadline 0: none */
-  struct ompb__result *res;
-  ompb_task_result *results; /* NULL with discard_results */
+  struct ompb__result *res;  /* NULL once taken by a waiter or dropped */
+  ompb_task_result *results; /* res's array; NULL with discard_results */
   void *slots_mem;
   struct ompb__slot *slots;
 
@@ -161,13 +151,39 @@ struct ompb_batch {
   int rc;
 
   ompb_batch *qnext; /* pool queue (pool->qmu) */
-  /* reporter list (pool->rmu) */
+  /* reporter list (pool->rep.mu) */
   ompb_batch *rprev, *rnext;
   bool in_reporter, team_done;
   int64_t next_report_ns;
 };
 
+/* Ask batch b to stop for `reason` (OMPB__STOP_*) with `code`; true when
+ * this call decided the stop (the first one wins). Wakes members parked by
+ * a pause so they see it. Thread-safety: any. */
+static inline bool ompb__trip(ompb_batch *b, int reason, int code) {
+  int64_t expect = 0;
+  int64_t word = (int64_t)reason | ((int64_t)code * 256);
+  if (!atomic_compare_exchange_strong(&b->stop, &expect, word)) return false;
+  pthread_mutex_lock(&b->mu);
+  pthread_cond_broadcast(&b->cv);
+  pthread_mutex_unlock(&b->mu);
+  return true;
+}
+
 /* ---- the pool ---- */
+
+/* The reporter's part of a pool (src/reporter.c owns every field). */
+struct ompb__reporter {
+  /* mu protects the list, each listed batch's team_done and
+   * next_report_ns, gen and quit; cv wakes the reporter. */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  ompb_batch *head, *tail;
+  unsigned gen; /* bumped on every add and team end: no lost wake-ups */
+  bool quit;
+  pthread_t thread;
+};
+
 struct ompb_pool {
   unsigned workers;
   bool pin;
@@ -187,56 +203,73 @@ struct ompb_pool {
   bool quit;
   pthread_t dispatcher;
 
-  /* rmu protects the reporter list, each listed batch's team_done and
-   * next_report_ns, rgen and rquit; rcv wakes the reporter. */
-  pthread_mutex_t rmu;
-  pthread_cond_t rcv;
-  ompb_batch *rhead, *rtail;
-  unsigned rgen; /* bumped on every add and team end: no lost wake-ups */
-  bool rquit;
-  pthread_t reporter;
+  struct ompb__reporter rep;
 };
 
-/* src/run.c: executing a batch */
+/* src/pin.c: where team threads run */
+/* Decide whether pool's team threads are pinned (sets pool->pin, cpus,
+ * ncpus). OMPB_OK or OMPB_ENOMEM. */
+int ompb__pin_plan(ompb_pool *pool, bool no_pin);
+/* Pin the calling team thread once per pool, when the pool pins. */
+void ompb__pin_team_thread(const ompb_pool *pool);
+
+/* src/run.c: a batch's team */
+/* The task or item this thread is running (NULL outside); also how a batch
+ * started from inside one knows to take the nested path. */
 extern _Thread_local ompb_ctx *ompb__tls_ctx;
-extern _Thread_local const ompb_pool *ompb__tls_reporter;
+/* Run b on its own team (the dispatcher thread) or in the calling thread's
+ * team (nested: from inside a task or a parallel region). Both end with
+ * ompb__reporter_team_done. */
 void ompb__run_dispatched(ompb_batch *b);
 void ompb__run_nested(ompb_batch *b);
-void ompb__seal(ompb_batch *b);
+
+/* src/reporter.c: progress, deadlines, the seal */
+/* Which pool's reporter this thread is (NULL elsewhere). */
+extern _Thread_local const ompb_pool *ompb__tls_reporter;
+/* Start / stop pool's reporter thread. Start returns OMPB_OK or
+ * OMPB_EAGAIN; stop waits until every listed batch is sealed. */
+int ompb__reporter_start(ompb_pool *pool);
+void ompb__reporter_stop(ompb_pool *pool);
+/* List b for reports and deadlines (before it runs). */
+void ompb__reporter_add(ompb_pool *pool, ompb_batch *b);
+/* b's team is done: the reporter seals a listed batch, the caller's
+ * thread seals any other right here. */
+void ompb__reporter_team_done(ompb_batch *b);
 void ompb__snapshot(const ompb_batch *b, ompb_progress *p, bool final);
-bool ompb__trip(ompb_batch *b, int reason, int code);
-/* Reporter duties for one listed batch at time `now`: the batch deadline
- * and task deadlines. Lowers *wake to the next instant needing attention. */
-void ompb__enforce_deadlines(ompb_batch *b, int64_t now, int64_t *wake);
 
 /* src/batch.c */
-int ompb__batch_alloc(ompb_pool *pool, enum ompb__kind kind, size_t n,
-                      const ompb_batch_opts *opts, ompb_batch **out);
-void ompb__batch_destroy(ompb_batch *b);
+/* The shared start of every kind: validate opts, refuse a start from the
+ * pool's reporter thread (OMPB_ESTATE), allocate the handle with the kind's
+ * state (work_size bytes, zeroed, at b->work) and the result. */
+int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
+                    const ompb_batch_opts *opts, size_t work_size, ompb_batch **out);
+/* Free a handle whose start failed (nothing ran). */
+void ompb__batch_discard(ompb_batch *b);
+/* Hand b to the reporter if it needs one, then run it nested or queue it. */
 int ompb__launch(ompb_batch *b, ompb_batch **out);
-int ompb__check_opts(const ompb_batch_opts *opts);
+/* The synchronous calls: start's code, then wait and free. */
+int ompb__wait_and_free(int start_rc, ompb_batch *b, ompb_result **out);
 
 /* src/pool.c */
-void ompb__pin_team_thread(const ompb_pool *pool);
-void ompb__reporter_add(ompb_pool *pool, ompb_batch *b);
-void ompb__reporter_team_done(ompb_pool *pool, ompb_batch *b);
 void ompb__enqueue(ompb_pool *pool, ompb_batch *b);
 void ompb__freeze_registry(ompb_pool *pool);
 
-/* src/result.c */
-void ompb__result_drop(ompb_batch *b);
-
-/* ---- kernel batches (used by kernels/pool_map.c) ---- */
-
-
-/* Start a batch that runs `k` over n elements (float for k.f32, double for
- * k.f64), in chunks of opts->chunk_size elements (0: 16384), one task and one
- * result entry per chunk; a failed or timed-out chunk's error->index is its
- * first element. Validation and codes as ompb_map_start (in/out may not be
- * NULL when n > 0; exactly one of k.f32 and k.f64). The kernel is called as
- * k(in + lo, out + lo, hi - lo, params). Thread-safety: any. */
-int ompb__kernel_start(ompb_pool *pool, const void *in, void *out, size_t n,
-                       ompb__kernel k, const void *params,
-                       const ompb_map_opts *opts, ompb_batch **out_batch);
+/* src/result.c: the one builder and the one destructor of a result */
+/* A result for n indices, with the per-index array unless !keep; NULL when
+ * out of memory (or n too large to allocate). */
+struct ompb__result *ompb__result_new(size_t n, bool keep);
+/* A heap error record (message copied, or ompb_strerror's when msg is
+ * NULL), listed on *list for the result to free; NULL when out of memory. */
+ompb_error *ompb__error_new(struct ompb__errnode **list, int code, size_t index,
+                            const char *msg);
+/* Move the records of *list into res (at seal). */
+void ompb__result_adopt(struct ompb__result *res, struct ompb__errnode **list);
+/* Give the `lost` failed entries of b's result that have no record (their
+ * allocation failed) one from a single block. OMPB_OK or OMPB_ENOMEM. */
+int ompb__result_fill_lost(ompb_batch *b, size_t lost);
+/* Free res and its records. With `drop` (a batch whose result nobody takes,
+ * every entry written), values of succeeded entries go to result_free
+ * first, for kinds that have values. */
+void ompb__result_destroy(struct ompb__result *res, const ompb_batch *drop);
 
 #endif /* OMPB_INTERNAL_H */

@@ -35,11 +35,15 @@ extern "C" {
   XX(EIO, -11, "input/output error")                                           \
   XX(ERANGE, -12, "size or count out of range")
 
+/* OMPB_ERRNO_MIN, the lowest code, follows from the table: its values run
+ * 0, -1, -2, ... without gaps (src/error.c checks that at compile time). */
 typedef enum {
 #define OMPB__ERR_ENUM(name, value, msg) OMPB_##name = (value),
   OMPB_ERRNO_MAP(OMPB__ERR_ENUM)
 #undef OMPB__ERR_ENUM
-  OMPB_ERRNO_MIN = -12
+#define OMPB__ERR_COUNT(name, value, msg) +1
+  OMPB_ERRNO_MIN = 1 - (0 OMPB_ERRNO_MAP(OMPB__ERR_COUNT))
+#undef OMPB__ERR_COUNT
 } ompb_errno;
 
 /* A static, human-readable description of `code`. Never NULL: unknown
