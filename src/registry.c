@@ -1,7 +1,6 @@
 /* The method registry: an open-addressing hash table from copied names to
  * task functions. Written only before a pool's first batch; read without
  * locks afterwards (see ompb_pool_register). */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_condattr_setclock */
 #include <string.h>
 
 #include "internal.h"
