@@ -104,16 +104,16 @@ void ompb__batch_discard(ompb_batch *b) { destroy(b); }
 
 static bool nested_call(void) { return ompb__tls_ctx != NULL || omp_get_level() > 0; }
 
-int ompb__launch(ompb_batch *b, ompb_batch **out) {
+int ompb__launch(ompb_batch *b, bool sync, ompb_batch **out) {
   bool report = b->opts.on_progress || b->deadline_ns || b->min_timeout_ns;
   if (report) ompb__reporter_add(b->pool, b);
+  *out = b;
   if (nested_call()) {
     /* Nested path: run now in the caller's team, never behind the queue. */
     ompb__run_nested(b);
-  } else {
+  } else if (!sync || !ompb__run_here(b->pool, b)) {
     ompb__enqueue(b->pool, b);
   }
-  *out = b;
   return OMPB_OK;
 }
 

@@ -139,6 +139,9 @@ struct ompb_batch {
   char pad_after_next_[64];
   _Atomic int64_t stop;       /* see OMPB__STOP_* */
   int64_t final_stop;         /* stop word as the team ended */
+  /* A member saw the stop before it left the team: the stop came before
+   * the batch completed, whether or not anything was left to skip. */
+  atomic_bool stop_seen;
   atomic_bool paused;         /* read before each task start; set under mu */
   _Atomic size_t lost_errors; /* failed tasks whose error record could not be allocated */
 
@@ -196,10 +199,13 @@ struct ompb_pool {
   ompb__registry reg;
   atomic_bool started;
 
-  /* qmu protects the FIFO queue and quit; qcv wakes the dispatcher. */
+  /* qmu protects the FIFO queue, busy and quit; qcv wakes the dispatcher.
+   * busy: a batch of this pool is running (on the dispatcher or on a
+   * caller); no other starts until it ends. */
   pthread_mutex_t qmu;
   pthread_cond_t qcv;
   ompb_batch *qhead, *qtail;
+  bool busy;
   bool quit;
   pthread_t dispatcher;
 
@@ -217,10 +223,12 @@ void ompb__pin_team_thread(const ompb_pool *pool);
 /* The task or item this thread is running (NULL outside); also how a batch
  * started from inside one knows to take the nested path. */
 extern _Thread_local ompb_ctx *ompb__tls_ctx;
-/* Run b on its own team (the dispatcher thread) or in the calling thread's
- * team (nested: from inside a task or a parallel region). Both end with
+/* Run b in one parallel region opened by the calling thread (the
+ * dispatcher, or a caller outside any region; `pin`: the dispatcher's own
+ * team may be pinned), or in the calling thread's current team (nested:
+ * from inside a task or a parallel region). Both end with
  * ompb__reporter_team_done. */
-void ompb__run_dispatched(ompb_batch *b);
+void ompb__run_dispatched(ompb_batch *b, bool pin);
 void ompb__run_nested(ompb_batch *b);
 
 /* src/reporter.c: progress, deadlines, the seal */
@@ -245,13 +253,18 @@ int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
                     const ompb_batch_opts *opts, size_t work_size, ompb_batch **out);
 /* Free a handle whose start failed (nothing ran). */
 void ompb__batch_discard(ompb_batch *b);
-/* Hand b to the reporter if it needs one, then run it nested or queue it. */
-int ompb__launch(ompb_batch *b, ompb_batch **out);
+/* Hand b to the reporter if it needs one, then run it: nested, or on the
+ * calling thread (`sync`: the caller waits for it next, see
+ * ompb__run_here), or queue it. */
+int ompb__launch(ompb_batch *b, bool sync, ompb_batch **out);
 /* The synchronous calls: start's code, then wait and free. */
 int ompb__wait_and_free(int start_rc, ompb_batch *b, ompb_result **out);
 
 /* src/pool.c */
 void ompb__enqueue(ompb_pool *pool, ompb_batch *b);
+/* Run b (not queued) on the calling thread now when the pool is idle:
+ * nothing running, nothing queued. False, doing nothing, otherwise. */
+bool ompb__run_here(ompb_pool *pool, ompb_batch *b);
 void ompb__freeze_registry(ompb_pool *pool);
 
 /* src/result.c: the one builder and the one destructor of a result */

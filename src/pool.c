@@ -1,7 +1,10 @@
-/* The pool: worker count, registry, and the dispatcher thread, which runs
- * queued batches in FIFO order, one OpenMP parallel region each, so that
- * libgomp keeps one warm team for it (docs/design.md, "One long-lived
- * dispatcher thread"). The reporter thread is src/reporter.c's. */
+/* The pool: worker count, registry, and who runs its batches: the
+ * dispatcher thread, which runs queued batches in FIFO order, one OpenMP
+ * parallel region each, so that libgomp keeps one warm team for it
+ * (docs/design.md, "One long-lived dispatcher thread"), or the thread of a
+ * synchronous call that finds the pool idle, in its own warm team
+ * (docs/design.md, "The caller's team"). The reporter thread is
+ * src/reporter.c's. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_condattr_setclock */
 #include <omp.h>
 #include <pthread.h>
@@ -9,18 +12,23 @@
 
 #include "internal.h"
 
+/* One batch runs at a time: the dispatcher's or a caller's (`busy`), so
+ * that a pool never has two teams at once and batches start in FIFO order. */
 static void *dispatcher_main(void *arg) {
   ompb_pool *pool = arg;
   pthread_mutex_lock(&pool->qmu);
   for (;;) {
-    while (!pool->qhead && !pool->quit) pthread_cond_wait(&pool->qcv, &pool->qmu);
+    while (pool->busy || (!pool->qhead && !pool->quit))
+      pthread_cond_wait(&pool->qcv, &pool->qmu);
     ompb_batch *b = pool->qhead;
     if (!b) break; /* quit with an empty queue */
     pool->qhead = b->qnext;
     if (!pool->qhead) pool->qtail = NULL;
+    pool->busy = true;
     pthread_mutex_unlock(&pool->qmu);
-    ompb__run_dispatched(b);
+    ompb__run_dispatched(b, true);
     pthread_mutex_lock(&pool->qmu);
+    pool->busy = false;
   }
   pthread_mutex_unlock(&pool->qmu);
   return NULL;
@@ -32,8 +40,23 @@ void ompb__enqueue(ompb_pool *pool, ompb_batch *b) {
   if (pool->qtail) pool->qtail->qnext = b;
   else pool->qhead = b;
   pool->qtail = b;
-  pthread_cond_signal(&pool->qcv);
+  if (!pool->busy) pthread_cond_signal(&pool->qcv);
   pthread_mutex_unlock(&pool->qmu);
+}
+
+bool ompb__run_here(ompb_pool *pool, ompb_batch *b) {
+  pthread_mutex_lock(&pool->qmu);
+  bool mine = !pool->busy && !pool->qhead;
+  if (mine) pool->busy = true;
+  pthread_mutex_unlock(&pool->qmu);
+  if (!mine) return false;
+  /* The caller's team is the user's: its threads are not pinned. */
+  ompb__run_dispatched(b, false);
+  pthread_mutex_lock(&pool->qmu);
+  pool->busy = false;
+  if (pool->qhead || pool->quit) pthread_cond_signal(&pool->qcv);
+  pthread_mutex_unlock(&pool->qmu);
+  return true;
 }
 
 /* ---- create / destroy ---- */

@@ -89,10 +89,12 @@ static void seal(ompb_batch *b) {
   int reason = (int)(b->final_stop & 255);
   int code = (int)((b->final_stop - reason) / 256);
   size_t skipped = b->n - ok - failed;
-  /* A cancel or deadline that came after every task had run changed nothing:
-   * the batch completed. A fail-fast trip always ends the batch early. */
-  if ((reason == OMPB__STOP_CANCEL || reason == OMPB__STOP_DEADLINE) && skipped == 0)
-    reason = 0;
+  /* A cancel or deadline that came after every member had left changed
+   * nothing: the batch completed. One that a member saw cut the batch
+   * short, even with nothing left to skip (tasks asked to stop returned
+   * early). A fail-fast trip always ends the batch early. */
+  bool cut = skipped > 0 || (b->n > 0 && atomic_load(&b->stop_seen));
+  if ((reason == OMPB__STOP_CANCEL || reason == OMPB__STOP_DEADLINE) && !cut) reason = 0;
   struct ompb__result *res = b->res;
   for (unsigned k = 0; k < b->nslots; k++) ompb__result_adopt(res, &b->slots[k].errs);
   ompb_result *r = &res->pub;

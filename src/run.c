@@ -46,6 +46,7 @@ static bool run_member(ompb_batch *b, unsigned k, unsigned members) {
   size_t lo, hi;
   while (!stopped && claim(b, members, &lo, &hi)) stopped = run_range(b, s, lo, hi);
   if (!stopped) stopped = OMPB__LOAD(&b->stop) != 0;
+  if (stopped) atomic_store_explicit(&b->stop_seen, true, memory_order_relaxed);
   ompb__tls_ctx = outer;
   return stopped;
 }
@@ -97,7 +98,7 @@ static void start_running(ompb_batch *b) {
   pthread_mutex_unlock(&b->mu);
 }
 
-void ompb__run_dispatched(ompb_batch *b) {
+void ompb__run_dispatched(ompb_batch *b, bool pin) {
   start_running(b);
   unsigned members = team_size(b, b->pool->workers);
   if (members == 1 || OMPB__LOAD(&b->stop)) {
@@ -106,13 +107,14 @@ void ompb__run_dispatched(ompb_batch *b) {
     const ompb_pool *pool = b->pool;
 #pragma omp parallel num_threads(members)
     {
-      ompb__pin_team_thread(pool);
+      if (pin) ompb__pin_team_thread(pool);
 #ifdef KMP_VERSION_MAJOR
       /* libomp (14): task descriptors come from the creating thread's
        * free lists, and a worker that frees one caches it for its owner.
        * When the owner is a root thread that exits (this dispatcher, at
-       * ompb_pool_destroy), the next root to reuse that worker aborts in
-       * kmp_alloc.cpp. So the dispatcher itself never creates tasks here:
+       * ompb_pool_destroy, or a caller's thread), the next root to reuse
+       * that worker aborts in kmp_alloc.cpp. So the opening thread never
+       * creates tasks here:
        * the team's last thread does, the others run them at the barrier. */
       if (omp_get_thread_num() == omp_get_num_threads() - 1)
         spawn_members(b, members);

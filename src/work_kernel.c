@@ -93,7 +93,7 @@ static int kernel_start(ompb_pool *pool, const void *in, void *out, size_t n,
   w->elems = n;
   w->chunk = chunk;
   b->chunk = 1;
-  return ompb__launch(b, out_batch);
+  return ompb__launch(b, false, out_batch);
 }
 
 /* true when in and out overlap without being equal (NULLs are left to the

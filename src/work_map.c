@@ -96,9 +96,10 @@ static const struct ompb__work_ops map_ops = {.run_range = run_range};
 
 static bool overflows(size_t n, size_t size) { return size && ompb__mul(n, size) == SIZE_MAX; }
 
-int ompb_map_start(ompb_pool *pool, const void *items, size_t n, size_t item_size,
-                   void *outs, size_t out_size, ompb_map_fn *fn,
-                   const ompb_map_opts *opts, ompb_batch **out) {
+/* ompb_map_start; `sync`: the caller waits next (ompb__launch). */
+static int start(ompb_pool *pool, const void *items, size_t n, size_t item_size,
+                 void *outs, size_t out_size, ompb_map_fn *fn,
+                 const ompb_map_opts *opts, bool sync, ompb_batch **out) {
   if (out) *out = NULL;
   if (!pool || !fn || !out) return OMPB_EINVAL;
   if (n && ((!items && item_size) || (!outs && out_size))) return OMPB_EINVAL;
@@ -113,7 +114,13 @@ int ompb_map_start(ompb_pool *pool, const void *items, size_t n, size_t item_siz
   m->out_size = out_size;
   m->fn = fn;
   b->chunk = opts ? opts->chunk_size : 0;
-  return ompb__launch(b, out);
+  return ompb__launch(b, sync, out);
+}
+
+int ompb_map_start(ompb_pool *pool, const void *items, size_t n, size_t item_size,
+                   void *outs, size_t out_size, ompb_map_fn *fn,
+                   const ompb_map_opts *opts, ompb_batch **out) {
+  return start(pool, items, n, item_size, outs, out_size, fn, opts, false, out);
 }
 
 int ompb_map(ompb_pool *pool, const void *items, size_t n, size_t item_size,
@@ -122,6 +129,6 @@ int ompb_map(ompb_pool *pool, const void *items, size_t n, size_t item_size,
   if (out) *out = NULL;
   if (!out) return OMPB_EINVAL;
   ompb_batch *b;
-  int rc = ompb_map_start(pool, items, n, item_size, outs, out_size, fn, opts, &b);
+  int rc = start(pool, items, n, item_size, outs, out_size, fn, opts, true, &b);
   return ompb__wait_and_free(rc, b, out);
 }

@@ -180,8 +180,9 @@ static int copy_tasks(ompb_batch *b, const ompb_task *tasks, size_t n) {
   return OMPB_OK;
 }
 
-int ompb_batch_start(ompb_pool *pool, const ompb_task *tasks, size_t n,
-                     const ompb_batch_opts *opts, ompb_batch **out) {
+/* ompb_batch_start; `sync`: the caller waits next (ompb__launch). */
+static int start(ompb_pool *pool, const ompb_task *tasks, size_t n,
+                 const ompb_batch_opts *opts, bool sync, ompb_batch **out) {
   if (out) *out = NULL;
   if (!pool || !out || (!tasks && n)) return OMPB_EINVAL;
   ompb_batch *b;
@@ -193,7 +194,12 @@ int ompb_batch_start(ompb_pool *pool, const ompb_task *tasks, size_t n,
     ompb__batch_discard(b);
     return rc;
   }
-  return ompb__launch(b, out);
+  return ompb__launch(b, sync, out);
+}
+
+int ompb_batch_start(ompb_pool *pool, const ompb_task *tasks, size_t n,
+                     const ompb_batch_opts *opts, ompb_batch **out) {
+  return start(pool, tasks, n, opts, false, out);
 }
 
 int ompb_exec_batch(ompb_pool *pool, const ompb_task *tasks, size_t n,
@@ -201,6 +207,6 @@ int ompb_exec_batch(ompb_pool *pool, const ompb_task *tasks, size_t n,
   if (out) *out = NULL;
   if (!out) return OMPB_EINVAL;
   ompb_batch *b;
-  int rc = ompb_batch_start(pool, tasks, n, opts, &b);
+  int rc = start(pool, tasks, n, opts, true, &b);
   return ompb__wait_and_free(rc, b, out);
 }

@@ -19,6 +19,7 @@ int ompb_suite_control(void);
 int ompb_suite_map(void);
 int ompb_suite_simd(void);
 int ompb_suite_guarantees(void);
+int ompb_suite_caller(void);
 
 /* Milliseconds on the monotonic clock. */
 double th_now_ms(void);
