@@ -9,10 +9,6 @@
 # `make check` runs check-reliability: a short soak, the fault injector and
 # the suite with OMP_WAIT_POLICY=passive, in the normal build (~15 s).
 
-# Fragments are included before the Makefile's first rule: keep `all` the
-# default goal whatever this file defines.
-.DEFAULT_GOAL := all
-
 SOAK := $(BUILD)/tests/soak
 FAULTS := $(BUILD)/tests/faults
 RACY := $(BUILD)/tests/racy
@@ -28,7 +24,7 @@ CHECK_SOAK_BATCHES ?= 1000
 SANITIZE_SOAK_BATCHES ?= 1000
 VALGRIND_SOAK_BATCHES ?= 1000
 
-$(RELIABILITY_PROGS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB_A)
+$(RELIABILITY_PROGS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB_A) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
