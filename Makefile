@@ -1,17 +1,26 @@
 # ompbatch: rules only; settings live in config.mk.
 include config.mk
 
+# The default goal, whatever the fragments included below define first.
+.PHONY: all
+all:
+
 # No built-in rules: they would try to make the -MMD .d files into programs.
 MAKEFLAGS += --no-builtin-rules
 .SUFFIXES:
 
+# Sanitizer builds live beside the normal one, in $(BUILD)-asan and
+# $(BUILD)-tsan (override: a BUILD given on the command line, which `make
+# sanitize` passes on to its sub-makes, gets the suffix too).
+BUILD_BASE := $(BUILD)
+SAN_BUILDS := $(BUILD_BASE)-asan $(BUILD_BASE)-tsan
 ifeq ($(SAN),address)
-BUILD := $(BUILD)-asan
+override BUILD := $(BUILD_BASE)-asan
 OPT := -O1 -g -fno-omit-frame-pointer
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 ifeq ($(SAN),thread)
-BUILD := $(BUILD)-tsan
+override BUILD := $(BUILD_BASE)-tsan
 CC := clang
 OPT := -O1 -g -gdwarf-4 -Wno-pass-failed
 # clang's -fopenmp does not imply -pthread (gcc's does, and with it
@@ -31,6 +40,13 @@ ifeq ($(WITH_SLEEF),1)
 CPPFLAGS += -DOMPB_WITH_SLEEF=1
 LDLIBS += -lsleef
 endif
+
+# Every object and program depends on this stamp, whose content is the
+# settings that shape them (the list is FLAGS_VARS, at the end of this file):
+# changing CC, OPT, WITH_SLEEF, SAN ... rebuilds everything they touch. The
+# stamp is rewritten only when its content changes. Rules that pass $^ to a
+# tool filter it out; $< stays the source.
+FLAGS_STAMP := $(BUILD)/flags.stamp
 
 LIB_SRCS := $(wildcard src/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -57,36 +73,39 @@ BENCH_EXTRA :=
 DEPS_EXTRA :=
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all deps demo check bench sanitize clean install
+.PHONY: deps demo check check-threads bench sanitize clean install FORCE
 all: $(LIB_A) $(LIB_SO) $(EXAMPLES) $(RUNNER) $(BENCHES) $(ALL_EXTRA)
 
 deps:
 	@AUTO_DEPS=$(AUTO_DEPS) WITH_SLEEF=$(WITH_SLEEF) EXTRA_DEPS="$(DEPS_EXTRA)" sh scripts/deps.sh
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(LIB_A): $(LIB_OBJS)
+$(LIB_A): $(LIB_OBJS) $(FLAGS_STAMP)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(AR) rcs $@ $(filter-out $(FLAGS_STAMP),$^)
 
 # libompbatch.so.MAJOR.MINOR.PATCH with SONAME libompbatch.so.MAJOR, and the
 # two symlinks (version and names from mk/cli.mk).
-$(LIB_SO): $(LIB_OBJS)
-	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(LIB_SONAME) -o $(LIB_SO_REAL) $^ $(LDLIBS)
+$(LIB_SO): $(LIB_OBJS) $(FLAGS_STAMP)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(LIB_SONAME) -o $(LIB_SO_REAL) \
+	  $(filter-out $(FLAGS_STAMP),$^) $(LDLIBS)
 	ln -sf $(notdir $(LIB_SO_REAL)) $(dir $@)$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $@
 
-$(RUNNER): $(TEST_OBJS) $(LIB_A)
+$(RUNNER): $(TEST_OBJS) $(LIB_A) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIB_A) -lcunit $(TEST_LIBS) $(LDLIBS)
 
-$(BUILD)/examples/%: examples/%.c $(LIB_A)
+# Examples and benchmarks compile and link in one step; their -MMD files are
+# $(BUILD)/examples/NAME.d and $(BUILD)/perf/NAME.d (included below).
+$(BUILD)/examples/%: examples/%.c $(LIB_A) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/perf/%: perf/%.c $(LIB_A)
+$(BUILD)/perf/%: perf/%.c $(LIB_A) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PERF_CFLAGS_$*) -o $@ $< $(LIB_A) $(LDFLAGS) $(PERF_LIBS_$*) $(LDLIBS)
 
@@ -106,12 +125,39 @@ check: deps
 	@sh tests/run_examples.sh $(BUILD)/examples
 	@for t in $(CHECK_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 
+# The whole suite at one thread and at sixteen (more than most CI machines'
+# cores), with OMP_CANCELLATION unset: no test may assume a worker count.
+# Every count runs; the target fails after them if any failed.
+CHECK_THREADS ?= 1 16
+check-threads: $(RUNNER)
+	@fail=; for n in $(CHECK_THREADS); do echo "== OMP_NUM_THREADS=$$n ./$(RUNNER)"; \
+	  env -u OMP_CANCELLATION OMP_NUM_THREADS=$$n ./$(RUNNER) || fail="$$fail $$n"; done; \
+	test -z "$$fail" || { echo "check-threads: failed at OMP_NUM_THREADS=$$fail" >&2; exit 1; }
+
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; ./$$b || exit 1; done
 	@for t in $(BENCH_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf $(BUILD_BASE) $(SAN_BUILDS)
 
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(EXAMPLES:=.d) $(BENCHES:=.d)
+
+# ---- the flags stamp ----
+# The settings that shape objects and programs, taken here, after every
+# fragment has added its own, as global values (a target-specific value must
+# not leak into the stamp through whichever target happens to build it).
+FLAGS_VARS := CC CPPFLAGS CFLAGS OPT OMPFLAG SANFLAGS LDFLAGS LDLIBS AR \
+  WITH_SLEEF SAN MPICC MPI_CC KERNEL_ISAS TEST_LIBS \
+  $(sort $(filter ISAFLAGS_% PERF_CFLAGS_% PERF_LIBS_%,$(.VARIABLES)))
+FLAGS_TEXT := $(foreach v,$(FLAGS_VARS),$(v)=$(strip $($(v))))
+flags_sq = '$(subst ','\'',$(1))'
+FLAGS_LINES := $(foreach v,$(FLAGS_VARS),$(call flags_sq,$(v)=$(strip $($(v)))))
+# Read, never written, while parsing: a dry run (make -n) changes nothing.
+ifneq ($(strip $(shell cat $(FLAGS_STAMP) 2>/dev/null)),$(strip $(FLAGS_TEXT)))
+$(FLAGS_STAMP): FORCE
+endif
+$(FLAGS_STAMP):
+	@mkdir -p $(dir $@)
+	@printf '%s\n' $(FLAGS_LINES) > $@

@@ -23,7 +23,7 @@ WITH_SLEEF ?= 1
 # MPI backend: 1 builds it, 0 skips it, auto builds it when mpicc.mpich exists
 WITH_MPI ?= auto
 
-# MPI compiler wrapper and launcher (MPICH's suffixed tools, see FACTS.md)
+# MPI compiler wrapper and launcher (MPICH's suffixed tools, see docs/mpi.md)
 MPICC ?= mpicc.mpich
 MPIEXEC ?= mpiexec.mpich
 

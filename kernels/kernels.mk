@@ -29,7 +29,7 @@ $(KDIR)/dispatch.o: CPPFLAGS += \
 # is 0.52x memcpy against 0.41x at -O2 (unrolled double-precision core).
 # A static pattern rule: it must not offer to build anything else (make
 # would try it on the .d files it wants to remake).
-$(KERNEL_ISAS:%=$(KDIR)/math_%.o): $(KDIR)/math_%.o: kernels/math.c
+$(KERNEL_ISAS:%=$(KDIR)/math_%.o): $(KDIR)/math_%.o: kernels/math.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -O3 $(ISAFLAGS_$*) -c $< -o $@
 
@@ -39,9 +39,10 @@ TEST_LIBS += -lmpfr -lgmp
 # perf/bench_simd: its libmvec baseline is compiled apart, the way users get
 # glibc's vector math from gcc (-O3 -ffast-math, for this machine's ISA).
 BENCH_SIMD_MVEC := $(BUILD)/obj/perf/simd/libmvec.o
-$(BENCH_SIMD_MVEC): perf/simd/libmvec.c
+$(BENCH_SIMD_MVEC): perf/simd/libmvec.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -std=c11 -Wall -Wextra -O3 -ffast-math -march=native \
-	  -fopenmp -c $< -o $@
+	  -fopenmp -MMD -MP -c $< -o $@
 $(BUILD)/perf/bench_simd: $(BENCH_SIMD_MVEC)
 PERF_LIBS_bench_simd := $(BENCH_SIMD_MVEC)
+-include $(BENCH_SIMD_MVEC:.o=.d)

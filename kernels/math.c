@@ -542,10 +542,11 @@ static void sigmoid_f64(const double *in, double *out, size_t n,
 }
 
 /* ---- sin and cos: f32 (default accuracy) and f64 _fast ----
- * SLEEF's 1-ULP sinf takes a slow argument reduction above |x| = 125 (FACTS:
- * 0.13x memcpy on [-1e4, 1e4]) and its 3.5-ULP sin (f64) a two-step one
- * above |x| = 15. Here x is reduced by h*pi, h = k or k + 1/2 (k an
- * integer), r = x - h*pi in [-pi/2, pi/2], and
+ * SLEEF's 1-ULP sinf takes a slow argument reduction above |x| = 125 (0.13x
+ * memcpy on [-1e4, 1e4]) and its 3.5-ULP sin (f64) a two-step one above
+ * |x| = 15 (docs/design.md, "SLEEF reduction thresholds"). Here x is
+ * reduced by h*pi, h = k or k + 1/2 (k an integer), r = x - h*pi in
+ * [-pi/2, pi/2], and
  *   sin x = (-1)^k sin r,  cos x = -(-1)^k sin(x - (k + 1/2) pi),
  * sin r = r + r^3 P(r^2) with P a near-minimax polynomial
  * (kernels/gen_consts.py). k's parity is the low bit of t = x/pi + 1.5*2^52

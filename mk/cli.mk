@@ -33,7 +33,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 # The CLI sees the public headers only, like any outside program.
 $(CLI_OBJS): CPPFLAGS := -Iinclude
 
-$(CLI): $(CLI_OBJS) $(LIB_A)
+$(CLI): $(CLI_OBJS) $(LIB_A) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(LDLIBS)
 

@@ -9,10 +9,6 @@
 # `make check` runs check-reliability: a short soak, the fault injector and
 # the suite with OMP_WAIT_POLICY=passive, in the normal build (~15 s).
 
-# Fragments are included before the Makefile's first rule: keep `all` the
-# default goal whatever this file defines.
-.DEFAULT_GOAL := all
-
 SOAK := $(BUILD)/tests/soak
 FAULTS := $(BUILD)/tests/faults
 RACY := $(BUILD)/tests/racy
@@ -28,7 +24,7 @@ CHECK_SOAK_BATCHES ?= 1000
 SANITIZE_SOAK_BATCHES ?= 1000
 VALGRIND_SOAK_BATCHES ?= 1000
 
-$(RELIABILITY_PROGS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB_A)
+$(RELIABILITY_PROGS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB_A) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
@@ -90,7 +86,7 @@ sanitize-tsan: $(RUNNER) $(SOAK) $(FAULTS) $(RACY)
 
 # valgrind memcheck on the normal build; leaks of any kind except the OpenMP
 # runtime's thread stacks/TLS (tests/valgrind.supp) are errors. Passive
-# waiting makes it ~6x faster (FACTS.md).
+# waiting makes it ~6x faster (docs/design.md, "valgrind: passive waiting").
 VALGRIND := OMP_WAIT_POLICY=passive valgrind -q --error-exitcode=99 \
   --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
   --show-leak-kinds=definite,indirect,possible --suppressions=tests/valgrind.supp

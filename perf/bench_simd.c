@@ -20,7 +20,8 @@
  * Inputs: sin on [-1e4, 1e4], exp on [-80, 80] (f32) / [-700, 700] (f64),
  * log on [1e-3, 1e4]. Usage: bench_simd [rounds] (default 7). One untimed
  * warm-up round comes first. On small VMs libgomp's wake-up stalls
- * (FACTS.md) add noise: OMP_PROC_BIND=true steadies the figures. */
+ * (docs/design.md, "The libgomp idle stall") add noise: OMP_PROC_BIND=true
+ * steadies the figures. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>

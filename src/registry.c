@@ -1,6 +1,7 @@
 /* The method registry: an open-addressing hash table from copied names to
- * task functions. Written only before a pool's first batch; read without
- * locks afterwards (see ompb_pool_register). */
+ * function pointers, one kind per table (see registry.h). A pool's table is
+ * written only before its first batch and read without locks afterwards
+ * (see ompb_pool_register); the MPI backend's table is guarded by its lock. */
 #include <string.h>
 
 #include "internal.h"
@@ -8,7 +9,11 @@
 struct ompb__reg_entry {
   char *name; /* NULL: empty slot */
   uint64_t hash;
-  ompb_task_fn *fn;
+  /* The member of the table's kind; NULL in an empty slot. */
+  union ompb__reg_fn {
+    ompb_task_fn *task;
+    ompb__bytes_fn *bytes;
+  } fn;
 };
 
 static uint64_t hash_name(const char *s) {
@@ -46,7 +51,7 @@ static int grow(ompb__registry *r) {
   return OMPB_OK;
 }
 
-int ompb__registry_add(ompb__registry *r, const char *name, ompb_task_fn *fn) {
+static int add(ompb__registry *r, const char *name, union ompb__reg_fn fn) {
   uint64_t h = hash_name(name);
   if (r->cap && probe(r->slots, r->cap, name, h)->name) return OMPB_EEXIST;
   /* Keep the load factor at or below one half. */
@@ -63,7 +68,31 @@ int ompb__registry_add(ompb__registry *r, const char *name, ompb_task_fn *fn) {
   return OMPB_OK;
 }
 
-ompb_task_fn *ompb__registry_find(const ompb__registry *r, const char *name) {
+/* The entry under `name`: NULL when there is none. */
+static const struct ompb__reg_entry *find(const ompb__registry *r,
+                                          const char *name) {
   if (!r->cap) return NULL;
-  return probe(r->slots, r->cap, name, hash_name(name))->fn;
+  const struct ompb__reg_entry *e =
+      probe(r->slots, r->cap, name, hash_name(name));
+  return e->name ? e : NULL;
+}
+
+int ompb__registry_add(ompb__registry *r, const char *name, ompb_task_fn *fn) {
+  return add(r, name, (union ompb__reg_fn){.task = fn});
+}
+
+ompb_task_fn *ompb__registry_find(const ompb__registry *r, const char *name) {
+  const struct ompb__reg_entry *e = find(r, name);
+  return e ? e->fn.task : NULL;
+}
+
+int ompb__registry_add_bytes(ompb__registry *r, const char *name,
+                             ompb__bytes_fn *fn) {
+  return add(r, name, (union ompb__reg_fn){.bytes = fn});
+}
+
+ompb__bytes_fn *ompb__registry_find_bytes(const ompb__registry *r,
+                                          const char *name) {
+  const struct ompb__reg_entry *e = find(r, name);
+  return e ? e->fn.bytes : NULL;
 }

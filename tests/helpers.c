@@ -18,6 +18,24 @@ void th_sleep_ms(double ms) {
   }
 }
 
+bool th_wait_at_least(atomic_int *v, int k, double timeout_ms) {
+  double end = th_now_ms() + timeout_ms;
+  while (atomic_load(v) < k) {
+    if (th_now_ms() >= end) return atomic_load(v) >= k;
+    th_sleep_ms(0.05);
+  }
+  return true;
+}
+
+bool th_wait_equal(atomic_int *v, int k, double timeout_ms) {
+  double end = th_now_ms() + timeout_ms;
+  while (atomic_load(v) != k) {
+    if (th_now_ms() >= end) return atomic_load(v) == k;
+    th_sleep_ms(0.05);
+  }
+  return true;
+}
+
 int th_square_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
   (void)ctx;
   int64_t k = (int64_t)(intptr_t)arg;

@@ -3,6 +3,7 @@
 #define OMPB_TEST_HELPERS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,16 @@ int ompb_suite_caller(void);
 double th_now_ms(void);
 /* Sleep for `ms` milliseconds. */
 void th_sleep_ms(double ms);
+
+/* How long a test waits for an event that must happen (a task starting, a
+ * count reaching a value) before it fails: generous, so that only a missing
+ * event and never a slow or busy machine runs it out. */
+#define TH_WAIT_MS 10000.0
+
+/* Wait until `*v >= k` (or `*v == k`), polling every 0.05 ms for at most
+ * `timeout_ms`. Returns whether it happened: the caller asserts on it. */
+bool th_wait_at_least(atomic_int *v, int k, double timeout_ms);
+bool th_wait_equal(atomic_int *v, int k, double timeout_ms);
 
 /* Task fixtures. `arg` conventions are documented next to each. */
 /* arg: (intptr_t)k; returns 0 with out->i64 = k * k. */

@@ -3,7 +3,10 @@
  * arg_free and on_result calls per task; deterministic outcomes come from
  * filling every worker with a blocked task first (libuv's way), and bounds
  * on what may still run after a cancel follow oneTBB's (ran <= started +
- * workers). Nothing is asserted inside a task or callback. */
+ * workers). Waits for events (a task started, nothing running) poll a
+ * counter with a generous timeout that fails the test; time bounds follow
+ * from the work the tasks do on the suite's W workers, never from this
+ * machine's speed. Nothing is asserted inside a task or callback. */
 #include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -33,6 +36,9 @@ struct ledger {
   atomic_int stream_on_main;  /* on_result ran on the main thread */
   atomic_int values_freed;
   atomic_int stream_bad;      /* on_result saw an inconsistent record */
+  atomic_int expired;         /* blockers that waited TH_WAIT_MS in vain */
+  atomic_int release_at;      /* ms since ledger_reset: HOLD tasks return then */
+  double t0_ms;               /* th_now_ms() at ledger_reset */
   pthread_t main_thread;
   ompb_batch *_Atomic handle; /* for tasks and callbacks that control the batch */
   int cancel_at;              /* task index (or progress count) that cancels */
@@ -43,6 +49,8 @@ static void ledger_reset(void) {
   memset(L, 0, sizeof *L);
   L->main_thread = pthread_self();
   L->cancel_at = -1;
+  L->t0_ms = th_now_ms();
+  atomic_store(&L->release_at, -1);
 }
 
 struct arg {
@@ -51,7 +59,9 @@ struct arg {
   double ms;    /* its duration */
   int code;     /* failure code */
 };
-enum { FAST, SLEEP, BLOCK, FAIL, STUBBORN, CANCELS, WAITS_SELF };
+enum { FAST, SLEEP, BLOCK, FAIL, STUBBORN, CANCELS, WAITS_SELF, HOLD };
+/* The code a blocked task returns when its wait expired (a failed test). */
+enum { EXPIRED = 77 };
 
 static void arg_free_fn(void *p) {
   struct arg *a = p;
@@ -91,8 +101,22 @@ static int task_body(ompb_ctx *ctx, void *p, ompb_value *out) {
     if (ompb_ctx_should_stop(ctx)) rc = OMPB_ECANCELED;
     break;
   case BLOCK: /* until the gate opens or a stop request */
-    while (!atomic_load(&L->gate) && !ompb_ctx_should_stop(ctx)) th_sleep_ms(0.05);
+    end = th_now_ms() + TH_WAIT_MS;
+    while (!atomic_load(&L->gate) && !ompb_ctx_should_stop(ctx) && th_now_ms() < end) th_sleep_ms(0.05);
     if (ompb_ctx_should_stop(ctx)) rc = OMPB_ECANCELED;
+    else if (!atomic_load(&L->gate)) rc = EXPIRED, atomic_fetch_add(&L->expired, 1);
+    break;
+  case HOLD: /* ignores stop requests; returns once the test's release time passed */
+    end = th_now_ms() + TH_WAIT_MS;
+    for (;;) {
+      int at = atomic_load(&L->release_at);
+      if (at >= 0 && th_now_ms() >= L->t0_ms + at) break;
+      if (th_now_ms() >= end) {
+        rc = EXPIRED, atomic_fetch_add(&L->expired, 1);
+        break;
+      }
+      th_sleep_ms(0.05);
+    }
     break;
   case FAIL:
     rc = ompb_ctx_fail(ctx, a->code, "task %d fails", a->index);
@@ -101,12 +125,12 @@ static int task_body(ompb_ctx *ctx, void *p, ompb_value *out) {
     th_sleep_ms(a->ms);
     break;
   case CANCELS:
-    while (!atomic_load(&L->handle)) th_sleep_ms(0.05);
+    while (!atomic_load(&L->handle) && th_now_ms() < end + TH_WAIT_MS) th_sleep_ms(0.05);
     ompb_batch_cancel(atomic_load(&L->handle));
     ompb_batch_cancel(atomic_load(&L->handle)); /* idempotent */
     break;
   case WAITS_SELF: {
-    while (!atomic_load(&L->handle)) th_sleep_ms(0.05);
+    while (!atomic_load(&L->handle) && th_now_ms() < end + TH_WAIT_MS) th_sleep_ms(0.05);
     ompb_result *r = (ompb_result *)1;
     int w = ompb_batch_wait(atomic_load(&L->handle), &r);
     rc = (w == OMPB_ESTATE && r == NULL) ? 0 : 1;
@@ -187,12 +211,17 @@ static void check_invariants(const ompb_result *r, int n, bool streamed) {
     CU_ASSERT_EQUAL(cancelled, r->cancelled_count);
   }
   CU_ASSERT_EQUAL(atomic_load(&L->running), 0); /* nothing left running after wait */
+  CU_ASSERT_EQUAL(atomic_load(&L->expired), 0); /* no blocker waited in vain */
 }
 
-static void wait_started(int k) {
-  double end = th_now_ms() + 5000;
-  while (atomic_load(&L->n_started) < k && th_now_ms() < end) th_sleep_ms(0.05);
-}
+/* Wait until k task bodies have been entered; fails the test (and goes on,
+ * so that the batch is still cancelled and freed) when they were not. */
+#define wait_started(k) CU_ASSERT(th_wait_at_least(&L->n_started, (k), TH_WAIT_MS))
+/* Wait until no task body is running. */
+#define wait_none_running() CU_ASSERT(th_wait_equal(&L->running, 0, TH_WAIT_MS))
+
+/* The least time n tasks of d ms each take on w workers. */
+static double work_ms(int n, int w, double d) { return (double)((n + w - 1) / w) * d; }
 
 /* ---- cancel ---- */
 
@@ -258,8 +287,11 @@ static void cancel_on_progress(const ompb_progress *p, void *user) {
 
 static void cancel_from_on_progress(void) {
   ledger_reset();
-  enum { N = 2000 };
-  ompb_task *t = make_tasks(N, SLEEP, 0.5);
+  enum { N = 2000, RUN = 40 };
+  /* The first RUN tasks finish; every later one blocks until the batch
+   * stops, so only the cancel from on_progress can end the batch. */
+  ompb_task *t = make_tasks(N, BLOCK, 0);
+  for (int i = 0; i < RUN; i++) set_kind(t, i, SLEEP, 0.5);
   ompb_batch_opts o = stream_opts;
   o.on_progress = cancel_on_progress;
   o.progress_throttle_ms = 2;
@@ -271,7 +303,9 @@ static void cancel_from_on_progress(void) {
   CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
   check_invariants(r, N, true);
   CU_ASSERT(r->cancelled);
-  CU_ASSERT(r->cancelled_count > 0);
+  CU_ASSERT_EQUAL(r->failure_count, 0u);
+  CU_ASSERT(r->success_count >= 20); /* the callback cancels at 20 completed */
+  CU_ASSERT(r->cancelled_count >= (size_t)(N - RUN));
   free_values(r);
   ompb_result_free(r);
   ompb_batch_free(b);
@@ -311,25 +345,29 @@ static void count_reports(const ompb_progress *p, void *u) {
 static void pause_stops_new_tasks_and_resume_continues(void) {
   ledger_reset();
   enum { N = 400 };
-  ompb_task *t = make_tasks(N, SLEEP, 1);
+  /* Every worker is held in its first task while the pause is set, so no
+   * task can be past its start check: exactly W tasks have started. */
+  ompb_task *t = make_tasks(N, BLOCK, 0);
   ompb_batch_opts o = stream_opts;
   o.on_progress = count_reports;
   o.progress_throttle_ms = 5;
+  atomic_store(&reports_seen, 0);
   ompb_batch *b;
   CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, N, &o, &b), OMPB_OK);
   free(t);
-  wait_started(10);
+  wait_started(W);
   CU_ASSERT_EQUAL(ompb_batch_pause(b), OMPB_OK);
   CU_ASSERT_EQUAL(ompb_batch_pause(b), OMPB_OK); /* idempotent */
   CU_ASSERT(ompb_batch_is_paused(b));
-  th_sleep_ms(10); /* tasks that passed the start check finish */
-  int frozen = atomic_load(&L->n_started);
+  atomic_store(&L->gate, 1); /* the held tasks return; the rest would run at once */
+  wait_none_running();
+  /* While paused the reporter keeps reporting: 5 reports are at least 4
+   * throttles (20 ms) in which a worker ignoring the pause would start a task. */
   int reports_before = atomic_load(&reports_seen);
-  th_sleep_ms(60);
-  CU_ASSERT_EQUAL(atomic_load(&L->n_started), frozen); /* no task started while paused */
+  CU_ASSERT(th_wait_at_least(&reports_seen, reports_before + 5, TH_WAIT_MS));
+  CU_ASSERT_EQUAL(atomic_load(&L->n_started), W); /* no task started while paused */
   CU_ASSERT_EQUAL(atomic_load(&L->running), 0);
-  CU_ASSERT(atomic_load(&reports_seen) > reports_before); /* the reporter keeps reporting */
-  CU_ASSERT(frozen < N);
+  CU_ASSERT(ompb_batch_is_paused(b));
   CU_ASSERT_EQUAL(ompb_batch_resume(b), OMPB_OK);
   CU_ASSERT_FALSE(ompb_batch_is_paused(b));
   ompb_result *r;
@@ -345,21 +383,26 @@ static void pause_stops_new_tasks_and_resume_continues(void) {
 static void cancel_while_paused_ends_promptly(void) {
   ledger_reset();
   enum { N = 300 };
-  ompb_task *t = make_tasks(N, SLEEP, 1);
+  const double d = 20; /* each task's sleep; a pause does not cut it short */
+  ompb_task *t = make_tasks(N, SLEEP, d);
   ompb_batch *b;
   CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, N, &stream_opts, &b), OMPB_OK);
   free(t);
-  wait_started(4);
+  wait_started(W + 2);
   ompb_batch_pause(b);
-  th_sleep_ms(5);
+  wait_none_running(); /* every worker is parked by the pause */
+  int frozen = atomic_load(&L->n_started);
   double t0 = th_now_ms();
   ompb_batch_cancel(b);
   ompb_result *r;
   CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
-  CU_ASSERT(th_now_ms() - t0 < 500); /* generous: promptly, not after the tasks */
+  /* Promptly: in less than half the time the tasks not yet started would
+   * take if the cancel let them run. */
+  CU_ASSERT(th_now_ms() - t0 < work_ms(N - frozen, W, d) / 2);
   check_invariants(r, N, true);
   CU_ASSERT(r->cancelled);
-  CU_ASSERT(r->cancelled_count > 0);
+  CU_ASSERT_EQUAL(atomic_load(&L->n_started), frozen); /* nothing started after the cancel */
+  CU_ASSERT_EQUAL(r->cancelled_count, (size_t)(N - frozen));
   CU_ASSERT_FALSE(ompb_batch_is_paused(b));
   free_values(r);
   ompb_result_free(r);
@@ -445,13 +488,13 @@ static void task_timeout_marks_task_and_frees_late_value(void) {
   enum { N = 6 };
   ompb_task t[N];
   for (int i = 0; i < N; i++) t[i] = (ompb_task){.fn = stubborn_value_task, .arg = (void *)(intptr_t)1};
-  t[2].arg = (void *)(intptr_t)150;
+  t[2].arg = (void *)(intptr_t)600; /* 15 times its 40 ms deadline */
   ompb_batch_opts o = {.task_timeout_ms = 40, .result_free = value_free_fn};
   ompb_batch *b;
   CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, N, &o, &b), OMPB_OK);
   /* the timeout shows in progress at the deadline, before the task returns */
   bool seen_early = false;
-  double end = th_now_ms() + 2000;
+  double end = th_now_ms() + TH_WAIT_MS;
   while (th_now_ms() < end && !atomic_load(&stubborn_returned)) {
     ompb_progress p;
     ompb_batch_progress(b, &p);
@@ -480,10 +523,11 @@ static void task_timeout_marks_task_and_frees_late_value(void) {
 static void per_task_timeout_overrides_default_and_stops_cooperative_tasks(void) {
   ledger_reset();
   enum { N = 4 };
+  const double long_ms = 3000; /* what tasks 1 and 3 would take without deadlines */
   ompb_task *t = make_tasks(N, SLEEP, 2);
-  set_kind(t, 1, SLEEP, 3000);
+  set_kind(t, 1, SLEEP, long_ms);
   t[1].timeout_ms = 30;   /* own deadline */
-  set_kind(t, 3, SLEEP, 3000); /* batch default applies: 60 ms */
+  set_kind(t, 3, SLEEP, long_ms); /* batch default applies: 60 ms */
   ompb_batch_opts o = stream_opts;
   o.task_timeout_ms = 60;
   double t0 = th_now_ms();
@@ -492,10 +536,10 @@ static void per_task_timeout_overrides_default_and_stops_cooperative_tasks(void)
   double took = th_now_ms() - t0;
   free(t);
   check_invariants(r, N, true);
-  CU_ASSERT(took < 1500); /* the 3 s tasks stopped at their deadlines */
+  CU_ASSERT(took < long_ms / 2); /* the long tasks stopped at their deadlines */
   CU_ASSERT_EQUAL(r->results[1].status, OMPB_ETIMEDOUT);
   CU_ASSERT_EQUAL(r->results[3].status, OMPB_ETIMEDOUT);
-  CU_ASSERT(r->results[1].duration_ms >= 25 && r->results[1].duration_ms < 1000);
+  CU_ASSERT(r->results[1].duration_ms >= 25 && r->results[1].duration_ms < long_ms / 3);
   CU_ASSERT(r->results[3].duration_ms >= 55);
   CU_ASSERT_EQUAL(r->failure_count, 2u);
   free_values(r);
@@ -524,7 +568,8 @@ static void fail_fast_on_task_deadline_returns_etimedout(void) {
 static void batch_timeout_cancels_and_returns_etimedout(void) {
   ledger_reset();
   enum { N = 400 };
-  ompb_task *t = make_tasks(N, SLEEP, 5);
+  const double d = 25; /* N tasks of d ms on W workers: 5 s of work */
+  ompb_task *t = make_tasks(N, SLEEP, d);
   ompb_batch_opts o = stream_opts;
   o.batch_timeout_ms = 40;
   double t0 = th_now_ms();
@@ -536,21 +581,26 @@ static void batch_timeout_cancels_and_returns_etimedout(void) {
   CU_ASSERT(r->timed_out);
   CU_ASSERT(r->cancelled);
   CU_ASSERT(r->cancelled_count > 0);
-  CU_ASSERT(took >= 35 && took < 1000);
+  /* not before the deadline; well before the work could have finished */
+  CU_ASSERT(took >= 35 && took < work_ms(N, W, d) / 2);
   free_values(r);
   ompb_result_free(r);
 }
 
 static void batch_deadline_counts_queue_time(void) {
   ledger_reset();
-  ompb_task *a = make_tasks(W, SLEEP, 80);
+  /* The first batch holds the pool until well after the second one's
+   * deadline, counted from the second start's return. */
+  ompb_task *a = make_tasks(W, HOLD, 0);
   ompb_batch *ba, *bb;
   CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, a, W, NULL, &ba), OMPB_OK);
   free(a);
   ompb_task second[10];
   for (int i = 0; i < 10; i++) second[i] = (ompb_task){.fn = th_index_task};
-  ompb_batch_opts o = {.batch_timeout_ms = 20};
+  const double deadline = 20;
+  ompb_batch_opts o = {.batch_timeout_ms = deadline};
   CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, second, 10, &o, &bb), OMPB_OK);
+  atomic_store(&L->release_at, (int)(th_now_ms() - L->t0_ms + deadline + 250));
   ompb_result *r;
   CU_ASSERT_EQUAL(ompb_batch_wait(bb, &r), OMPB_ETIMEDOUT);
   CU_ASSERT(r->timed_out);

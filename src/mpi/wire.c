@@ -1,9 +1,10 @@
 /* Wire format of the MPI backend: little-endian encoders and decoders that
  * check every length before reading it (a message is never trusted). */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "wire.h"
 
 static void put_u16(unsigned char *p, uint16_t v) {
@@ -56,7 +57,10 @@ static int to_i32(uint32_t v) {
   return v <= INT32_MAX ? (int)v : (int)((int64_t)v - 4294967296LL);
 }
 
-static bool good_ms(double ms) { return isfinite(ms) && ms >= 0.0; }
+/* A timeout or deadline: the core's rule (+inf: none). */
+static bool good_timeout(double ms) { return !ompb__bad_ms(ms); }
+/* A measured duration. */
+static bool good_duration(double ms) { return isfinite(ms) && ms >= 0.0; }
 
 static void put_header(unsigned char *p, int kind, uint32_t count,
                        uint64_t batch_id) {
@@ -100,7 +104,7 @@ int ompb__wire_batch_decode(const unsigned char *buf, size_t len,
   h->fail_fast = buf[32] == 1;
   h->task_timeout_ms = get_f64(buf + 40);
   h->batch_timeout_ms = get_f64(buf + 48);
-  if (!good_ms(h->task_timeout_ms) || !good_ms(h->batch_timeout_ms))
+  if (!good_timeout(h->task_timeout_ms) || !good_timeout(h->batch_timeout_ms))
     return OMPB_EPROTO;
   return OMPB_OK;
 }
@@ -162,10 +166,10 @@ int ompb__wire_chunk_decode(const unsigned char *buf, size_t len,
   size_t count = get_u32(buf + 4);
   double dl = get_f64(buf + 16);
   /* The count must fit the bytes present before anything is allocated. */
-  if (count == 0 || !good_ms(dl) ||
+  if (count == 0 || !good_timeout(dl) ||
       count > (len - OMPB__CHUNK_HEAD) / OMPB__CHUNK_TASK_MIN)
     return OMPB_EPROTO;
-  ompb__wire_task *v = malloc(count * sizeof *v);
+  ompb__wire_task *v = ompb__malloc(count * sizeof *v);
   if (!v) return OMPB_ENOMEM;
   size_t off = OMPB__CHUNK_HEAD;
   for (size_t i = 0; i < count; i++) {
@@ -176,7 +180,7 @@ int ompb__wire_chunk_decode(const unsigned char *buf, size_t len,
     size_t plen = get_u32(buf + off + 16);
     size_t mlen = buf[off + 20];
     off += 21;
-    if (!good_ms(t->timeout_ms) || mlen < 2 || plen > OMPB_MPI_BYTES_MAX ||
+    if (!good_timeout(t->timeout_ms) || mlen < 2 || plen > OMPB_MPI_BYTES_MAX ||
         len - off < mlen || len - off - mlen < plen)
       goto bad;
     const char *m = (const char *)buf + off;
@@ -193,7 +197,7 @@ int ompb__wire_chunk_decode(const unsigned char *buf, size_t len,
   *n = count;
   return OMPB_OK;
 bad:
-  free(v);
+  ompb__free(v);
   return OMPB_EPROTO;
 }
 
@@ -236,7 +240,7 @@ int ompb__wire_results_check(const unsigned char *buf, size_t len,
     double d = get_f64(buf + off + 12);
     size_t blen = get_u32(buf + off + 20);
     off += OMPB__RES_ITEM;
-    if (id != lo + i || !good_ms(d) || blen > len - off) return OMPB_EPROTO;
+    if (id != lo + i || !good_duration(d) || blen > len - off) return OMPB_EPROTO;
     if (status == 0) {
       if (blen > OMPB_MPI_BYTES_MAX) return OMPB_EPROTO;
     } else if (status == OMPB_ECANCELED) {

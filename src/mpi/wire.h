@@ -15,7 +15,10 @@
  *         then per result: u64 id | i32 status | f64 duration_ms | u32 len |
  *         bytes (a success's result, a failure's NUL-terminated message, or
  *         nothing for a cancelled task)
- * END, STOP (root -> rank, 20 bytes): header(count 0) | i32 rc */
+ * END, STOP (root -> rank, 20 bytes): header(count 0) | i32 rc
+ *
+ * Times: a timeout or deadline is >= 0 and not NaN, +inf meaning none (the
+ * core's rule, ompb__bad_ms); a duration is finite and >= 0. */
 #ifndef OMPB_MPI_WIRE_H
 #define OMPB_MPI_WIRE_H
 
@@ -89,7 +92,7 @@ size_t ompb__wire_chunk_size(const ompb_mpi_task *tasks, size_t lo, size_t n);
 void ompb__wire_chunk_encode(unsigned char *buf, uint64_t batch_id,
                              double deadline_left_ms,
                              const ompb_mpi_task *tasks, size_t lo, size_t n);
-/* Validate a chunk and decode it into a new array (*out, *n; free() it).
+/* Validate a chunk and decode it into a new array (*out, *n; ompb__free it).
  * OMPB_OK, OMPB_EPROTO (malformed, wrong batch id or version), OMPB_ENOMEM. */
 int ompb__wire_chunk_decode(const unsigned char *buf, size_t len,
                             uint64_t batch_id, double *deadline_left_ms,
@@ -119,10 +122,5 @@ int ompb__wire_results_peek(const unsigned char *buf, size_t len,
 /* Read the item at *off of a checked message and advance *off. */
 void ompb__wire_result_next(const unsigned char *buf, size_t *off,
                             ompb__wire_result *r);
-
-/* Fault injection for the tests (0: none). 1: this rank corrupts the next
- * results message it sends; 2: the root corrupts the next chunk it sends.
- * Read and reset by the calling thread of ompb_mpi_exec_batch only. */
-extern int ompb__mpi_fault;
 
 #endif /* OMPB_MPI_WIRE_H */

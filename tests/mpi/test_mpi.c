@@ -14,7 +14,7 @@
 #include <mpi.h>
 
 #include "ompbatch.h"
-#include "wire.h"
+#include "backend.h"
 
 static int g_rank, g_size;
 static long g_pass, g_fail;
@@ -167,7 +167,7 @@ static void test_wire(void) {
     CHECK(v[0].timeout_ms == 2.5 && v[1].len == 0 && v[1].params == NULL);
     CHECK(v[2].len == 8 && memcmp(v[2].params, &params[2], 8) == 0);
   }
-  free(v);
+  ompb__free(v);
   /* Every truncation, and a trailing byte, is rejected. */
   int bad = 0;
   for (size_t cut = 0; cut < len; cut++)
@@ -203,7 +203,7 @@ static void test_wire(void) {
   CHECK(ompb__wire_chunk_decode(buf, len, 77, &dl, &v, &n) == OMPB_EPROTO);
   memcpy(buf + t0, save, sizeof save);
   CHECK(ompb__wire_chunk_decode(buf, len, 77, &dl, &v, &n) == OMPB_OK);
-  free(v);
+  ompb__free(v);
   /* A huge count with few bytes is rejected before any allocation. */
   buf[4] = buf[5] = buf[6] = buf[7] = 0xff;
   CHECK(ompb__wire_chunk_decode(buf, len, 77, &dl, &v, &n) == OMPB_EPROTO && !v);
@@ -572,7 +572,8 @@ int main(int argc, char **argv) {
   int expect = -1;
   for (int i = 1; i + 1 < argc; i++)
     if (strcmp(argv[i], "--expect-size") == 0) expect = atoi(argv[i + 1]);
-  /* A wrong launcher starts N separate size-1 jobs (FACTS.md). */
+  /* A wrong launcher starts N separate size-1 jobs (docs/mpi.md, "What the
+   * backend rests on"). */
   CHECK(expect == g_size);
   CHECK(provided >= MPI_THREAD_FUNNELED);
   if (!all_ranks(expect == g_size)) {

@@ -1,0 +1,135 @@
+/* ompbatch CLI: Ctrl-C through a self-pipe. The handler only sets `caught`
+ * and writes a byte to a pipe (both async-signal-safe); a watcher thread
+ * blocked on the pipe's read end calls ompb_batch_cancel on the batch
+ * published in `watched`, at once, whatever the main thread is doing. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "signals.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* Lock-free atomics are async-signal-safe; plain ones would not be. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal flag must be lock-free");
+_Static_assert(ATOMIC_POINTER_LOCK_FREE == 2, "the batch handle must be lock-free");
+
+/* The last signal's number, or 0; set by the handler, never cleared. */
+static atomic_int caught;
+/* The batch a signal cancels, or NULL; the watcher reads it, then cancels:
+ * the owner clears it and joins the watcher before freeing the batch. */
+static _Atomic(ompb_batch *) watched;
+/* Set before the wake-up that ends the watcher: the watcher returns on any
+ * byte it reads once this is true (a full pipe still wakes it). */
+static atomic_bool stopping;
+static int wake_pipe[2] = {-1, -1};
+static pthread_t watcher;
+static bool watcher_running;
+static struct sigaction old_int, old_term;
+
+static void on_signal(int sig) {
+  int saved = errno;
+  atomic_store(&caught, sig);
+  if (write(wake_pipe[1], "i", 1) < 0) {
+    /* Pipe full: a wake-up is already pending. */
+  }
+  errno = saved;
+}
+
+static void *watch(void *unused) {
+  (void)unused;
+  char c;
+  for (;;) {
+    ssize_t r = read(wake_pipe[0], &c, 1);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0 || atomic_load(&stopping))
+      return NULL;
+    ompb_batch *b = atomic_load(&watched);
+    if (b)
+      ompb_batch_cancel(b); /* OMPB_OK on any non-NULL handle */
+  }
+}
+
+static void close_pipe(void) {
+  close(wake_pipe[0]);
+  close(wake_pipe[1]);
+  wake_pipe[0] = wake_pipe[1] = -1;
+}
+
+/* The write end never blocks: the handler must return even when the pipe
+ * is full. */
+static int set_nonblocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    return errno;
+  return 0;
+}
+
+int cli_signals_start(void) {
+  if (pipe(wake_pipe) != 0)
+    return errno;
+  int err = set_nonblocking(wake_pipe[1]);
+  if (err)
+    goto fail_pipe;
+  atomic_store(&stopping, false);
+  if ((err = pthread_create(&watcher, NULL, watch, NULL)) != 0)
+    goto fail_pipe;
+  watcher_running = true;
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGINT, &sa, &old_int) != 0) {
+    err = errno;
+    goto fail_thread;
+  }
+  if (sigaction(SIGTERM, &sa, &old_term) != 0) {
+    err = errno;
+    sigaction(SIGINT, &old_int, NULL); /* restores what succeeded above */
+    goto fail_thread;
+  }
+  return 0;
+
+fail_thread:
+  if (cli_signals_stop() != 0)
+    return err; /* the watcher may still read the pipe: keep it open */
+fail_pipe:
+  close_pipe();
+  return err;
+}
+
+int cli_signals_watch(ompb_batch *b) {
+  atomic_store(&watched, b);
+  /* A signal that came before b was published is caught here; one that
+   * comes after finds b through the watcher. */
+  if (atomic_load(&caught))
+    return ompb_batch_cancel(b);
+  return OMPB_OK;
+}
+
+int cli_signals_stop(void) {
+  if (!watcher_running)
+    return 0;
+  atomic_store(&watched, NULL);
+  atomic_store(&stopping, true);
+  while (write(wake_pipe[1], "q", 1) < 0 && errno == EINTR)
+    ;
+  /* EAGAIN: the pipe is full, so the watcher has bytes to wake up on. */
+  int err = pthread_join(watcher, NULL);
+  if (err)
+    return err;
+  watcher_running = false;
+  return 0;
+}
+
+int cli_signals_caught(void) { return atomic_load(&caught); }
