@@ -7,6 +7,9 @@
 #include "work.h"
 
 #define DEFAULT_THROTTLE_MS 50.0
+/* The shortest gap between reports: a smaller throttle would turn the
+ * reporter into a busy loop (as tqdm's mininterval, a floor). */
+#define MIN_THROTTLE_MS 1.0
 
 static int check_opts(const ompb_batch_opts *o) {
   if (!o) return OMPB_OK;
@@ -63,6 +66,7 @@ int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
   b->n = n;
   if (opts) b->opts = *opts;
   if (b->opts.progress_throttle_ms == 0) b->opts.progress_throttle_ms = DEFAULT_THROTTLE_MS;
+  else if (b->opts.progress_throttle_ms < MIN_THROTTLE_MS) b->opts.progress_throttle_ms = MIN_THROTTLE_MS;
   unsigned conc = b->opts.concurrency;
   b->nslots = conc && conc < pool->workers ? conc : pool->workers;
   b->task_timeout_ns = ompb__ms_to_ns(b->opts.task_timeout_ms);

@@ -44,9 +44,12 @@ static inline int64_t ompb__now_ns(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
-/* Milliseconds (>= 0, not NaN: validated) to nanoseconds, saturating. */
+/* Milliseconds (>= 0, not NaN: validated) to nanoseconds, saturating; a
+ * positive time is at least 1 ns, since 0 means "none". */
 static inline int64_t ompb__ms_to_ns(double ms) {
-  return ms >= 9.2e12 ? INT64_MAX : (int64_t)(ms * 1e6);
+  if (ms >= 9.2e12) return INT64_MAX;
+  int64_t ns = (int64_t)(ms * 1e6);
+  return ns == 0 && ms > 0 ? 1 : ns;
 }
 static inline bool ompb__bad_ms(double ms) { return !(ms >= 0.0); }
 /* Instant `t` plus a duration `d` >= 0, saturating: huge or infinite times
@@ -135,7 +138,7 @@ struct ompb_batch {
    * reads from the other members' caches (the batch is only malloc-aligned,
    * hence padding rather than _Alignas). */
   char pad_before_next_[64];
-  _Atomic size_t next;        /* claim counter (may pass n) */
+  _Atomic size_t next;        /* claim counter: the first unclaimed index, <= n */
   char pad_after_next_[64];
   _Atomic int64_t stop;       /* see OMPB__STOP_* */
   int64_t final_stop;         /* stop word as the team ended */

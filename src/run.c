@@ -19,18 +19,22 @@ _Thread_local ompb_ctx *ompb__tls_ctx;
 /* Largest adaptive chunk: keeps claims rare without starving late members. */
 #define MAX_CHUNK 1024
 
+/* Claim the next range [lo, hi) of at most the batch's chunk (adaptive
+ * when 0). The counter never passes n, so no chunk size, however large,
+ * can wrap it. */
 static bool claim(ompb_batch *b, unsigned members, size_t *lo, size_t *hi) {
-  size_t c = b->chunk;
-  if (!c) {
-    size_t seen = OMPB__LOAD(&b->next);
-    if (seen >= b->n) return false;
-    c = (b->n - seen) / (2 * (size_t)members);
-    c = c < 1 ? 1 : c > MAX_CHUNK ? MAX_CHUNK : c;
-  }
-  size_t first = atomic_fetch_add_explicit(&b->next, c, memory_order_relaxed);
-  if (first >= b->n) return false;
+  size_t first = OMPB__LOAD(&b->next);
+  do {
+    if (first >= b->n) return false;
+    size_t left = b->n - first, c = b->chunk;
+    if (!c) {
+      c = left / (2 * (size_t)members);
+      c = c < 1 ? 1 : c > MAX_CHUNK ? MAX_CHUNK : c;
+    }
+    *hi = left < c ? b->n : first + c;
+  } while (!atomic_compare_exchange_weak_explicit(&b->next, &first, *hi, memory_order_relaxed,
+                                                  memory_order_relaxed));
   *lo = first;
-  *hi = b->n - first < c ? b->n : first + c;
   return true;
 }
 

@@ -19,8 +19,11 @@ static inline int call_item(ompb_batch *b, struct ompb__slot *s, size_t i, ompb_
   (void)s;
   (void)v;
   const struct map *m = OMPB__WORK(b, struct map);
-  return m->fn(m->items + i * m->item_size, m->outs ? m->outs + i * m->out_size : NULL, i,
-               b->opts.user);
+  /* Integers, as in block_loop: items may be NULL with item_size 0, and
+   * even NULL + 0 is undefined. */
+  uintptr_t ip = (uintptr_t)m->items + i * m->item_size;
+  uintptr_t op = (uintptr_t)m->outs + i * m->out_size;
+  return m->fn((const void *)ip, m->outs ? (void *)op : NULL, i, b->opts.user);
 }
 
 static const ompb__each each_item = {call_item, NULL, NULL};

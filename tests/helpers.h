@@ -21,6 +21,7 @@ int ompb_suite_map(void);
 int ompb_suite_simd(void);
 int ompb_suite_guarantees(void);
 int ompb_suite_caller(void);
+int ompb_suite_limits(void);
 
 /* Milliseconds on the monotonic clock. */
 double th_now_ms(void);

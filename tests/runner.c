@@ -15,7 +15,7 @@
 static int (*const suites[])(void) = {
     ompb_suite_error, ompb_suite_pool, ompb_suite_batch, ompb_suite_control,
     ompb_suite_map,   ompb_suite_simd,
-    ompb_suite_guarantees, ompb_suite_caller,
+    ompb_suite_guarantees, ompb_suite_caller, ompb_suite_limits,
 };
 
 static void on_alarm(int sig) {

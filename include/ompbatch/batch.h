@@ -105,10 +105,13 @@ typedef struct {
    * counts before ompb_batch_wait returns. It may call ompb_batch_cancel,
    * _pause, _resume and _progress; it must not wait for or free a batch. */
   void (*on_progress)(const ompb_progress *p, void *user);
-  /* Minimum gap between reports; 0: 50 ms. The final report is always sent. */
+  /* Minimum gap between reports; 0: 50 ms; below 1 ms: 1 ms (a floor, as
+   * tqdm's mininterval: the reporter never busy-loops). The final report is
+   * always sent. */
   double progress_throttle_ms;
   /* Default deadline of each task from its start (0: none), and deadline of
    * the whole batch from ompb_batch_start, queue time included (0: none).
+   * Any positive time is a deadline, however small (at least 1 ns).
    * Deadlines keep counting while the batch is paused. */
   double task_timeout_ms, batch_timeout_ms;
   /* Streaming: called once per task, right after its result is final, on
