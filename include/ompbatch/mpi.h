@@ -146,7 +146,9 @@ OMPB_EXTERN size_t ompb_mpi_index(const ompb_mpi_out *out);
  * params with len > 0, a negative or NaN time among the options or a task's
  * timeout_ms, MPI_COMM_NULL; as in a local batch, INFINITY means no
  * deadline), OMPB_ERANGE (a method
- * name or parameter size over the limits), OMPB_ENOTSUP, OMPB_ENOMEM, and
+ * name or parameter size over the limits), OMPB_ENOTSUP, OMPB_ENOMEM,
+ * OMPB_EAGAIN when the root cannot create its runner thread (a rank other
+ * than the root that cannot leaves its share to the others), and
  * OMPB_EIO when an MPI call fails. n == 0 is an empty, successful batch.
  * The local pools are used like any caller uses them (their other batches
  * queue alongside).

@@ -116,6 +116,8 @@ int ompb_mpi_exec_batch(MPI_Comm comm, ompb_pool *local,
     if (rc == OMPB_OK) {
       rc = ompb__mpi_rank_loop(dc, &run);
       ompb__mpi_runner_stop(&run);
+    } else {
+      rc = ompb__mpi_rank_decline(dc, batch_id, rc, run.workers);
     }
     MPI_Comm_free(&dc);
     return rc;

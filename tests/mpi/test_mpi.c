@@ -607,6 +607,44 @@ static void test_malformed(void) {
   }
 }
 
+/* A rank whose runner thread cannot start leaves its share to the others
+ * (the batch succeeds, none of its tasks ran there); a root whose runner
+ * cannot start refuses the batch: OMPB_EAGAIN on every rank. */
+static void test_runner_fails(void) {
+  enum { N = 300 };
+  uint64_t x[N];
+  ompb_mpi_task t[N];
+  for (size_t i = 0; i < N; i++) {
+    x[i] = (uint64_t)i * 40503 + 2385;
+    t[i] = (ompb_mpi_task){.method = "mix", .params = &x[i], .len = sizeof x[i]};
+  }
+  ompb_mpi_result *r = NULL;
+  if (g_size > 1) {
+    if (g_rank == 1) ompb__mpi_fault = 3;
+    CHECK(ompb_mpi_exec_batch(MPI_COMM_WORLD, g_pool, t, N, NULL, &r) == OMPB_OK);
+    CHECK(ompb__mpi_fault == 0);
+    ompb__mpi_fault = 0;
+    if (g_rank == 0) {
+      CHECK(r && r->success_count == N && r->all_succeeded);
+      size_t wrong = 0;
+      unsigned char want[32];
+      for (size_t i = 0; r && i < N; i++) {
+        size_t wl = mix_expect(x[i], want);
+        if (r->results[i].rank == 1 || r->results[i].len != wl ||
+            memcmp(r->results[i].data, want, wl) != 0)
+          wrong++;
+      }
+      CHECK(wrong == 0);
+    }
+    ompb_mpi_result_free(r);
+    r = NULL;
+  }
+  if (g_rank == 0) ompb__mpi_fault = 3;
+  CHECK(ompb_mpi_exec_batch(MPI_COMM_WORLD, g_pool, t, N, NULL, &r) == OMPB_EAGAIN);
+  CHECK(r == NULL && ompb__mpi_fault == 0);
+  ompb__mpi_fault = 0;
+}
+
 /* Each rank alone on MPI_COMM_SELF; unknown methods fail only their task. */
 static void test_one_rank(void) {
   enum { N = 50 };
@@ -694,6 +732,7 @@ int main(int argc, char **argv) {
                {"deadlines", test_deadlines},
                {"timeout_rule", test_timeout_rule},
                {"malformed_message", test_malformed},
+               {"runner_fails", test_runner_fails},
                {"one_rank", test_one_rank},
                {"empty_and_invalid", test_empty_and_invalid}};
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
