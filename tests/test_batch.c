@@ -179,6 +179,22 @@ static int overlap_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
   return 0;
 }
 
+/* Like overlap_task, but each task waits (up to TH_WAIT_MS) until a second
+ * one has started, so that workers that can overlap do, whatever the
+ * machine's speed. */
+static int meet_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
+  (void)ctx;
+  (void)out;
+  int now = atomic_fetch_add(&running, 1) + 1;
+  int seen = atomic_load(&max_running);
+  while (now > seen && !atomic_compare_exchange_weak(&max_running, &seen, now)) {
+  }
+  (void)th_wait_at_least(&max_running, 2, TH_WAIT_MS);
+  th_sleep_ms((double)(intptr_t)arg);
+  atomic_fetch_sub(&running, 1);
+  return 0;
+}
+
 static void concurrency_one_runs_tasks_one_at_a_time(void) {
   ompb_pool *p;
   ompb_pool_opts po = {.workers = 4}; /* more workers than the limit */
@@ -193,10 +209,12 @@ static void concurrency_one_runs_tasks_one_at_a_time(void) {
   CU_ASSERT_EQUAL(r->success_count, (size_t)N);
   CU_ASSERT_EQUAL(atomic_load(&max_running), 1);
   ompb_result_free(r);
-  /* and without the limit, the 4 workers do overlap (sleeping tasks) */
+  /* and without the limit, the 4 workers do overlap */
   atomic_store(&max_running, 0);
-  for (int i = 0; i < N; i++) t[i].arg = (void *)(intptr_t)5;
+  for (int i = 0; i < N; i++) t[i] = (ompb_task){.fn = meet_task, .arg = (void *)(intptr_t)1};
+  double t0 = th_now_ms();
   CU_ASSERT_EQUAL_FATAL(ompb_exec_batch(p, t, N, NULL, &r), OMPB_OK);
+  CU_ASSERT(th_now_ms() - t0 < TH_WAIT_MS); /* no task waited in vain for a second one */
   CU_ASSERT(atomic_load(&max_running) > 1);
   CU_ASSERT(atomic_load(&max_running) <= 4);
   ompb_result_free(r);
