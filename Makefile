@@ -23,17 +23,18 @@ ifeq ($(SAN),thread)
 override BUILD := $(BUILD_BASE)-tsan
 CC := clang
 OPT := -O1 -g -gdwarf-4 -Wno-pass-failed
-# clang's -fopenmp does not imply -pthread (gcc's does, and with it
-# _REENTRANT, which glibc turns into _POSIX_C_SOURCE: clock_gettime, rand_r).
-SANFLAGS := -fsanitize=thread -pthread
+SANFLAGS := -fsanitize=thread
 OMPFLAG := -fopenmp=libomp
 endif
 OMPFLAG ?= -fopenmp
 
+# -pthread explicitly: clang's -fopenmp does not imply it (gcc's does, and
+# with it _REENTRANT, which glibc turns into _POSIX_C_SOURCE: clock_gettime,
+# rand_r), so CC=clang and SAN=thread need it.
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wmissing-prototypes
 CPPFLAGS += -Iinclude -Isrc -Ikernels
-CFLAGS += $(WARN) $(OPT) $(OMPFLAG) $(SANFLAGS) -fPIC -fvisibility=hidden -MMD -MP
-LDFLAGS += $(OMPFLAG) $(SANFLAGS)
+CFLAGS += $(WARN) $(OPT) $(OMPFLAG) -pthread $(SANFLAGS) -fPIC -fvisibility=hidden -MMD -MP
+LDFLAGS += $(OMPFLAG) -pthread $(SANFLAGS)
 LDLIBS += -lpthread -lm
 
 ifeq ($(WITH_SLEEF),1)
@@ -149,7 +150,7 @@ clean:
 # fragment has added its own, as global values (a target-specific value must
 # not leak into the stamp through whichever target happens to build it).
 FLAGS_VARS := CC CPPFLAGS CFLAGS OPT OMPFLAG SANFLAGS LDFLAGS LDLIBS AR \
-  WITH_SLEEF SAN MPICC MPI_CC KERNEL_ISAS TEST_LIBS \
+  WITH_SLEEF SAN MPICC MPI_CC KERNEL_ISAS KERNEL_CFLAGS MVEC_CFLAGS TEST_LIBS \
   $(sort $(filter ISAFLAGS_% PERF_CFLAGS_% PERF_LIBS_%,$(.VARIABLES)))
 FLAGS_TEXT := $(foreach v,$(FLAGS_VARS),$(v)=$(strip $($(v))))
 flags_sq = '$(subst ','\'',$(1))'

@@ -23,7 +23,8 @@ WITH_SLEEF ?= 1
 # MPI backend: 1 builds it, 0 skips it, auto builds it when mpicc.mpich exists
 WITH_MPI ?= auto
 
-# MPI compiler wrapper and launcher (MPICH's suffixed tools, see docs/mpi.md)
+# MPI compiler wrapper and launcher: MPICH's suffixed tools (docs/mpi.md,
+# "What the backend rests on")
 MPICC ?= mpicc.mpich
 MPIEXEC ?= mpiexec.mpich
 

@@ -28,10 +28,12 @@ $(KDIR)/dispatch.o: CPPFLAGS += \
 # Kernels are compiled at -O3 (the later flag wins over OPT): on f32 sin it
 # is 0.52x memcpy against 0.41x at -O2 (unrolled double-precision core).
 # A static pattern rule: it must not offer to build anything else (make
-# would try it on the .d files it wants to remake).
+# would try it on the .d files it wants to remake). KERNEL_CFLAGS and
+# MVEC_CFLAGS are in the flags stamp (Makefile, FLAGS_VARS).
+KERNEL_CFLAGS := -O3
 $(KERNEL_ISAS:%=$(KDIR)/math_%.o): $(KDIR)/math_%.o: kernels/math.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -O3 $(ISAFLAGS_$*) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(KERNEL_CFLAGS) $(ISAFLAGS_$*) -c $< -o $@
 
 # Tests compare every kernel with MPFR.
 TEST_LIBS += -lmpfr -lgmp
@@ -39,10 +41,10 @@ TEST_LIBS += -lmpfr -lgmp
 # perf/bench_simd: its libmvec baseline is compiled apart, the way users get
 # glibc's vector math from gcc (-O3 -ffast-math, for this machine's ISA).
 BENCH_SIMD_MVEC := $(BUILD)/obj/perf/simd/libmvec.o
+MVEC_CFLAGS := -std=c11 -Wall -Wextra -O3 -ffast-math -march=native -fopenmp
 $(BENCH_SIMD_MVEC): perf/simd/libmvec.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -std=c11 -Wall -Wextra -O3 -ffast-math -march=native \
-	  -fopenmp -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(MVEC_CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/perf/bench_simd: $(BENCH_SIMD_MVEC)
 PERF_LIBS_bench_simd := $(BENCH_SIMD_MVEC)
 -include $(BENCH_SIMD_MVEC:.o=.d)

@@ -1,6 +1,9 @@
 /* Batches: ordered results, methods, failures, concurrency, progress, the
  * nested path, bad input. Assertions run on the main thread only: tasks and
- * callbacks record, the test asserts after the join. */
+ * callbacks record, the test asserts after the join. The suite's pool has
+ * the default worker count (OMP_NUM_THREADS); tests that time anything make
+ * their own pool with an explicit worker count, and their bounds follow from
+ * the work (n tasks of d ms on w workers last at least ceil(n/w) * d). */
 #include "ompbatch/batch.h"
 
 #include <math.h>
@@ -13,6 +16,15 @@
 #include "helpers.h"
 
 static ompb_pool *pool; /* default workers */
+
+/* The least time n tasks of d ms each take on w workers. */
+static double work_ms(int n, int w, double d) { return (double)((n + w - 1) / w) * d; }
+
+/* The reporter reads its clock and then calls on_progress, which reads
+ * ours: a gap the callback sees differs from the reporter's by that call's
+ * latency, microseconds (CALL_SLACK_MS), unless the reporter thread was
+ * preempted in between (milliseconds on a busy machine). */
+#define CALL_SLACK_MS 1.0
 
 static int setup(void) { return ompb_pool_create(&pool, NULL) == OMPB_OK ? 0 : -1; }
 static int teardown(void) {
@@ -167,6 +179,22 @@ static int overlap_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
   return 0;
 }
 
+/* Like overlap_task, but each task waits (up to TH_WAIT_MS) until a second
+ * one has started, so that workers that can overlap do, whatever the
+ * machine's speed. */
+static int meet_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
+  (void)ctx;
+  (void)out;
+  int now = atomic_fetch_add(&running, 1) + 1;
+  int seen = atomic_load(&max_running);
+  while (now > seen && !atomic_compare_exchange_weak(&max_running, &seen, now)) {
+  }
+  (void)th_wait_at_least(&max_running, 2, TH_WAIT_MS);
+  th_sleep_ms((double)(intptr_t)arg);
+  atomic_fetch_sub(&running, 1);
+  return 0;
+}
+
 static void concurrency_one_runs_tasks_one_at_a_time(void) {
   ompb_pool *p;
   ompb_pool_opts po = {.workers = 4}; /* more workers than the limit */
@@ -181,10 +209,12 @@ static void concurrency_one_runs_tasks_one_at_a_time(void) {
   CU_ASSERT_EQUAL(r->success_count, (size_t)N);
   CU_ASSERT_EQUAL(atomic_load(&max_running), 1);
   ompb_result_free(r);
-  /* and without the limit, the 4 workers do overlap (sleeping tasks) */
+  /* and without the limit, the 4 workers do overlap */
   atomic_store(&max_running, 0);
-  for (int i = 0; i < N; i++) t[i].arg = (void *)(intptr_t)5;
+  for (int i = 0; i < N; i++) t[i] = (ompb_task){.fn = meet_task, .arg = (void *)(intptr_t)1};
+  double t0 = th_now_ms();
   CU_ASSERT_EQUAL_FATAL(ompb_exec_batch(p, t, N, NULL, &r), OMPB_OK);
+  CU_ASSERT(th_now_ms() - t0 < TH_WAIT_MS); /* no task waited in vain for a second one */
   CU_ASSERT(atomic_load(&max_running) > 1);
   CU_ASSERT(atomic_load(&max_running) <= 4);
   ompb_result_free(r);
@@ -239,20 +269,43 @@ static int spin_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
   return ompb_ctx_index(ctx) % 97 == 5 ? 3 : 0;
 }
 
+/* No report earlier than the throttle after the previous one: report k
+ * comes at least `throttle` after report k-1. A callback k-1 that started
+ * late (its reporter preempted after reading the clock) shortens the next
+ * gap as much as it lengthened its own, so a short gap is accepted when it
+ * is made up by the gaps before it: k - j throttles after report j, for one
+ * of the three reports j before k. */
+static bool gap_respects_throttle(const struct reports *rep, int k, double throttle) {
+  for (int j = k - 1; j >= 0 && j >= k - 3; j--)
+    if (rep->at_ms[k] - rep->at_ms[j] >= (k - j) * throttle - CALL_SLACK_MS) return true;
+  return false;
+}
+
 static void progress_is_monotonic_throttled_and_final_once(void) {
-  enum { N = 4000 };
+  enum { N = 4000, W = 2, SPIN_US = 100 };
   static ompb_task t[N];
-  for (int i = 0; i < N; i++) t[i] = (ompb_task){.fn = spin_task, .arg = (void *)(intptr_t)100};
+  for (int i = 0; i < N; i++) t[i] = (ompb_task){.fn = spin_task, .arg = (void *)(intptr_t)SPIN_US};
+  ompb_pool *wp;
+  CU_ASSERT_EQUAL_FATAL(ompb_pool_create(&wp, &(ompb_pool_opts){.workers = W}), OMPB_OK);
   struct reports *rep = calloc(1, sizeof *rep);
   CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
   atomic_store(&n_task_threads, 0);
   const double throttle = 20;
   ompb_batch_opts o = {.on_progress = record_progress, .progress_throttle_ms = throttle, .user = rep};
   ompb_result *r;
-  CU_ASSERT_EQUAL_FATAL(ompb_exec_batch(pool, t, N, &o, &r), OMPB_OK);
+  double t0 = th_now_ms();
+  CU_ASSERT_EQUAL_FATAL(ompb_exec_batch(wp, t, N, &o, &r), OMPB_OK);
+  double took = th_now_ms() - t0;
   atomic_store(&rep->waited, 1);
   int n = atomic_load(&rep->count);
-  CU_ASSERT(n >= 3); /* ~200 ms of work at 20 ms: several reports */
+  /* The work lasts at least min_ms (tasks spin on the clock): reports come
+   * about every throttle, so besides the final one expect at least one for
+   * every four throttles of it (a reporter may wake late on a busy machine). */
+  const double min_ms = work_ms(N, W, SPIN_US / 1000.0);
+  CU_ASSERT(took >= min_ms);
+  CU_ASSERT(n >= 1 + (int)(min_ms / (4 * throttle)));
+  /* and at most one periodic report per throttle the batch lasted */
+  CU_ASSERT(n <= 2 + (int)(took / throttle));
   CU_ASSERT_EQUAL(atomic_load(&rep->overlapped), 0);
   size_t failures = r->failure_count;
   CU_ASSERT_EQUAL(failures, (size_t)((N - 5 + 96) / 97));
@@ -270,8 +323,9 @@ static void progress_is_monotonic_throttled_and_final_once(void) {
       CU_ASSERT(p->successes >= rep->p[k - 1].successes);
       CU_ASSERT(p->failures >= rep->p[k - 1].failures);
       CU_ASSERT(p->percentage >= rep->p[k - 1].percentage);
-      /* all gaps but the one before the final report respect the throttle */
-      if (k < n - 1) CU_ASSERT(rep->at_ms[k] - rep->at_ms[k - 1] >= throttle * 0.5); /* callbacks can start late under load */
+      /* no report comes earlier than the throttle after the previous one,
+       * except the final one */
+      if (k < n - 1) CU_ASSERT(gap_respects_throttle(rep, k, throttle));
     }
     if (p->completed == (size_t)N) finals++;
     if (k < n - 1 && p->completed > 0 && p->completed < (size_t)N)
@@ -287,25 +341,57 @@ static void progress_is_monotonic_throttled_and_final_once(void) {
   CU_ASSERT_DOUBLE_EQUAL(last->percentage, 100.0, 1e-9);
   CU_ASSERT_DOUBLE_EQUAL(last->estimated_remaining_ms, 0.0, 1e-9);
   CU_ASSERT(last->throughput > 0);
+  /* Nothing is reported after wait returned: no event to wait for, so
+   * watch for three throttles, in which a stray report would come. */
   th_sleep_ms(3 * throttle);
   CU_ASSERT_EQUAL(atomic_load(&rep->after_wait), 0);
   CU_ASSERT_EQUAL(atomic_load(&rep->count), n);
   ompb_result_free(r);
   free(rep);
+  ompb_pool_destroy(wp);
 }
 
 static void progress_default_throttle_and_short_batch_final_report(void) {
+  const double default_throttle = 50;
   struct reports *rep = calloc(1, sizeof *rep);
   CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
   ompb_task t[3] = {{.fn = th_index_task}, {.fn = th_index_task}, {.fn = th_fail_task, .arg = (void *)(intptr_t)4}};
   ompb_batch_opts o = {.on_progress = record_progress, .user = rep};
   ompb_result *r;
+  double t0 = th_now_ms();
   CU_ASSERT_EQUAL_FATAL(ompb_exec_batch(pool, t, 3, &o, &r), OMPB_OK);
-  /* far shorter than the 50 ms default throttle: exactly the final report */
-  CU_ASSERT_EQUAL(atomic_load(&rep->count), 1);
-  CU_ASSERT_EQUAL(rep->p[0].completed, 3u);
-  CU_ASSERT_EQUAL(rep->p[0].failures, 1u);
+  double took = th_now_ms() - t0;
+  int n = atomic_load(&rep->count);
+  /* A batch shorter than the 50 ms default throttle gets exactly the final
+   * report; one that took longer (a stalled machine) at most one more per
+   * throttle it lasted. The last report is the final one either way. */
+  if (took < default_throttle) CU_ASSERT_EQUAL(n, 1);
+  CU_ASSERT(n >= 1 && n <= 1 + (int)(took / default_throttle));
+  CU_ASSERT_EQUAL(rep->p[n - 1].completed, 3u);
+  CU_ASSERT_EQUAL(rep->p[n - 1].failures, 1u);
   ompb_result_free(r);
+
+  /* A batch lasting four default throttles gets periodic reports, never
+   * two closer than 50 ms, and the final one. */
+  enum { N = 20, W = 2 };
+  const int d = (int)(4 * default_throttle) / (N / W); /* work_ms(N, W, d): 4 throttles */
+  ompb_pool *p;
+  CU_ASSERT_EQUAL_FATAL(ompb_pool_create(&p, &(ompb_pool_opts){.workers = W}), OMPB_OK);
+  ompb_task sl[N];
+  for (int i = 0; i < N; i++) sl[i] = (ompb_task){.fn = th_sleep_task, .arg = (void *)(intptr_t)d};
+  memset(rep, 0, sizeof *rep);
+  t0 = th_now_ms();
+  CU_ASSERT_EQUAL_FATAL(ompb_exec_batch(p, sl, N, &o, &r), OMPB_OK);
+  took = th_now_ms() - t0;
+  CU_ASSERT(took >= work_ms(N, W, d));
+  n = atomic_load(&rep->count);
+  CU_ASSERT(n >= 2);
+  CU_ASSERT(n <= 2 + (int)(took / default_throttle));
+  for (int k = 1; k < n - 1; k++) CU_ASSERT(gap_respects_throttle(rep, k, default_throttle));
+  if (n >= 1) CU_ASSERT_EQUAL(rep->p[n - 1].completed, (size_t)N);
+  CU_ASSERT(r->all_succeeded);
+  ompb_result_free(r);
+  ompb_pool_destroy(p);
   /* the empty batch reports once too, at 100 % */
   atomic_store(&rep->count, 0);
   CU_ASSERT_EQUAL_FATAL(ompb_exec_batch(pool, NULL, 0, &o, &r), OMPB_OK);
@@ -345,25 +431,31 @@ static void progress_snapshot_any_time(void) {
 /* ---- the nested path ---- */
 
 static void nested_call_from_single_uses_the_callers_team(void) {
-  enum { N = 200 };
+  enum { N = 200, TEAM = 2 };
+  /* More workers than the caller's team: the batch runs in the team, so at
+   * most TEAM tasks at once, and both team threads take part. */
+  ompb_pool *p;
+  CU_ASSERT_EQUAL_FATAL(ompb_pool_create(&p, &(ompb_pool_opts){.workers = 2 * TEAM}), OMPB_OK);
   ompb_task t[N];
   for (int i = 0; i < N; i++) t[i] = (ompb_task){.fn = overlap_task, .arg = (void *)(intptr_t)1};
   atomic_store(&max_running, 0);
   ompb_result *r = NULL;
-  int rc = -1, in_parallel = 0;
-#pragma omp parallel num_threads(2)
+  int rc = -1, team = 0;
+#pragma omp parallel num_threads(TEAM)
   {
 #pragma omp single
     {
-      in_parallel = omp_in_parallel();
-      rc = ompb_exec_batch(pool, t, N, NULL, &r);
+      team = omp_get_num_threads();
+      rc = ompb_exec_batch(p, t, N, NULL, &r);
     }
   }
+  if (!omp_get_dynamic()) CU_ASSERT_EQUAL(team, TEAM); /* whatever OMP_NUM_THREADS says */
   CU_ASSERT_EQUAL_FATAL(rc, OMPB_OK);
   CU_ASSERT_PTR_NOT_NULL_FATAL(r);
   CU_ASSERT_EQUAL(r->success_count, (size_t)N);
-  if (in_parallel) CU_ASSERT_EQUAL(atomic_load(&max_running), 2); /* both team threads ran tasks */
+  CU_ASSERT_EQUAL(atomic_load(&max_running), team); /* every team thread ran tasks, no more */
   ompb_result_free(r);
+  ompb_pool_destroy(p);
 }
 
 static void nested_call_from_every_thread(void) {

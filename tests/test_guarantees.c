@@ -4,7 +4,8 @@
  * in the wrong state (wait twice, resume without pause, pause after
  * finish, register while running, start or wait from a callback) gives its
  * documented code, never a crash or a hang (the runner's watchdog turns a
- * hang into a failure). Nothing is asserted inside a task or callback. */
+ * hang into a failure). Waits for events poll with a generous timeout that
+ * fails the test. Nothing is asserted inside a task or callback. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -102,9 +103,25 @@ static void control_on_a_finished_batch_is_ok_and_does_nothing(void) {
   ompb_batch_free(b);
 }
 
+/* A task that blocks until released, to keep a batch running; it gives up
+ * after TH_WAIT_MS with code 1, which fails the test. */
+static atomic_int release;
+static int blocker(ompb_ctx *ctx, void *arg, ompb_value *out) {
+  (void)ctx;
+  (void)arg;
+  (void)out;
+  double end = th_now_ms() + TH_WAIT_MS;
+  while (!atomic_load(&release))
+    if (th_now_ms() >= end) return 1;
+    else th_sleep_ms(0.2);
+  return 0;
+}
+
 static void pause_and_resume_are_idempotent(void) {
+  /* blockers keep the batch running while it is paused and resumed */
+  atomic_store(&release, 0);
   ompb_task t[8];
-  for (int i = 0; i < 8; i++) t[i] = (ompb_task){.fn = th_sleep_task, .arg = (void *)(intptr_t)2};
+  for (int i = 0; i < 8; i++) t[i] = (ompb_task){.fn = blocker};
   ompb_batch *b;
   CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, 8, NULL, &b), OMPB_OK);
   CU_ASSERT_EQUAL(ompb_batch_pause(b), OMPB_OK);
@@ -112,21 +129,14 @@ static void pause_and_resume_are_idempotent(void) {
   CU_ASSERT(ompb_batch_is_paused(b));
   CU_ASSERT_EQUAL(ompb_batch_resume(b), OMPB_OK); /* one resume undoes both */
   CU_ASSERT_FALSE(ompb_batch_is_paused(b));
+  CU_ASSERT_EQUAL(ompb_batch_resume(b), OMPB_OK);
+  CU_ASSERT_FALSE(ompb_batch_is_paused(b));
+  atomic_store(&release, 1);
   ompb_result *r;
   CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
   CU_ASSERT_EQUAL(r->success_count, 8u);
   ompb_result_free(r);
   ompb_batch_free(b);
-}
-
-/* A task that blocks until released, to keep a batch running. */
-static atomic_int release;
-static int blocker(ompb_ctx *ctx, void *arg, ompb_value *out) {
-  (void)ctx;
-  (void)arg;
-  (void)out;
-  while (!atomic_load(&release)) th_sleep_ms(0.2);
-  return 0;
 }
 
 static void register_while_running_is_estate(void) {
@@ -140,6 +150,7 @@ static void register_while_running_is_estate(void) {
   atomic_store(&release, 1);
   ompb_result *r;
   CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
+  CU_ASSERT(r->all_succeeded);
   ompb_result_free(r);
   ompb_batch_free(b);
   CU_ASSERT_EQUAL(ompb_pool_register(p, "later", th_index_task), OMPB_ESTATE);
@@ -151,6 +162,7 @@ static void register_while_running_is_estate(void) {
 struct from_cb {
   ompb_batch *_Atomic self;
   atomic_int start_rc, map_rc, wait_rc, exec_rc, done;
+  atomic_int finished; /* the callback made all its calls */
 };
 static void start_from_progress(const ompb_progress *p, void *user) {
   (void)p;
@@ -165,6 +177,7 @@ static void start_from_progress(const ompb_progress *p, void *user) {
   double x = 1, y;
   atomic_store(&f->map_rc, ompb_map(pool, &x, 1, sizeof x, &y, sizeof y, map_copy, NULL, &r));
   atomic_store(&f->wait_rc, ompb_batch_wait(atomic_load(&f->self), &r));
+  atomic_store(&f->finished, 1);
 }
 
 static void start_or_wait_from_on_progress_is_estate(void) {
@@ -175,12 +188,12 @@ static void start_or_wait_from_on_progress_is_estate(void) {
   ompb_batch *b;
   CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, 1, &o, &b), OMPB_OK);
   atomic_store(&f.self, b);
-  double until = th_now_ms() + 5000;
-  while (!atomic_load(&f.done) && th_now_ms() < until) th_sleep_ms(1);
-  th_sleep_ms(5); /* let the callback finish its calls */
+  /* the blocker keeps the batch running until the callback made its calls */
+  CU_ASSERT(th_wait_equal(&f.finished, 1, TH_WAIT_MS));
   atomic_store(&release, 1);
   ompb_result *r;
   CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
+  CU_ASSERT(r->all_succeeded);
   ompb_result_free(r);
   ompb_batch_free(b);
   CU_ASSERT_EQUAL(atomic_load(&f.start_rc), OMPB_ESTATE);
@@ -263,21 +276,32 @@ static void result_queries_handle_null_out_zero_cap_and_discard(void) {
   ompb_result_free(r);
 }
 
-/* A batch freed without a wait hands its values to result_free. */
-static atomic_int values_freed;
+/* A batch freed without a wait hands its values to result_free: the value
+ * of every task that succeeded, once each, and nothing else. */
+static atomic_int values_freed, values_seen; /* calls; bit v for value v */
 static void free_value(ompb_value v, void *user) {
   (void)user;
-  if (v.i64 >= 0) atomic_fetch_add(&values_freed, 1);
+  atomic_fetch_add(&values_freed, 1);
+  if (v.i64 >= 0 && v.i64 < 30) atomic_fetch_or(&values_seen, 1 << v.i64);
 }
 static void free_without_wait_drops_values_through_result_free(void) {
-  ompb_task t[3] = {{.fn = th_index_task}, {.fn = th_index_task}, {.fn = th_fail_task, .arg = (void *)(intptr_t)2}};
+  /* values 2*2 and 3*3; the failing task has none */
+  ompb_task t[3] = {{.fn = th_square_task, .arg = (void *)(intptr_t)2},
+                    {.fn = th_square_task, .arg = (void *)(intptr_t)3},
+                    {.fn = th_fail_task, .arg = (void *)(intptr_t)2}};
   ompb_batch_opts o = {.result_free = free_value};
   ompb_batch *b;
   atomic_store(&values_freed, 0);
+  atomic_store(&values_seen, 0);
   CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, 3, &o, &b), OMPB_OK);
-  ompb_batch_free(b); /* cancels if still running, waits, drops the result */
-  int freed = atomic_load(&values_freed);
-  CU_ASSERT(freed <= 2); /* only successes, each once */
+  /* every task ran before the free, so none is skipped by its cancel */
+  double end = th_now_ms() + TH_WAIT_MS;
+  ompb_progress p = {0};
+  while (ompb_batch_progress(b, &p) == OMPB_OK && p.completed < 3 && th_now_ms() < end) th_sleep_ms(0.05);
+  CU_ASSERT_EQUAL(p.completed, 3u);
+  ompb_batch_free(b); /* waits, drops the result */
+  CU_ASSERT_EQUAL(atomic_load(&values_freed), 2);
+  CU_ASSERT_EQUAL(atomic_load(&values_seen), (1 << 4) | (1 << 9));
 }
 
 static void kernel_maps_reject_bad_input(void) {

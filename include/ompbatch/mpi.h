@@ -13,7 +13,8 @@
  * libompbatch); needs an MPI library initialised with at least
  * MPI_THREAD_FUNNELED: the library makes MPI calls only from the thread
  * that called ompb_mpi_exec_batch, while the pool's threads run tasks.
- * Wire format, scheduling and figures: docs/mpi.md. */
+ * Its memory comes from the allocator set with ompb_set_allocator, like the
+ * core's. Wire format, scheduling and figures: docs/mpi.md. */
 #ifndef OMPB_MPI_H
 #define OMPB_MPI_H
 
@@ -57,7 +58,8 @@ typedef struct {
   const void *params;  /* parameter bytes, borrowed for the call; NULL when len 0 */
   size_t len;
   double timeout_ms;   /* this task's deadline from its start on the rank that
-                          runs it; 0: the batch's task_timeout_ms */
+                          runs it; 0: the batch's task_timeout_ms; INFINITY:
+                          none */
 } ompb_mpi_task;
 
 /* One task's outcome at the root. status as for ompb_task_result: 0 success,
@@ -141,8 +143,12 @@ OMPB_EXTERN size_t ompb_mpi_index(const ompb_mpi_out *out);
  * in each of these cases. Before anything runs, a validation failure on any
  * rank is returned on every rank, with *out NULL: OMPB_EINVAL (NULL local,
  * NULL out or tasks with n > 0 at the root, a task without method, NULL
- * params with len > 0, a bad time, MPI_COMM_NULL), OMPB_ERANGE (a method
- * name or parameter size over the limits), OMPB_ENOTSUP, OMPB_ENOMEM, and
+ * params with len > 0, a negative or NaN time among the options or a task's
+ * timeout_ms, MPI_COMM_NULL; as in a local batch, INFINITY means no
+ * deadline), OMPB_ERANGE (a method
+ * name or parameter size over the limits), OMPB_ENOTSUP, OMPB_ENOMEM,
+ * OMPB_EAGAIN when the root cannot create its runner thread (a rank other
+ * than the root that cannot leaves its share to the others), and
  * OMPB_EIO when an MPI call fails. n == 0 is an empty, successful batch.
  * The local pools are used like any caller uses them (their other batches
  * queue alongside).

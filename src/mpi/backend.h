@@ -52,7 +52,8 @@ static inline double ompb__mpi_now_ms(void) {
  * tests link their own copy of the backend; the shipped libraries carry no
  * hook). ompb__mpi_fault, 0: none; 1: this rank corrupts the next results
  * message it sends; 2: the root corrupts the next chunk it sends to another
- * rank. Read and reset by the calling thread of ompb_mpi_exec_batch only. */
+ * rank; 3: this rank's next runner fails to start (as if pthread_create
+ * had failed). Read and reset by the calling thread of ompb_mpi_exec_batch only. */
 #ifdef OMPB__MPI_TEST_HOOKS
 extern int ompb__mpi_fault;
 static inline bool ompb__mpi_fault_take(int kind) {
@@ -180,5 +181,10 @@ int ompb__mpi_root_run(const struct ompb__mpi_job *job,
 /* A non-root rank's side, with the runner `r` (started): OMPB_OK or the
  * code the root sent with STOP, OMPB_EPROTO, OMPB_EIO. */
 int ompb__mpi_rank_loop(MPI_Comm comm, struct ompb__mpi_runner *r);
+/* A non-root rank whose runner did not start (for `why`): it tells the
+ * root, which hands its share to the others, and takes END and STOP.
+ * Returns the root's code, as every rank does, or OMPB_EPROTO / OMPB_EIO. */
+int ompb__mpi_rank_decline(MPI_Comm comm, uint64_t id, int why,
+                           unsigned workers);
 
 #endif /* OMPB_MPI_BACKEND_H */

@@ -71,12 +71,15 @@ int ompb_mpi_exec_batch(MPI_Comm comm, ompb_pool *local,
   uint64_t batch_id = 0;
   if (rank == 0) {
     batch_id = atomic_fetch_add(&batch_seq, 1) + 1;
-    h = (ompb__wire_batch){.rc = rc ? rc : worst,
-                           .concurrency = o->concurrency,
-                           .n = n,
-                           .fail_fast = o->fail_fast,
-                           .task_timeout_ms = o->task_timeout_ms,
-                           .batch_timeout_ms = o->batch_timeout_ms};
+    h.rc = rc ? rc : worst;
+    /* A refusal carries no options: they may be what was refused (a NaN
+     * time would fail the ranks' decoder and hide the code). */
+    if (h.rc == 0)
+      h = (ompb__wire_batch){.concurrency = o->concurrency,
+                             .n = n,
+                             .fail_fast = o->fail_fast,
+                             .task_timeout_ms = o->task_timeout_ms,
+                             .batch_timeout_ms = o->batch_timeout_ms};
     ompb__wire_batch_encode(hb, batch_id, &h);
   }
   if (MPI_Bcast(hb, sizeof hb, MPI_BYTE, 0, dc) != MPI_SUCCESS) {
@@ -113,6 +116,8 @@ int ompb_mpi_exec_batch(MPI_Comm comm, ompb_pool *local,
     if (rc == OMPB_OK) {
       rc = ompb__mpi_rank_loop(dc, &run);
       ompb__mpi_runner_stop(&run);
+    } else {
+      rc = ompb__mpi_rank_decline(dc, batch_id, rc, run.workers);
     }
     MPI_Comm_free(&dc);
     return rc;

@@ -24,6 +24,42 @@ static int send_results(struct ompb__mpi_outbox *o, MPI_Comm comm, struct ompb__
              : OMPB_EIO;
 }
 
+/* Receive the root's control message on `tag` (blocking): its kind (END or
+ * STOP) and code, or OMPB_EPROTO / OMPB_EIO. */
+static int recv_ctl(MPI_Comm comm, int tag, uint64_t id, int *kind, int *rc) {
+  unsigned char msg[OMPB__CTL_LEN + 8];
+  MPI_Status st;
+  int cnt = 0;
+  if (MPI_Probe(0, tag, comm, &st) != MPI_SUCCESS) return OMPB_EIO;
+  MPI_Get_count(&st, MPI_BYTE, &cnt);
+  if (cnt < 0 || (size_t)cnt > sizeof msg) {
+    int e;
+    ompb__free(ompb__mpi_recv(comm, &st, tag, &e));
+    return OMPB_EPROTO;
+  }
+  if (MPI_Recv(msg, cnt, MPI_BYTE, 0, tag, comm, MPI_STATUS_IGNORE) !=
+      MPI_SUCCESS)
+    return OMPB_EIO;
+  return ompb__wire_ctl_decode(msg, (size_t)cnt, id, kind, rc);
+}
+
+int ompb__mpi_rank_decline(MPI_Comm comm, uint64_t id, int why,
+                           unsigned workers) {
+  unsigned char head[OMPB__RES_HEAD]; /* 24 bytes go out eagerly */
+  ompb__wire_results_head(head, id, 0, why, workers);
+  if (MPI_Send(head, sizeof head, MPI_BYTE, 0, OMPB__TAG_RES, comm) !=
+      MPI_SUCCESS)
+    return OMPB_EIO;
+  /* It asked for nothing, so the root sends END (never a chunk), then STOP
+   * with the batch's code. */
+  int kind = 0, rc = 0;
+  int e = recv_ctl(comm, OMPB__TAG_WORK, id, &kind, &rc);
+  if (e == OMPB_OK && kind != OMPB__MSG_END) e = OMPB_EPROTO;
+  int e2 = recv_ctl(comm, OMPB__TAG_STOP, id, &kind, &rc);
+  if (e2 == OMPB_OK && kind != OMPB__MSG_STOP) e2 = OMPB_EPROTO;
+  return e ? e : e2 ? e2 : rc;
+}
+
 /* A rank runs one chunk and holds the next one it asked for ahead, so it
  * never waits for the root between chunks. */
 int ompb__mpi_rank_loop(MPI_Comm comm, struct ompb__mpi_runner *r) {

@@ -330,14 +330,27 @@ static void root_message(struct root *s, int p, struct ompb__mpi_blk *b, int cod
   if (b && ompb__wire_results_peek(b->data, b->len, s->batch_id, &count,
                                    &rc) != OMPB_OK)
     rc = OMPB_EPROTO;
-  bool request = b && rc == 0 && count == 0;
+  bool request = b && rc == 0 && count == 0, decline = false;
   if (b && rc != OMPB_EPROTO) {
     size_t lo = pe->qn ? pe->q[0].lo : 0;
     size_t expect = request || !pe->qn ? 0 : pe->q[0].cnt;
     if (ompb__wire_results_check(b->data, b->len, s->batch_id, lo, expect,
-                                 &count, &rc, &workers) != OMPB_OK ||
-        (!request && !pe->qn))
+                                 &count, &rc, &workers) != OMPB_OK)
       rc = OMPB_EPROTO;
+    else if (!request && !pe->qn)
+      /* A report with no chunk outstanding: the rank cannot take part (its
+       * runner did not start) and the others do its share; results nobody
+       * asked for are garbage. */
+      decline = rc != 0 && p != 0;
+    if (!request && !pe->qn && !decline) rc = OMPB_EPROTO;
+  }
+  if (decline) {
+    ompb__free(b);
+    if (!pe->ended) {
+      send_ctl(s, p, OMPB__MSG_END, OMPB__TAG_WORK);
+      pe->ended = true;
+    }
+    return;
   }
   if (rc == 0 && workers != pe->workers) {
     s->total_workers = s->total_workers - pe->workers + workers;

@@ -129,6 +129,7 @@ static void *runner_main(void *arg) {
 }
 
 int ompb__mpi_runner_start(struct ompb__mpi_runner *r) {
+  if (ompb__mpi_fault_take(3)) return OMPB_EAGAIN;
   /* The MPI thread's timed sleeps count on the monotonic clock. */
   pthread_condattr_t ca;
   if (pthread_condattr_init(&ca)) return OMPB_EAGAIN;

@@ -11,7 +11,8 @@
  *         per task: u64 id | f64 timeout_ms | u32 params_len | u8 method_len |
  *         method (method_len bytes, NUL-terminated) | params
  * RESULTS (rank -> root): header(count = results) | i32 rc | u32 workers,
- *         (count 0 and rc 0: a request for a chunk)
+ *         (count 0 and rc 0: a request for a chunk; count 0 and rc != 0
+ *         with no chunk outstanding: the rank cannot take part)
  *         then per result: u64 id | i32 status | f64 duration_ms | u32 len |
  *         bytes (a success's result, a failure's NUL-terminated message, or
  *         nothing for a cancelled task)

@@ -435,19 +435,44 @@ def bad_command_lines_give_usage_or_kernel_errors():
         (["--bogus"], EX_USAGE, "unknown option"),
         ([], EX_USAGE, "usage:"),
         (["kernels", "extra"], EX_USAGE, "unexpected argument"),
+        (["kernels", "--names=1"], EX_USAGE, "option --names takes no value"),
+        (["info", "--threads", "0"], EX_USAGE, "--threads: '0' is not in 1..4096"),
+        (["info", "--threads"], EX_USAGE, "option --threads needs a value"),
+        (["info", "extra"], EX_USAGE, "unexpected argument 'extra'"),
+        # options are never abbreviated
+        (["map", "sin", ok, out, "--thr", "2"], EX_USAGE, "unknown option --thr"),
         (["map", "sin", path("nonexistent.npy"), out], EX_FAIL, "No such file"),
         (["map", "sin", TMP, out], EX_FAIL, "not a regular file"),
         (["map", "sin", ok, path("nodir/x.npy")], EX_FAIL, "cannot create"),
+        (["map", "sin", ok, path("nodir") + "/"], EX_USAGE, "output is a directory name"),
+        # the rename over OUT fails: the temporary file goes
+        (["map", "sin", ok, path("adir")], EX_FAIL, "Is a directory"),
     ]
+    os.makedirs(path("adir"), exist_ok=True)
     failures = []
     for args, code, frag in cases:
         rc, so, err = run(*args)
-        if rc != code or frag not in err or os.path.exists(out):
+        if rc != code or frag not in err or os.path.exists(out) or leftovers():
             failures.append(f"{args[:2]}...: rc {rc} (want {code}), {err.strip()[:120]!r}")
+    os.rmdir(path("adir"))
     check(not failures, "\n      ".join([""] + failures))
     # the equals form and `--` work
     rc, so, err = run("map", "pow", "--param=3", "--", ok, path("eq.npy"))
     check(rc == 0 and np.array_equal(np.load(path("eq.npy")), np.ones(3, np.float32)), err)
+
+
+@test
+def info_threads_has_an_equals_form_and_stdout_errors_fail():
+    rc, so, err = run("info", "--threads=3")
+    check(rc == 0 and re.search(r"workers:\s+3\n", so), f"rc {rc} {so!r} {err!r}")
+    if not os.path.exists("/dev/full"):
+        return
+    for args in (["kernels"], ["info"], ["--help"]):
+        with open("/dev/full", "w") as full:
+            p = subprocess.run([CLI, *args], stdout=full, stderr=subprocess.PIPE, timeout=60)
+        err = p.stderr.decode(errors="replace")
+        check(p.returncode == EX_FAIL and "standard output" in err,
+              f"{args} > /dev/full: rc {p.returncode} {err!r}")
 
 
 # ---- progress bar and Ctrl-C ---------------------------------------------------
@@ -484,6 +509,35 @@ def read_pty(master, p, until=None, timeout=60):
             if not r:
                 break
     return buf
+
+
+def wait_for(cond, p, what, timeout=60):
+    """Poll `cond` until it holds; fail when the run `p` ends first or when
+    `timeout` seconds pass. The sleep is the polling interval only: the test
+    goes on when the event is seen, not when some time has passed."""
+    end = time.monotonic() + timeout
+    while not cond():
+        check(p.poll() is None, f"the run ended before {what}")
+        check(time.monotonic() < end, f"no {what} within {timeout} s")
+        time.sleep(0.002)
+
+
+def results_written():
+    """True once the temporary output holds its header and some computed
+    elements: the handlers are in place (they come before the output) and
+    the batch is under way."""
+    for name in leftovers():
+        try:
+            with open(path(name), "rb") as f:
+                head = f.read(10)
+                if len(head) < 10 or head[:6] != b"\x93NUMPY":
+                    continue
+                f.seek(10 + struct.unpack("<H", head[8:10])[0])
+                if f.read(8 * 4096).strip(b"\0"):
+                    return True
+        except FileNotFoundError:  # renamed or removed meanwhile
+            pass
+    return False
 
 
 BIG = None
@@ -527,6 +581,7 @@ def sigint_on_a_terminal_cancels_and_leaves_no_output():
     out = path("int_out.npy")
     p, master = spawn_pty(["map", "sin", big_input(), out, "--threads", 1, "--chunk", 4096])
     seen = read_pty(master, p, until=b"%")
+    check(b"%" in seen, f"no progress report within 60 s: {seen!r}")
     check(p.poll() is None, "the run ended before its first progress report")
     t0 = time.monotonic()
     p.send_signal(signal.SIGINT)
@@ -549,12 +604,7 @@ def sigint_and_sigterm_without_a_terminal():
         out = path("int2_out.npy")
         p = subprocess.Popen([CLI, "map", "sin", big_input(), out, "--threads", "1"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        # wait until the output's temporary file exists: the handler is in place
-        end = time.monotonic() + 30
-        while not leftovers() and p.poll() is None and time.monotonic() < end:
-            time.sleep(0.005)
-        check(p.poll() is None, "the run ended before it could be interrupted")
-        time.sleep(0.05)
+        wait_for(results_written, p, "first results in the temporary output")
         p.send_signal(sig)
         so, err = p.communicate(timeout=60)
         check(p.returncode == EX_INTERRUPTED, f"{sig}: rc {p.returncode} {err!r}")
@@ -569,8 +619,7 @@ def existing_output_survives_an_interrupt():
         f.write(b"precious")
     p = subprocess.Popen([CLI, "map", "sin", big_input(), out, "--threads", "1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    while not leftovers() and p.poll() is None:
-        time.sleep(0.005)
+    wait_for(results_written, p, "first results in the temporary output")
     p.send_signal(signal.SIGINT)
     p.communicate(timeout=60)
     check(p.returncode == EX_INTERRUPTED, f"rc {p.returncode}")
