@@ -1,7 +1,7 @@
 /* The pool: worker count, registry, and who runs its batches: the
  * dispatcher thread, which runs queued batches in FIFO order, one OpenMP
  * parallel region each, so that libgomp keeps one warm team for it
- * (docs/design.md, "One long-lived dispatcher thread"), or the thread of a
+ * (docs/design.md, "Why a long-lived dispatcher thread"), or the thread of a
  * synchronous call that finds the pool idle, in its own warm team
  * (docs/design.md, "The caller's team"). The reporter thread is
  * src/reporter.c's. */

@@ -2,7 +2,7 @@
  * kind's range runner (src/work.h), and ending the team.
  *
  * How workers take indices was decided by measurement (docs/design.md,
- * "Claim tasks, not a task per item"): one claim task per team member, each
+ * "How workers take tasks"): one claim task per team member, each
  * taking indices from an atomic counter in adaptive chunks (large first,
  * shrinking toward the end), with the stop and pause flags checked before
  * every single index. This costs a few ns per item where one `omp task` per
