@@ -96,11 +96,6 @@ int ompb__mpi_outbox_post(struct ompb__mpi_outbox *o, MPI_Comm comm,
                           struct ompb__mpi_blk *b, int dest, int tag);
 /* Free what has left. */
 void ompb__mpi_outbox_poll(struct ompb__mpi_outbox *o);
-struct ompb__mpi_runner;
-/* Wait until everything left (sleeping on the runner between polls), then
- * free the outbox. */
-void ompb__mpi_outbox_flush(struct ompb__mpi_outbox *o,
-                            struct ompb__mpi_runner *r);
 /* Receive the pending message probed with `st` into a new buffer; NULL and
  * *rc (OMPB_EPROTO: too large, OMPB_ENOMEM, OMPB_EIO) when it could not be
  * (it is drained then). */
@@ -158,6 +153,9 @@ void ompb__mpi_runner_cancel(struct ompb__mpi_runner *r);
 bool ompb__mpi_runner_take(struct ompb__mpi_runner *r,
                            struct ompb__mpi_blk **out, int *rc);
 /* Sleep until the runner has output or `us` microseconds passed. */
+/* Wait until everything in `o` left (sleeping on the runner between polls),
+ * then free the outbox. */
+void ompb__mpi_outbox_flush(struct ompb__mpi_outbox *o, struct ompb__mpi_runner *r);
 void ompb__mpi_runner_sleep(struct ompb__mpi_runner *r, double us);
 
 /* ---- the two sides of a batch (root.c, rank.c) ---- */

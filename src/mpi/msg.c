@@ -56,16 +56,6 @@ void ompb__mpi_outbox_poll(struct ompb__mpi_outbox *o) {
   }
 }
 
-/* The receivers keep receiving until they finish, so this ends. */
-void ompb__mpi_outbox_flush(struct ompb__mpi_outbox *o,
-                            struct ompb__mpi_runner *r) {
-  for (ompb__mpi_outbox_poll(o); o->n; ompb__mpi_outbox_poll(o))
-    ompb__mpi_runner_sleep(r, OMPB__POLL_MAX_US);
-  ompb__free(o->req);
-  ompb__free(o->buf);
-  *o = (struct ompb__mpi_outbox){0};
-}
-
 struct ompb__mpi_blk *ompb__mpi_recv(MPI_Comm comm, MPI_Status *st, int tag,
                                      int *rc) {
   int cnt = 0;

@@ -110,13 +110,13 @@ int ompb__mpi_rank_loop(MPI_Comm comm, struct ompb__mpi_runner *r) {
     }
     if (!ended && MPI_Iprobe(0, OMPB__TAG_WORK, comm, &flag, &st) == MPI_SUCCESS &&
         flag) {
-      int e = 0, kind = 0, erc = 0;
+      int e = 0, msg = 0, erc = 0;
       struct ompb__mpi_blk *b = ompb__mpi_recv(comm, &st, OMPB__TAG_WORK, &e);
       progress = true;
       asked = false;
-      if (b && ompb__wire_ctl_decode(b->data, b->len, r->batch_id, &kind,
+      if (b && ompb__wire_ctl_decode(b->data, b->len, r->batch_id, &msg,
                                      &erc) == OMPB_OK &&
-          kind == OMPB__MSG_END) {
+          msg == OMPB__MSG_END) {
         ompb__free(b);
         ended = true;
       } else if (!b) {

@@ -201,3 +201,15 @@ void ompb__mpi_runner_sleep(struct ompb__mpi_runner *r, double us) {
   if (!r->have_out) pthread_cond_timedwait(&r->cv, &r->mu, &ts);
   pthread_mutex_unlock(&r->mu);
 }
+
+/* Sends still in flight, waited for with the runner's sleep. The receivers
+ * keep receiving until they finish, so this ends. */
+void ompb__mpi_outbox_flush(struct ompb__mpi_outbox *o,
+                            struct ompb__mpi_runner *r) {
+  for (ompb__mpi_outbox_poll(o); o->n; ompb__mpi_outbox_poll(o))
+    ompb__mpi_runner_sleep(r, OMPB__POLL_MAX_US);
+  ompb__free(o->req);
+  ompb__free(o->buf);
+  *o = (struct ompb__mpi_outbox){0};
+}
+
