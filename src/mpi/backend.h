@@ -153,10 +153,10 @@ void ompb__mpi_runner_cancel(struct ompb__mpi_runner *r);
 bool ompb__mpi_runner_take(struct ompb__mpi_runner *r,
                            struct ompb__mpi_blk **out, int *rc);
 /* Sleep until the runner has output or `us` microseconds passed. */
+void ompb__mpi_runner_sleep(struct ompb__mpi_runner *r, double us);
 /* Wait until everything in `o` left (sleeping on the runner between polls),
  * then free the outbox. */
 void ompb__mpi_outbox_flush(struct ompb__mpi_outbox *o, struct ompb__mpi_runner *r);
-void ompb__mpi_runner_sleep(struct ompb__mpi_runner *r, double us);
 
 /* ---- the two sides of a batch (root.c, rank.c) ---- */
 
