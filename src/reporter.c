@@ -185,11 +185,13 @@ static void *reporter_main(void *arg) {
       enforce_deadlines(b, now, &wake);
       if (b->opts.on_progress) {
         if (now >= b->next_report_ns) {
-          b->next_report_ns = ompb__after(now, ompb__ms_to_ns(b->opts.progress_throttle_ms));
           pthread_mutex_unlock(&rep->mu);
           report(b, false);
           pthread_mutex_lock(&rep->mu);
+          /* The next report is due a throttle after this one returned:
+           * however late this one started, no gap is shorter. */
           now = ompb__now_ns();
+          b->next_report_ns = ompb__after(now, ompb__ms_to_ns(b->opts.progress_throttle_ms));
         }
         if (b->next_report_ns < wake) wake = b->next_report_ns;
       }

@@ -109,23 +109,20 @@ void ompb__run_dispatched(ompb_batch *b, bool pin) {
     run_member(b, 0, 1);
   } else {
     const ompb_pool *pool = b->pool;
+    /* Each thread of the region is one member, with no task in between:
+     * creating and running claim tasks cost more than the claims in small
+     * batches (perf/bench_batch, 16-task rows), and without tasks libomp's
+     * task descriptors never outlive the thread that opened the region
+     * (docs/design.md, "libomp task descriptors and exiting root
+     * threads"). A runtime that grants fewer threads than asked still
+     * drains the batch: members claim until nothing is left. */
 #pragma omp parallel num_threads(members)
     {
       if (pin) ompb__pin_team_thread(pool);
-#ifdef KMP_VERSION_MAJOR
-      /* libomp (14): task descriptors come from the creating thread's
-       * free lists, and a worker that frees one caches it for its owner.
-       * When the owner is a root thread that exits (this dispatcher, at
-       * ompb_pool_destroy, or a caller's thread), the next root to reuse
-       * that worker aborts in kmp_alloc.cpp. So the opening thread never
-       * creates tasks here:
-       * the team's last thread does, the others run them at the barrier. */
-      if (omp_get_thread_num() == omp_get_num_threads() - 1)
-        spawn_members(b, members);
-#else
-#pragma omp single
-      spawn_members(b, members);
-#endif
+      unsigned team = (unsigned)omp_get_num_threads();
+      if (run_member(b, (unsigned)omp_get_thread_num(), team) && omp_get_cancellation()) {
+#pragma omp cancel parallel
+      }
     }
   }
   finish_team(b);
