@@ -3,16 +3,35 @@
  * counter with no synchronisation. `make sanitize` runs it under TSan and
  * fails unless TSan reports a data race in racy_task. Not part of any
  * other check. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "ompbatch.h"
 
 static long counter; /* the race: written by every task, unsynchronised */
+static atomic_int started;
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The first two tasks wait (at most 10 s) until both run, so that two
+ * threads do touch the counter: one thread could otherwise drain a batch
+ * this small before the other has started. The wait orders only what came
+ * before it; the increments after it still race. */
 static int racy_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
   (void)ctx;
   (void)arg;
+  if (atomic_fetch_add(&started, 1) < 2) {
+    double until = now_ms() + 10000.0;
+    while (atomic_load(&started) < 2 && now_ms() < until) {
+    }
+  }
   for (int i = 0; i < 1000; i++) counter++;
   out->i64 = counter;
   return 0;
