@@ -104,30 +104,6 @@ static void fail_fast_after_every_task_started_is_reported(void) {
   ompb_pool_destroy(p);
 }
 
-/* A stop that comes after the batch completed changes nothing. */
-static void cancel_after_completion_changes_nothing(void) {
-  ompb_pool *p = make_pool(2);
-  ompb_task t[4] = {{.fn = th_index_task}, {.fn = th_index_task},
-                    {.fn = th_index_task}, {.fn = th_index_task}};
-  ompb_batch *b = NULL;
-  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(p, t, 4, NULL, &b), OMPB_OK);
-  ompb_progress pr;
-  double until = th_now_ms() + TH_WAIT_MS;
-  do {
-    CU_ASSERT_EQUAL_FATAL(ompb_batch_progress(b, &pr), OMPB_OK);
-  } while (pr.completed < 4 && th_now_ms() < until);
-  CU_ASSERT_EQUAL(pr.completed, 4);
-  ompb_result *r = NULL;
-  CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
-  CU_ASSERT_EQUAL(ompb_batch_cancel(b), OMPB_OK);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-  CU_ASSERT(!r->cancelled);
-  CU_ASSERT(r->all_succeeded);
-  ompb_result_free(r);
-  ompb_batch_free(b);
-  ompb_pool_destroy(p);
-}
-
 /* ---- caller-runs and the queue ---- */
 
 /* Tasks that log when they run, and how many of them run at once. */
@@ -383,7 +359,6 @@ int ompb_suite_caller(void) {
       {"deadline_after_every_task_started_is_reported", deadline_after_every_task_started_is_reported},
       {"cancel_after_every_task_started_is_reported", cancel_after_every_task_started_is_reported},
       {"fail_fast_after_every_task_started_is_reported", fail_fast_after_every_task_started_is_reported},
-      {"cancel_after_completion_changes_nothing", cancel_after_completion_changes_nothing},
       {"sync_call_queues_behind_a_running_batch_1_worker", sync_call_queues_behind_a_running_batch_1_worker},
       {"sync_call_queues_behind_a_running_batch_16_workers", sync_call_queues_behind_a_running_batch_16_workers},
       {"sync_calls_from_several_threads_1_worker", sync_calls_from_several_threads_1_worker},
