@@ -11,6 +11,7 @@
  * `omp cancel taskgroup`, discarding members that have not started. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_condattr_setclock */
 #include <omp.h>
+#include <sched.h>
 
 #include "work.h"
 
@@ -96,6 +97,19 @@ static void finish_team(ompb_batch *b) {
   ompb__reporter_team_done(b);
 }
 
+/* The opening thread, done with its share, gives its CPU to team threads
+ * that have not even started yet: after idle, a woken team thread can land
+ * on the CPU where this one would spin at the region's closing barrier and
+ * wait there for milliseconds (docs/design.md, "The libgomp idle stall").
+ * Bounded: past YIELD_MAX_NS the barrier's own wait takes over. */
+#define YIELD_MAX_NS 1000000
+static void yield_to_late_members(_Atomic unsigned *arrived, unsigned team) {
+  if (atomic_load_explicit(arrived, memory_order_relaxed) >= team) return;
+  int64_t until = ompb__now_ns() + YIELD_MAX_NS;
+  while (atomic_load_explicit(arrived, memory_order_relaxed) < team && ompb__now_ns() < until)
+    sched_yield();
+}
+
 static void start_running(ompb_batch *b) {
   pthread_mutex_lock(&b->mu);
   atomic_store(&b->state, OMPB__RUNNING);
@@ -116,11 +130,15 @@ void ompb__run_dispatched(ompb_batch *b, bool pin) {
      * (docs/design.md, "libomp task descriptors and exiting root
      * threads"). A runtime that grants fewer threads than asked still
      * drains the batch: members claim until nothing is left. */
+    _Atomic unsigned arrived = 0;
 #pragma omp parallel num_threads(members)
     {
       if (pin) ompb__pin_team_thread(pool);
       unsigned team = (unsigned)omp_get_num_threads();
-      if (run_member(b, (unsigned)omp_get_thread_num(), team) && omp_get_cancellation()) {
+      atomic_fetch_add_explicit(&arrived, 1, memory_order_relaxed);
+      bool stopped = run_member(b, (unsigned)omp_get_thread_num(), team);
+      if (omp_get_thread_num() == 0) yield_to_late_members(&arrived, team);
+      if (stopped && omp_get_cancellation()) {
 #pragma omp cancel parallel
       }
     }
