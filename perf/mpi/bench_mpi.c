@@ -82,18 +82,25 @@ int main(int argc, char **argv) {
     lt[i] = (ompb_task){.fn = spin_local, .arg = &task_ms};
   }
 
-  /* The local engine alone, on one rank: the baseline. */
+  /* The local engine alone, on one rank: the baseline. Started and waited
+   * for, so that it runs on the pool's dispatcher team as the distributed
+   * runner's batches do: ompb_exec_batch from this thread would run on
+   * this thread's own team (the caller's team), and that second idle team
+   * would make libgomp spin less for both (more OpenMP threads than CPUs:
+   * docs/design.md, "The libgomp idle stall"). */
   if (size == 1) {
     double best = 1e300;
     for (int r = 0; r < reps; r++) {
       ompb_result *res = NULL;
+      ompb_batch *b = NULL;
       double t0 = now_ms();
-      ompb_exec_batch(pool, lt, n, NULL, &res);
+      if (ompb_batch_start(pool, lt, n, NULL, &b) == OMPB_OK) ompb_batch_wait(b, &res);
       double el = now_ms() - t0;
       if (el < best) best = el;
       ompb_result_free(res);
+      ompb_batch_free(b);
     }
-    line("local ompb_exec_batch", 1, threads, n, task_ms, best);
+    line("local ompb_batch_start+wait", 1, threads, n, task_ms, best);
   }
 
   double best = 1e300;
