@@ -64,3 +64,10 @@ int th_fail_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
   return ompb_ctx_fail(ctx, (int)(intptr_t)arg, "task %zu failed on purpose",
                        ompb_ctx_index(ctx));
 }
+
+ompb_pool *th_pool(unsigned workers) {
+  ompb_pool_opts o = {.workers = workers};
+  ompb_pool *p = NULL;
+  CU_ASSERT_EQUAL_FATAL(ompb_pool_create(&p, &o), OMPB_OK);
+  return p;
+}

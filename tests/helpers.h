@@ -38,6 +38,9 @@ void th_sleep_ms(double ms);
 bool th_wait_at_least(atomic_int *v, int k, double timeout_ms);
 bool th_wait_equal(atomic_int *v, int k, double timeout_ms);
 
+/* A pool of `workers` workers (a failed create fails the test). */
+ompb_pool *th_pool(unsigned workers);
+
 /* Task fixtures. `arg` conventions are documented next to each. */
 /* arg: (intptr_t)k; returns 0 with out->i64 = k * k. */
 int th_square_task(ompb_ctx *ctx, void *arg, ompb_value *out);

@@ -12,13 +12,6 @@
 
 #include "helpers.h"
 
-static ompb_pool *make_pool(unsigned workers) {
-  ompb_pool_opts o = {.workers = workers};
-  ompb_pool *p = NULL;
-  CU_ASSERT_EQUAL_FATAL(ompb_pool_create(&p, &o), OMPB_OK);
-  return p;
-}
-
 /* ---- a stop after every task started ---- */
 
 /* Tasks that run up to 3 s unless asked to stop, then return success: a
@@ -49,7 +42,7 @@ static void two_tasks(ompb_task t[2], ompb_task_fn *fn) {
 }
 
 static void deadline_after_every_task_started_is_reported(void) {
-  ompb_pool *p = make_pool(2);
+  ompb_pool *p = th_pool(2);
   ompb_task t[2];
   two_tasks(t, coop_task);
   ompb_batch_opts o = {.batch_timeout_ms = 100};
@@ -68,7 +61,7 @@ static void deadline_after_every_task_started_is_reported(void) {
 }
 
 static void cancel_after_every_task_started_is_reported(void) {
-  ompb_pool *p = make_pool(2);
+  ompb_pool *p = th_pool(2);
   ompb_task t[2];
   two_tasks(t, coop_task);
   ompb_batch *b = NULL;
@@ -89,7 +82,7 @@ static void cancel_after_every_task_started_is_reported(void) {
 }
 
 static void fail_fast_after_every_task_started_is_reported(void) {
-  ompb_pool *p = make_pool(2);
+  ompb_pool *p = th_pool(2);
   ompb_task t[2];
   two_tasks(t, fail_when_both_run);
   ompb_batch_opts o = {.fail_fast = true};
@@ -159,7 +152,7 @@ static int task_b(ompb_ctx *ctx, void *arg, ompb_value *out) {
 }
 
 static void sync_call_queues_behind_a_running_batch(unsigned workers) {
-  ompb_pool *p = make_pool(workers);
+  ompb_pool *p = th_pool(workers);
   reset_log();
   enum { NA = 4, NB = 8 };
   ompb_task a[NA], b[NB];
@@ -237,7 +230,7 @@ static void *caller_main(void *p) {
 }
 
 static void sync_calls_from_several_threads(unsigned workers) {
-  ompb_pool *p = make_pool(workers);
+  ompb_pool *p = th_pool(workers);
   reset_log();
   enum { THREADS = 4 };
   pthread_t th[THREADS];
@@ -272,7 +265,7 @@ static void on_progress(const ompb_progress *pr, void *user) {
 }
 
 static void sync_call_keeps_progress_on_the_reporter_and_deadlines(void) {
-  ompb_pool *p = make_pool(2);
+  ompb_pool *p = th_pool(2);
   reset_log();
   L.caller = pthread_self();
   enum { N = 6 };
@@ -329,7 +322,7 @@ static void sync_calls_add_no_second_team(void) {
   for (int i = 0; i < 4096; i++) acc += v[i] = (double)i * 0.5;
   int t0 = threads_now();
   CU_ASSERT_FATAL(t0 > 0);
-  ompb_pool *p = make_pool(N);
+  ompb_pool *p = th_pool(N);
   ompb_task t[TASKS];
   for (int i = 0; i < TASKS; i++) t[i] = (ompb_task){.fn = sum_task};
   int bad = 0, most = t0;

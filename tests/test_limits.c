@@ -7,13 +7,6 @@
 
 #include "helpers.h"
 
-static ompb_pool *make_pool(unsigned workers) {
-  ompb_pool_opts o = {.workers = workers};
-  ompb_pool *p = NULL;
-  CU_ASSERT_EQUAL_FATAL(ompb_pool_create(&p, &o), OMPB_OK);
-  return p;
-}
-
 static atomic_int item_runs[64];
 
 static int count_item(const void *item, void *out, size_t index, void *user) {
@@ -29,7 +22,7 @@ static int count_item(const void *item, void *out, size_t index, void *user) {
 static void huge_chunk_size_runs_each_item_once(void) {
   static const size_t chunks[] = {SIZE_MAX, SIZE_MAX / 2 + 1, SIZE_MAX / 3 + 1, 64, 65};
   for (unsigned workers = 1; workers <= 16; workers *= 4) {
-    ompb_pool *p = make_pool(workers);
+    ompb_pool *p = th_pool(workers);
     for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
       for (int i = 0; i < 64; i++) atomic_store(&item_runs[i], 0);
       ompb_map_opts o = {.chunk_size = chunks[c]};
@@ -64,7 +57,7 @@ static int slow_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
 /* 1e-7 ms is 0.1 ns: still a deadline. Before, it became 0 ("none") and,
  * as the batch's smallest deadline, switched off every other one. */
 static void tiny_positive_timeouts_are_deadlines(void) {
-  ompb_pool *p = make_pool(2);
+  ompb_pool *p = th_pool(2);
   ompb_task t[2] = {{.fn = slow_task, .timeout_ms = 20}, {.fn = slow_task, .timeout_ms = 1e-7}};
   ompb_result *r = NULL;
   double t0 = th_now_ms();
@@ -101,7 +94,7 @@ static void count_report(const ompb_progress *pr, void *user) {
 /* A throttle below 1 ms is 1 ms: over a batch of D ms at most D + 1 reports
  * (plus the final one). 1e-300 made the reporter a busy loop. */
 static void throttle_below_one_ms_is_one_ms(void) {
-  ompb_pool *p = make_pool(2);
+  ompb_pool *p = th_pool(2);
   enum { N = 8 };
   ompb_task t[N];
   for (int i = 0; i < N; i++) t[i] = (ompb_task){.fn = th_sleep_task, .arg = (void *)(intptr_t)10};
@@ -127,7 +120,7 @@ static void on_result_noop(const ompb_task_result *r, void *user) {
 /* The per-item path (on_result set) with NULL items and outputs of size 0:
  * valid, and no pointer arithmetic on NULL (clang's UBSan checks it). */
 static void null_items_of_size_zero_on_the_per_item_path(void) {
-  ompb_pool *p = make_pool(2);
+  ompb_pool *p = th_pool(2);
   for (int i = 0; i < 64; i++) atomic_store(&item_runs[i], 0);
   ompb_map_opts o = {.batch = {.on_result = on_result_noop}};
   ompb_result *r = NULL;
