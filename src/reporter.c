@@ -47,6 +47,10 @@ static void report(ompb_batch *b, bool final) {
 
 /* ---- deadlines ---- */
 
+/* The shortest gap between two looks for tasks that started unseen: task
+ * deadlines below it are enforced within about this much of their time. */
+#define MIN_RECHECK_NS 1000000
+
 /* The batch deadline and the running indices' deadlines of listed batch b
  * at time `now`. Lowers *wake to the next instant needing attention. */
 static void enforce_deadlines(ompb_batch *b, int64_t now, int64_t *wake) {
@@ -60,8 +64,10 @@ static void enforce_deadlines(ompb_batch *b, int64_t now, int64_t *wake) {
   }
   if (!b->min_timeout_ns) return;
   /* A task starting after this point cannot expire before now + the
-   * smallest deadline: look again then at the latest. */
-  int64_t again = ompb__after(now, b->min_timeout_ns);
+   * smallest deadline: look again then at the latest, but not sooner than
+   * MIN_RECHECK_NS (a deadline of 1 ns would make this a busy loop). */
+  int64_t again = ompb__after(now, b->min_timeout_ns > MIN_RECHECK_NS ? b->min_timeout_ns
+                                                                      : MIN_RECHECK_NS);
   if (again < *wake) *wake = again;
   if (atomic_load(&b->state) != OMPB__RUNNING) return;
   struct ompb__slot *mine = &b->slots[b->nslots];

@@ -111,7 +111,8 @@ typedef struct {
   double progress_throttle_ms;
   /* Default deadline of each task from its start (0: none), and deadline of
    * the whole batch from ompb_batch_start, queue time included (0: none).
-   * Any positive time is a deadline, however small (at least 1 ns).
+   * Any positive time is a deadline, however small (at least 1 ns); task
+   * deadlines below 1 ms are enforced within about 1 ms of their time.
    * Deadlines keep counting while the batch is paused. */
   double task_timeout_ms, batch_timeout_ms;
   /* Streaming: called once per task, right after its result is final, on
