@@ -9,6 +9,7 @@
  *
  *   make bench      (or: build/perf/bench_map [rounds])
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>

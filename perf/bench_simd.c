@@ -22,6 +22,7 @@
  * warm-up round comes first. On small VMs libgomp's wake-up stalls
  * (docs/design.md, "The libgomp idle stall") add noise: OMP_PROC_BIND=true
  * steadies the figures. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
 /* The allocator hook: all library memory goes through these four pointers. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime (internal.h) */
 #include <stdlib.h>
 
 #include "alloc.h"

@@ -2,6 +2,7 @@
  * function pointers, one kind per table (see registry.h). A pool's table is
  * written only before its first batch and read without locks afterwards
  * (see ompb_pool_register); the MPI backend's table is guarded by its lock. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime (internal.h) */
 #include <string.h>
 
 #include "internal.h"

@@ -7,6 +7,7 @@
  * counter with a generous timeout that fails the test; time bounds follow
  * from the work the tasks do on the suite's W workers, never from this
  * machine's speed. Nothing is asserted inside a task or callback. */
+#define _POSIX_C_SOURCE 200809L /* rand_r */
 #include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
