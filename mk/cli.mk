@@ -65,6 +65,7 @@ install: $(LIB_A) $(LIB_SO) $(CLI)
 	  -e 's|@VERSION@|$(OMPB_VER)|g' \
 	  -e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES_PRIVATE)|g' \
 	  -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' \
+	  -e 's|@OPENMP_RUNTIME@|$(OMP_RUNTIME)|g' \
 	  mk/ompbatch.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ompbatch.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/ompbatch.pc
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/

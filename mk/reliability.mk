@@ -12,10 +12,11 @@
 SOAK := $(BUILD)/tests/soak
 FAULTS := $(BUILD)/tests/faults
 RACY := $(BUILD)/tests/racy
-RELIABILITY_PROGS := $(SOAK) $(FAULTS) $(RACY)
+RUNTIMES := $(BUILD)/tests/runtimes
+RELIABILITY_PROGS := $(SOAK) $(FAULTS) $(RACY) $(RUNTIMES)
 
-ALL_EXTRA += $(SOAK) $(FAULTS)
-CHECK_EXTRA += check-reliability
+ALL_EXTRA += $(SOAK) $(FAULTS) $(RUNTIMES)
+CHECK_EXTRA += check-reliability check-runtimes
 
 # Batches for `make soak`, for the short soak in `make check`, and for each
 # sanitizer run (CI: ~1,000 under each tool).
@@ -30,7 +31,7 @@ $(RELIABILITY_PROGS): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB_A) $(FLAGS_
 
 -include $(RELIABILITY_PROGS:$(BUILD)/tests/%=$(BUILD)/obj/tests/%.d)
 
-.PHONY: soak faults check-reliability sanitize-asan sanitize-tsan sanitize-valgrind
+.PHONY: soak faults check-reliability check-runtimes sanitize-asan sanitize-tsan sanitize-valgrind
 
 soak: $(SOAK)
 	SOAK_BATCHES=$(SOAK_BATCHES) ./$(SOAK)
@@ -43,6 +44,13 @@ check-reliability: $(SOAK) $(FAULTS) $(RUNNER)
 	OMP_CANCELLATION=true SOAK_BATCHES=$(CHECK_SOAK_BATCHES) ./$(SOAK)
 	./$(FAULTS)
 	OMP_WAIT_POLICY=passive ./$(RUNNER)
+
+# Two OpenMP runtimes in one process are refused at pool creation: the
+# program loads the other runtime (libomp for gcc, libgomp for clang), so
+# that one is installed first (clang brings libomp).
+check-runtimes: $(RUNTIMES)
+	@EXTRA_DEPS="clang" AUTO_DEPS=$(AUTO_DEPS) WITH_SLEEF=$(WITH_SLEEF) sh scripts/deps.sh
+	./$(RUNTIMES)
 
 # ---- sanitizers ----
 # Each tool builds into its own directory (Makefile: SAN=address ->

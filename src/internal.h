@@ -10,7 +10,7 @@
  *   reporter.c the reporter thread: progress, deadlines, the seal
  *   work.c     what every kind shares when it runs (errors, skip, pause)
  *   result.c   the one builder and the one destructor of a result
- *   pin.c, alloc.c, registry.c, error.c, version.c: leaves. */
+ *   pin.c, runtime.c, alloc.c, registry.c, error.c, version.c: leaves. */
 #ifndef OMPB_INTERNAL_H
 #define OMPB_INTERNAL_H
 
@@ -214,6 +214,11 @@ struct ompb_pool {
 
   struct ompb__reporter rep;
 };
+
+/* src/runtime.c: the OpenMP runtime */
+/* OMPB_OK when at most one OpenMP runtime is loaded in the process; else
+ * a message on stderr naming them, and OMPB_ENOTSUP. */
+int ompb__check_runtimes(void);
 
 /* src/pin.c: where team threads run */
 /* Decide whether pool's team threads are pinned (sets pool->pin, cpus,

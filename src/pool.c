@@ -86,13 +86,15 @@ int ompb_pool_create(ompb_pool **out, const ompb_pool_opts *opts) {
   *out = NULL;
   if (!opts) opts = &defaults;
   if (opts->workers > OMPB__MAX_WORKERS) return OMPB_EINVAL;
+  int rc = ompb__check_runtimes();
+  if (rc != OMPB_OK) return rc;
 
   ompb_pool *pool = ompb__calloc(1, sizeof *pool);
   if (!pool) return OMPB_ENOMEM;
   int max = omp_get_max_threads();
   pool->workers = opts->workers ? opts->workers : (unsigned)(max > 0 ? max : 1);
   if (pool->workers > OMPB__MAX_WORKERS) pool->workers = OMPB__MAX_WORKERS;
-  int rc = ompb__pin_plan(pool, opts->no_pin);
+  rc = ompb__pin_plan(pool, opts->no_pin);
   if (rc != OMPB_OK) goto fail_alloc;
   rc = init_sync(pool);
   if (rc != OMPB_OK) goto fail_alloc;

@@ -2,11 +2,12 @@
  * kind's range runner (src/work.h), and ending the team.
  *
  * How workers take indices was decided by measurement (docs/design.md,
- * "How workers take tasks"): one claim task per team member, each
- * taking indices from an atomic counter in adaptive chunks (large first,
- * shrinking toward the end), with the stop and pause flags checked before
- * every single index. This costs a few ns per item where one `omp task` per
- * item costs ~200 ns. The claim tasks sit in one taskgroup, so when
+ * "How workers take tasks"): every team member takes indices from one
+ * atomic counter in adaptive chunks (large first, shrinking toward the
+ * end), with the stop and pause flags checked before every single index.
+ * This costs a few ns per item where one `omp task` per item costs ~200 ns.
+ * In a region of its own each thread is a member; nested in the caller's
+ * region the members are claim tasks in one taskgroup, so when
  * omp_get_cancellation() is true a stopping member also runs
  * `omp cancel taskgroup`, discarding members that have not started. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_condattr_setclock */
@@ -129,18 +130,19 @@ void ompb__run_dispatched(ompb_batch *b, bool pin) {
      * task descriptors never outlive the thread that opened the region
      * (docs/design.md, "libomp task descriptors and exiting root
      * threads"). A runtime that grants fewer threads than asked still
-     * drains the batch: members claim until nothing is left. */
+     * drains the batch: members claim until nothing is left. No `omp
+     * cancel` here: every member is already running and sees the stop
+     * flag before its next index, so a cancel would discard nothing (and
+     * libomp 14 can hang in the closing cancel barrier when one member
+     * cancels after another reached it: seen in the control suite). */
     _Atomic unsigned arrived = 0;
 #pragma omp parallel num_threads(members)
     {
       if (pin) ompb__pin_team_thread(pool);
       unsigned team = (unsigned)omp_get_num_threads();
       atomic_fetch_add_explicit(&arrived, 1, memory_order_relaxed);
-      bool stopped = run_member(b, (unsigned)omp_get_thread_num(), team);
+      run_member(b, (unsigned)omp_get_thread_num(), team);
       if (omp_get_thread_num() == 0) yield_to_late_members(&arrived, team);
-      if (stopped && omp_get_cancellation()) {
-#pragma omp cancel parallel
-      }
     }
   }
   finish_team(b);

@@ -46,7 +46,9 @@ typedef struct {
  * OpenMP parallel region each) and a reporter thread (progress reports and
  * deadlines). `opts` may be NULL (all defaults); it is not kept.
  * Returns OMPB_OK and sets *out; OMPB_EINVAL (NULL out, workers > 4096),
- * OMPB_ENOMEM, OMPB_EAGAIN (thread creation failed). On failure *out is
+ * OMPB_ENOMEM, OMPB_EAGAIN (thread creation failed), OMPB_ENOTSUP (two
+ * OpenMP runtimes are loaded in the process, say libgomp and libomp: a
+ * line on stderr names them; see ompb_openmp_runtime). On failure *out is
  * NULL (when out is non-NULL) and nothing is left allocated.
  * Thread-safety: any. */
 OMPB_EXTERN int ompb_pool_create(ompb_pool **out, const ompb_pool_opts *opts);

@@ -21,6 +21,12 @@ extern "C" {
  * Thread-safety: any. */
 OMPB_EXTERN const char *ompb_version(void);
 
+/* The OpenMP runtime the library was built for: "libgomp" (gcc) or
+ * "libomp" (clang, LLVM). The program that links it must use the same one:
+ * ompb_pool_create refuses a process with two (OMPB_ENOTSUP).
+ * Thread-safety: any. */
+OMPB_EXTERN const char *ompb_openmp_runtime(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,8 @@
 # make check-install: install into a temporary DESTDIR + PREFIX, check the
 # layout (versioned library, SONAME, symlinks, pkg-config file, CLI, man
 # page), build tests/install/outside.c with nothing but pkg-config (shared,
-# then --static against a static-only copy of the install), run both, run
+# plus the -lm its own sinf needs; then --static against a static-only copy
+# of the install), check the .pc's openmp_runtime, run both, run
 # the installed CLI, then uninstall and check nothing is left.
 # Environment: MAKE (the make to call), CC.
 set -eu
@@ -37,11 +38,15 @@ ver=$(pkg-config --modversion ompbatch)
 
 # Shared: the program records the SONAME and runs from the staged lib/.
 # shellcheck disable=SC2046
-$CC -o "$tmp/outside" tests/install/outside.c $(pkg-config --cflags --libs ompbatch) ||
+$CC -o "$tmp/outside" tests/install/outside.c $(pkg-config --cflags --libs ompbatch) -lm ||
   fail "shared build"
 readelf -d "$tmp/outside" | grep -q "NEEDED.*\[libompbatch.so.$major\]" ||
   fail "shared program does not need libompbatch.so.$major"
-LD_LIBRARY_PATH="$root/lib" "$tmp/outside" || fail "shared program"
+LD_LIBRARY_PATH="$root/lib" "$tmp/outside" > "$tmp/outside.out" || fail "shared program"
+cat "$tmp/outside.out"
+# The .pc names the OpenMP runtime the library was built for.
+rt=$(pkg-config --variable=openmp_runtime ompbatch)
+grep -q "openmp $rt, ok" "$tmp/outside.out" || fail "pc openmp_runtime '$rt' is not the library's"
 
 # Static: a copy of the install without the shared library, so the linker
 # can only take libompbatch.a; Libs.private/Requires.private must suffice.

@@ -43,6 +43,7 @@ int main(void) {
   ompb_pool_destroy(pool);
   if (fabsf(out[500] - sinf(5.0f)) > 1e-6f)
     return 1;
-  printf("outside program: ompbatch %s, isa %s, ok\n", ompb_version(), ompb_simd_isa());
+  printf("outside program: ompbatch %s, isa %s, openmp %s, ok\n", ompb_version(), ompb_simd_isa(),
+         ompb_openmp_runtime());
   return 0;
 }
