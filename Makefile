@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # ompbatch: rules only; settings live in config.mk.
 include config.mk
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # ompbatch build settings. Settings and toggles only; the rules are in Makefile.
 # Comments stay on their own lines: a trailing comment would leave spaces in
 # the value and break ifeq.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch CLI: the command line of a command (see args.h). */
 #include "args.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch CLI: the command line of a command. GNU-style long options
  * (`--name value` and `--name=value`), operands before, between or after
  * them, `--` ending the options. Names must be given in full: unlike

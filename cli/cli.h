@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch CLI: what every part of the command shares: the exit codes, the
  * shape of a command, and how errors are printed.
  *

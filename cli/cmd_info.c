@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch info [--threads N]: what this build and machine give a batch. */
 #include <omp.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch kernels [--names]: list the built-in kernels with their
  * parameters and ULP bounds. */
 #include <stdbool.h>

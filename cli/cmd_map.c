@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch map KERNEL IN OUT: apply a built-in one-input kernel to every
  * element of an array file, on a pool, into a new .npy file. The steps:
  * read the command line, pick the kernel, catch signals, open IN, create

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch CLI: an input array, memory-mapped (never read into a buffer, so
  * that files larger than memory work): a .npy file, or raw native floats. */
 #ifndef OMPB_CLI_INPUT_H

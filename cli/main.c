@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch: the command-line tool. Applies built-in SIMD kernels to .npy
  * (or raw) files on a pool, with a terminal progress bar and clean Ctrl-C.
  * Uses the public API only (include/ompbatch.h). This file holds the

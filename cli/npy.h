@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch CLI: reading and writing numpy .npy headers (format versions
  * 1.0, 2.0 and 3.0; float32/float64, little-endian, C order). */
 #ifndef OMPB_CLI_NPY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch CLI: the output file (see output.h). */
 #define _POSIX_C_SOURCE 200809L
 

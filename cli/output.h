@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch CLI: the output file. It is written through a memory map to a
  * temporary file `.OUT.XXXXXX` next to OUT (the same file system, so that
  * rename is atomic), and renamed over OUT only when the command succeeded:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch CLI: the progress bar, one line on stderr redrawn from a batch's
  * progress reports, only when stderr is a terminal:
  *

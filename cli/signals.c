@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch CLI: Ctrl-C through a self-pipe. The handler only sets `caught`
  * and writes a byte to a pipe (both async-signal-safe); a watcher thread
  * blocked on the pipe's read end calls ompb_batch_cancel on the batch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch CLI: Ctrl-C. SIGINT and SIGTERM cancel the running batch at once
  * and are remembered, so that the command can leave no output behind.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The ompbatch demo: a 100,000-task batch on a pool, with a live progress
  * line, then the result summary and timings. Run it with `make demo`. */
 #include <math.h>

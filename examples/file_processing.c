@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Usage pattern 2, parallel file processing: one task per file, at most 4
  * files open at once (concurrency), a progress bar from on_progress. The
  * example writes its own input files into a temporary directory and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Calling ompbatch from inside your own `#pragma omp parallel`: the batch
  * runs in your team (the library's own taskgroup), so it neither collapses
  * to one thread nor oversubscribes the machine. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Usage pattern 1, a data pipeline: map (validate, fail-fast) -> map
  * (transform the items that passed) -> batch (store each result through a
  * registered method). The spec's processDataset(), in C. */

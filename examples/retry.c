@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Usage pattern 3, retrying failed tasks: run the batch, then run again
  * only the tasks that failed, up to 3 attempts, keeping each task's last
  * outcome by its original index. The spec's processWithRetry(), in C. */

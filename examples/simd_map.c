@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* SIMD maps: a built-in kernel over all workers of a pool (with progress),
  * a kernel looked up by name with its error bound, a user kernel from an
  * expression, and a kernel on the calling thread. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch: batches of independent tasks on an OpenMP thread team.
  * The only header users include. The MPI backend's declarations come in
  * when <mpi.h> was included first (or OMPB_WITH_MPI is defined). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch: run-time ISA dispatch for the built-in kernels, the public
  * kernel entry points, argument checking, and lookup by name.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Constants of the hand-written kernels in kernels/math.c, regenerated.
 
     python3 kernels/gen_consts.py        (about 20 s; standard library only)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch kernels internals: the per-ISA kernel tables. Shared by
  * the kernel sources and the tests; never installed. */
 #ifndef OMPB_KERNELS_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # SIMD kernels: kernels/math.c is compiled once per ISA (the plain C
 # "scalar" table always; SSE2, AVX2+FMA and AVX-512F on x86-64 with SLEEF,
 # AVX-512F only when the compiler accepts -mavx512f); dispatch.c picks one

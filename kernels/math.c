@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch: every built-in kernel, written once and compiled once per ISA
  * (kernels/kernels.mk): -DOMPB_ISA_AVX512F, -DOMPB_ISA_AVX2, -DOMPB_ISA_SSE2,
  * or none for the plain C "scalar" table. Each ISA's object defines one

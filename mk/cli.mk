@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The ompbatch command-line tool, install/uninstall (versioned shared
 # library, static library, headers, pkg-config file, CLI, man page) and their
 # checks. Included by the Makefile after the library variables are set.

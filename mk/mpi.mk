@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # MPI backend (docs/mpi.md): libompbatch_mpi, its tests and its benchmark.
 # Compiled with $(MPICC) into its own library, so libompbatch needs no MPI.
 # Included after mk/cli.mk (fragments are included in sorted order), whose

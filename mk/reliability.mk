@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Reliability checks (issue 5): the soak test, allocation-failure injection,
 # and `make sanitize` (ASan+UBSan, TSan+Archer, valgrind memcheck).
 #

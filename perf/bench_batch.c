@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* bench_batch: the spec's "Performance Benchmarks" table for the batch
  * engine, each figure beside the same work done by raw OpenMP in the same
  * run. Medians over interleaved repeats; ratios are ours / baseline.

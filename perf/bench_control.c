@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* bench_control: the spec's "Cancellation" row and pause latency, each beside
  * a raw OpenMP baseline measured in the same run, with OMP_CANCELLATION unset
  * and true (the program re-runs itself with the variable set, since libgomp

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* bench_map: ompb_map of a trivial function over 10M doubles beside a raw
  * `parallel for schedule(static)` loop calling the same function, in the same
  * run; medians over interleaved rounds, and each ratio the median of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* perf/bench_simd: SIMD map kernels against memcpy, a scalar libm loop and
  * gcc's libmvec loop (-O3 -ffast-math), on 16M float32 and 8M float64
  * elements, with 1 and 2 threads, in one run.

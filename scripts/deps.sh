@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Install the Debian packages ompbatch needs when they are missing.
 # Checks headers and libraries first; only runs apt-get when something is
 # absent. AUTO_DEPS=0 only reports. Called by `make demo|check|bench`.

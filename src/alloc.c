@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The allocator hook: all library memory goes through these four pointers. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime (internal.h) */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The allocator hook's internal side (src/alloc.c): every byte the library
  * and its MPI backend allocate goes through these. Private; never installed. */
 #ifndef OMPB_ALLOC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch internals: the pool and the batch as the engine sees them. Shared
  * by the files of src/ (never by kernels/), never installed.
  *

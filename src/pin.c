@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Where team threads run: whether a pool pins its team threads one per CPU,
  * and the pinning itself (done by each team thread, once per pool). */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The pool: worker count, registry, and who runs its batches: the
  * dispatcher thread, which runs queued batches in FIFO order, one OpenMP
  * parallel region each, so that libgomp keeps one warm team for it

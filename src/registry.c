@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The method registry: an open-addressing hash table from copied names to
  * function pointers, one kind per table (see registry.h). A pool's table is
  * written only before its first batch and read without locks afterwards

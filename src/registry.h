@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The method registry (src/registry.c): an open-addressing hash table from
  * copied names to function pointers. One implementation, two tables: a
  * pool's task functions (ompb_pool_register) and the MPI backend's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The reporter: one thread per pool that owns the listed batches' progress
  * reports and deadlines, sends each final report, and seals: the one place
  * a batch's result is filled in and its waiters are woken. Batches with no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Results: the one builder (ompb__result_new), the error records, the
  * queries and the one destructor (ompb__result_destroy). A result is one
  * allocation (the public struct followed by the per-task array) plus the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Running a batch's team: claiming ranges of indices, handing each to the
  * kind's range runner (src/work.h), and ending the team.
  *

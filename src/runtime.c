@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Which OpenMP runtime the library was built for, and the check that the
  * process has only one: two runtimes in one process (libgomp beside
  * libomp, or Intel's libiomp5) each keep their own thread pools and

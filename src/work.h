@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The work interface: what the engine needs from a kind of work (tasks, map
  * items, kernel chunks, ...), and the per-index helpers every kind's range
  * runner shares. A new kind is one new file: a `struct ompb__work_ops`, its

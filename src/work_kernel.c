@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Kernel chunks, a kind of work: a SIMD kernel (float or double) over n
  * elements in chunks, one index and one result entry per chunk, and the
  * public entry points ompb_pool_map_f32 / _f64. The kernels themselves are

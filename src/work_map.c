@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Map items, a kind of work: one user function over an array of items,
  * outputs at a fixed stride, no per-item task records; ompb_map_start and
  * ompb_map. */

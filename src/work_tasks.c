@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Tasks, the first kind of work: a copied list of (function, argument)
  * pairs, resolved against the pool's registry at start; the task's view of
  * its batch (ompb_ctx); ompb_batch_start and ompb_exec_batch. */

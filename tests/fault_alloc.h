@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The failing allocator of the fault injectors (tests/faults.c,
  * tests/mpi/test_mpi_faults.c), installed with ompb_set_allocator: it counts
  * allocations and live blocks, and fails the fail_at-th allocation (and,

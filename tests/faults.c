@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Allocation-failure injection (SQLite's way): install a failing allocator
  * with ompb_set_allocator and, for k = 1, 2, ..., fail the k-th allocation
  * of a scripted run (create -> register -> start -> wait -> result -> free,

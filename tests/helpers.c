@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Shared fixtures for the test suites. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>

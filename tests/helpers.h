@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Shared test fixtures and the suite registry of the one test runner. */
 #ifndef OMPB_TEST_HELPERS_H
 #define OMPB_TEST_HELPERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A deliberate data race, to prove the ThreadSanitizer setup still sees
  * real ones: tasks on different workers of one batch add to a plain
  * counter with no synchronisation. `make sanitize` runs it under TSan and

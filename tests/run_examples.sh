@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Smoke-run every example program (except the demo, run by `make demo`).
 set -eu
 dir=$1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The one test runner: `runner` runs every suite, `runner SUITE` one suite,
  * `runner SUITE TEST` one test. Exits non-zero when any assertion or suite
  * setup failed, when the run did not complete, or when no test ran. A

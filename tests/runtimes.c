@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Two OpenMP runtimes in one process are refused: a pool is created while
  * only the library's own runtime is loaded, then the other one (libomp for
  * a gcc build, libgomp for a clang build) is loaded and ompb_pool_create

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Soak test: thousands of random batches with random sizes, durations,
  * failures and options, and random cancel/pause/resume from another thread,
  * from inside tasks and from callbacks. After every batch it checks the

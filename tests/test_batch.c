@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Batches: ordered results, methods, failures, concurrency, progress, the
  * nested path, bad input. Assertions run on the main thread only: tasks and
  * callbacks record, the test asserts after the join. The suite's pool has

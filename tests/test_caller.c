@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The caller's team: synchronous calls from outside any parallel region run
  * on the calling thread when the pool is idle, and every batch semantic
  * holds there (FIFO behind running batches, several callers at once,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Batch control: cancel, pause/resume, fail-fast, task and batch deadlines,
  * arg_free ownership, streaming results, handle rules. Every test counts
  * arg_free and on_result calls per task; deterministic outcomes come from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Error table, strings and the allocator hook. Includes its module's header
  * first: it must compile on its own. */
 #include "ompbatch/error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Guarantees: the bad-input table of docs/guarantees.md, the rows the
  * module suites do not already cover. Every public function with NULL
  * pointers, n == 0, n == SIZE_MAX, negative/NaN/infinite times, and calls

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Extreme but valid arguments (issue: reliability, round two): chunk sizes
  * near SIZE_MAX, times too small to count in nanoseconds, a throttle of
  * 1e-300, and NULL items of size 0 on the per-item map path. */

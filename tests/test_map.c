@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompb_map: order, element sizes, chunking, failures, bad input, nesting. */
 #include "ompbatch/map.h"
 

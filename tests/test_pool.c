@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Pool: create/destroy, workers, the registry, multi-threaded use. */
 #include "ompbatch/pool.h"
 

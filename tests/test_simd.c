@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Tests for the SIMD kernels: accuracy of every built-in kernel against
  * MPFR on every ISA compiled in and supported by this CPU, tails, in-place
  * and unaligned calls, argument checks, user kernels, lookup by name, and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Run one program under ThreadSanitizer for `make sanitize`. Any TSan report
 # fails at once. libomp 14 and its Archer tool themselves crash now and then
 # (SEGV/BUS whose summary names libomp.so or libarcher.so, or libomp's own

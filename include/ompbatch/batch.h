@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch: batches of independent tasks with ordered results, progress,
  * cancellation, pause/resume, fail-fast and deadlines.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch: error codes, error strings and the allocator hook.
  *
  * Every fallible function returns an int: OMPB_OK (0), a negative OMPB_E*

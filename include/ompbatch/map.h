@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch: parallel map over arrays, on the pool, with every batch option. */
 #ifndef OMPB_MAP_H
 #define OMPB_MAP_H

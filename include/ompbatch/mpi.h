@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch: one batch across MPI ranks (hybrid MPI + OpenMP).
  *
  * Pointers cannot cross ranks, so a distributed task is a method name plus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch: the pool (worker team, dispatcher and reporter threads), its
  * registry of named task functions, and what a task sees while it runs. */
 #ifndef OMPB_POOL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch: SIMD map kernels (SLEEF vector math inside `omp simd` loops,
  * ISA picked once at run time), f32 and f64. */
 #ifndef OMPB_SIMD_H

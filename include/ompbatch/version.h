@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch: version numbers. */
 #ifndef OMPB_VERSION_H
 #define OMPB_VERSION_H
@@ -8,6 +9,12 @@
 extern "C" {
 #endif
 
+/* Semantic versioning of the API, written only here (the build reads the
+ * SONAME, the library's file names and ompbatch.pc from these lines):
+ * MINOR grows with additions (functions, kernels, fields appended to an
+ * option struct), MAJOR when the ABI breaks (a removed or changed function,
+ * a public struct that does not only grow at its end), and the SONAME is
+ * libompbatch.so.MAJOR. The option structs only ever grow at the end. */
 #define OMPB_VERSION_MAJOR 0
 #define OMPB_VERSION_MINOR 1
 #define OMPB_VERSION_PATCH 0

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* bench_mpi: the distributed path against the local engine on the same
  * 1 ms CPU-bound tasks. `make bench-mpi` runs it as 1 rank x 2 threads and
  * as 2 ranks x 1 thread:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* gcc's libmvec loops for perf/bench_simd (see libmvec.h). */
 #include <math.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Baselines for perf/bench_simd: plain loops over libm functions, compiled
  * by kernels/kernels.mk with -O3 -ffast-math -march=native so that gcc
  * calls glibc's libmvec vector variants. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The MPI backend's internals, shared by the files of src/mpi/ and never
  * installed (docs/mpi.md describes the design):
  *

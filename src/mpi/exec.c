@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The collective entry: ompb_mpi_exec_batch checks its arguments, the
  * ranks agree on the batch (a reduction of their checks, then the root's
  * BATCH header by broadcast), and each rank takes its side (root.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Message buffers, sends in flight and receiving a probed message: the
  * transport pieces that the root and the ranks share. Every call here is
  * made by the MPI thread (the caller of ompb_mpi_exec_batch). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A non-root rank's side of a distributed batch: ask for chunks, run them
  * through the runner, send the results back, until the root says END and
  * STOP. Runs on the MPI thread (the caller of ompb_mpi_exec_batch). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The byte-level registry (a table of the core's registry module) and a
  * task's output slot: ompb_mpi_register, ompb_mpi_reply and friends, and the
  * trampoline that runs a byte-level function as a local task. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The root's side of a distributed batch: self-scheduling with shrinking
  * chunks (docs/mpi.md, "Scheduling"), the result that the ranks' messages
  * land in, and the cancel registry behind ompb_mpi_cancel. Everything but

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The local runner: one thread per call and rank that turns a chunk message
  * into an ordinary local batch on the rank's pool, waits for it and encodes
  * the results message. It makes no MPI call. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Wire format of the MPI backend: little-endian encoders and decoders that
  * check every length before reading it (a message is never trusted). */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The MPI backend's wire format (docs/mpi.md, "Wire format"): encoders and
  * validating decoders. Internal to libompbatch_mpi; the tests use it to
  * check the decoders directly. Every multi-byte field is little-endian.

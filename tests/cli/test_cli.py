@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Tests of the ompbatch command-line tool (make check-cli).
 
     python3 tests/cli/test_cli.py build/ompbatch [NAME-SUBSTRING]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # make check-install: install into a temporary DESTDIR + PREFIX, check the
 # layout (versioned library, SONAME, symlinks, pkg-config file, CLI, man
 # page), build tests/install/outside.c with nothing but pkg-config (shared,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* An outside program, built against an installed ompbatch with nothing but
  * `pkg-config --cflags --libs ompbatch`: a batch, a map and a SIMD kernel. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MPI backend tests: the wire decoders directly (rank 0), then distributed
  * batches on every rank. Run as
  *   mpiexec.mpich -launcher fork -n 3 ./test_mpi --expect-size 3

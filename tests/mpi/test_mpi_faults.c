@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Allocation-failure injection on the MPI backend (tests/faults.c does the
  * same for the core): a counting allocator installed with
  * ompb_set_allocator fails the k-th allocation, for k = 1, 2, ..., of a
