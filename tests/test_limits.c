@@ -135,6 +135,48 @@ static void null_items_of_size_zero_on_the_per_item_path(void) {
   ompb_pool_destroy(p);
 }
 
+static int nothing_item(const void *item, void *out, size_t index, void *user) {
+  (void)item;
+  (void)out;
+  (void)index;
+  (void)user;
+  return 0;
+}
+
+/* n = SIZE_MAX / 2 items of size 0 with discard_results allocates nothing
+ * per item: it is accepted and runs until cancelled, and the counts stay
+ * exact (success + cancelled == n, nothing wraps). */
+static void huge_n_without_results_runs_until_cancelled(void) {
+  ompb_pool *p = th_pool(2);
+  const size_t n = SIZE_MAX / 2;
+  for (int c = 0; c < 2; c++) {
+    ompb_map_opts o = {.batch = {.discard_results = true}, .chunk_size = c ? SIZE_MAX : 0};
+    ompb_batch *b = NULL;
+    CU_ASSERT_EQUAL_FATAL(ompb_map_start(p, NULL, n, 0, NULL, 0, nothing_item, &o, &b), OMPB_OK);
+    ompb_progress pr = {0};
+    double until = th_now_ms() + TH_WAIT_MS;
+    do {
+      th_sleep_ms(0.05);
+      CU_ASSERT_EQUAL_FATAL(ompb_batch_progress(b, &pr), OMPB_OK);
+    } while (pr.completed < 1000 && th_now_ms() < until);
+    CU_ASSERT(pr.completed >= 1000);
+    CU_ASSERT_EQUAL(pr.total, n);
+    CU_ASSERT_EQUAL(ompb_batch_cancel(b), OMPB_OK);
+    ompb_result *r = NULL;
+    CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT(r->cancelled);
+    CU_ASSERT_PTR_NULL(r->results);
+    CU_ASSERT_EQUAL(r->count, n);
+    CU_ASSERT_EQUAL(r->failure_count, 0);
+    CU_ASSERT(r->success_count >= 1000 && r->success_count < n);
+    CU_ASSERT_EQUAL(r->success_count + r->cancelled_count, n);
+    ompb_result_free(r);
+    ompb_batch_free(b);
+  }
+  ompb_pool_destroy(p);
+}
+
 int ompb_suite_limits(void) {
   CU_pSuite s = CU_add_suite("limits", NULL, NULL);
   if (!s) return -1;
@@ -142,7 +184,9 @@ int ompb_suite_limits(void) {
       !CU_add_test(s, "tiny_positive_timeouts_are_deadlines", tiny_positive_timeouts_are_deadlines) ||
       !CU_add_test(s, "throttle_below_one_ms_is_one_ms", throttle_below_one_ms_is_one_ms) ||
       !CU_add_test(s, "null_items_of_size_zero_on_the_per_item_path",
-                   null_items_of_size_zero_on_the_per_item_path))
+                   null_items_of_size_zero_on_the_per_item_path) ||
+      !CU_add_test(s, "huge_n_without_results_runs_until_cancelled",
+                   huge_n_without_results_runs_until_cancelled))
     return -1;
   return 0;
 }
