@@ -228,6 +228,14 @@ static int run_batch(const map_args *a, const ompb_kernel_info *k,
                      const cli_input *in, void *dst) {
   const npy_header *h = &in->header;
   const void *src = in->file + h->data_offset;
+  /* numpy accepts a header whose length is not a multiple of the element
+   * size; the kernels need aligned elements. OUT's data is 64-byte aligned
+   * (a page-aligned map, a header padded to 64): copy IN there and run in
+   * place. */
+  if ((uintptr_t)src % h->elem_size != 0) {
+    memcpy(dst, src, h->count * h->elem_size);
+    src = dst;
+  }
   ompb_pool *pool = NULL;
   int rc = ompb_pool_create(&pool, &(ompb_pool_opts){.workers = (unsigned)a->threads});
   if (rc != OMPB_OK) {

@@ -6,6 +6,7 @@
 #include "npy.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -225,8 +226,11 @@ int npy_parse(const unsigned char *buf, size_t len, npy_header *h, char *err,
     }
   }
   skip_ws(&s);
-  if (s.p != s.end && *s.p != '\0')
-    return fail(NPY_CORRUPT, err, errlen, "corrupt header: text after the dict");
+  /* numpy reads the header as Python source, which may not hold a NUL byte
+   * anywhere: padding is spaces and one final newline only. */
+  if (s.p != s.end)
+    return fail(NPY_CORRUPT, err, errlen, "corrupt header: %s after the dict",
+                *s.p == '\0' ? "a NUL byte" : "text");
   if (!have_descr || !have_fortran || !have_shape)
     return fail(NPY_CORRUPT, err, errlen,
                 "corrupt header: missing key '%s'",
@@ -237,14 +241,18 @@ int npy_parse(const unsigned char *buf, size_t len, npy_header *h, char *err,
                 "Fortran-order (column-major) arrays are not supported; save "
                 "with np.save(f, np.ascontiguousarray(a))");
 
-  size_t count = 1;
+  /* numpy's rule (its sizes are signed): every dimension, and the bytes of
+   * the non-zero dimensions together, at most PTRDIFF_MAX, even when a zero
+   * dimension makes the array empty. */
+  size_t count = 1, nonzero = h->elem_size;
   for (int i = 0; i < h->ndim; i++) {
-    if (h->shape[i] != 0 && count > SIZE_MAX / h->shape[i])
+    size_t d = h->shape[i];
+    if (d > PTRDIFF_MAX || (d != 0 && nonzero > PTRDIFF_MAX / d))
       return fail(NPY_CORRUPT, err, errlen, "corrupt header: shape too large");
-    count *= h->shape[i];
+    if (d != 0)
+      nonzero *= d;
+    count *= d;
   }
-  if (count > SIZE_MAX / h->elem_size)
-    return fail(NPY_CORRUPT, err, errlen, "corrupt header: shape too large");
   h->count = count;
   h->data_offset = start + hlen;
   size_t want = count * h->elem_size, have = len - h->data_offset;

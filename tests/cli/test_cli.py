@@ -309,6 +309,57 @@ def npy_versions_2_and_3_and_1d_fortran_are_read():
     check(rc == 0, f"1-d fortran ({hdr!r}): {err}")
 
 
+def misaligned_npy(a, extra=3):
+    """A .npy numpy accepts whose data starts at an offset that is not a
+    multiple of the element size (header padded by `extra` spaces)."""
+    h = repr(np.lib.format.header_data_from_array_1_0(a)).encode() + b" " * extra + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h + a.tobytes()
+
+
+def kernel_pointers(args):
+    """Run the CLI under gdb with a breakpoint on ompb_k_sin_f32/_f64 that
+    stops only on a misaligned input or output pointer (x86-64: rdi, rsi).
+    Returns gdb's output, or None when gdb cannot do it here."""
+    import platform
+    import shutil
+    if platform.machine() != "x86_64" or not shutil.which("gdb"):
+        return None
+    cond = "(((long)$rdi | (long)$rsi) & 3) != 0"
+    cmd = ["gdb", "-nx", "-batch", "-ex", "set pagination off",
+           "-ex", "set breakpoint pending on",
+           "-ex", f"break ompb_k_sin_f32 if {cond}",
+           "-ex", f"break ompb_k_sin_f64 if {cond}",
+           "-ex", "run", "-ex", "info registers rdi rsi", "-ex", "kill",
+           "--args", CLI, *map(str, args)]
+    p = subprocess.run(cmd, capture_output=True, timeout=120)
+    return p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
+
+
+@test
+def misaligned_npy_data_reaches_kernels_aligned():
+    x = RNG.uniform(-5, 5, 10007)
+    for dt in (np.float32, np.float64):
+        a = x.astype(dt)
+        data = misaligned_npy(a)
+        check((len(data) - a.nbytes) % a.itemsize != 0, "the data offset is misaligned")
+        with open(path("mis.npy"), "wb") as f:
+            f.write(data)
+        check(np.array_equal(np.load(path("mis.npy")), a), "numpy reads it")
+        rc, out, err = run("map", "sin", path("mis.npy"), path("miso.npy"))
+        check(rc == 0, f"{dt.__name__}: rc {rc} {err}")
+        check(np.allclose(np.load(path("miso.npy")), np.sin(a.astype(np.float64)),
+                          rtol=1e-6, atol=1e-7), dt.__name__)
+        text = kernel_pointers(["map", "sin", path("mis.npy"), path("miso.npy"),
+                                "--threads", 1])
+        if text is None:
+            print("    no gdb on x86-64: pointer alignment not checked")
+            continue
+        check("exited normally" in text and "Breakpoint 1," not in text
+              and "Breakpoint 2," not in text,
+              f"{dt.__name__}: a kernel got a misaligned pointer:\n{text[-800:]}")
+    check(not leftovers(), leftovers())
+
+
 @test
 def raw_input_with_dtype():
     for dt, name in ((np.float32, "f32"), (np.float64, "f64")):
@@ -357,7 +408,8 @@ def header_swap(data, old, new):
     head = data[10:10 + hl].decode("latin1")
     assert old in head, (old, head)
     head = head.replace(old, new)
-    head = head[:-1].ljust(hl - 1) + "\n"
+    head = head[:-1].rstrip(" ").ljust(hl - 1) + "\n"
+    assert len(head) == hl, (hl, head)
     return data[:10] + head.encode("latin1") + data[10 + hl:]
 
 
@@ -392,6 +444,15 @@ def bad_cases():
         ("not a dict", header_swap(good, "{", "["), [], EX_CORRUPT, "not a dict"),
         ("huge shape", header_swap(good, "(4, 6)", "(99999999999, 99999999999)"), [],
          EX_CORRUPT, "too large"),
+        # numpy refuses these two (issue 16, bug 9)
+        ("NUL then junk", header_swap(good, "), }", "), }\0junk"), [], EX_CORRUPT,
+         "a NUL byte after the dict"),
+        ("empty, dim >= 2^63", header_swap(npy_bytes(np.zeros((0, 3), np.float32)),
+                                           "(0, 3)", f"(0, {2**63})"), [], EX_CORRUPT,
+         "too large"),
+        ("empty, 2^62 x 4 x f4", header_swap(npy_bytes(np.zeros((0, 3), np.float32)),
+                                             "(0, 3)", f"(0, {2**62}, 4)"), [], EX_CORRUPT,
+         "too large"),
         ("raw ragged", b"\0" * 10, ["--dtype", "f32"], EX_CORRUPT, "whole number"),
         ("raw given a .npy", good, ["--dtype", "f32"], EX_USAGE, "drop --dtype"),
     ]
