@@ -67,9 +67,13 @@ $(MPI_TEST_A): $(MPI_TEST_OBJS) $(FLAGS_STAMP)
 
 # --no-undefined: every symbol the backend takes from libompbatch (the
 # allocator hook, the registry: OMPB__PRIVATE in src/alloc.h) must be
-# exported there, or the link fails here rather than at load time.
+# exported there, or the link fails here rather than at load time. Not in
+# sanitizer builds: their runtimes are linked into programs, never into
+# shared libraries, so a sanitized library has undefined __tsan_/__asan_
+# symbols by design.
+MPI_NO_UNDEFINED := $(if $(SANFLAGS),,-Wl,--no-undefined)
 $(MPI_SO): $(MPI_OBJS) $(LIB_SO) $(FLAGS_STAMP)
-	$(MPI_CC) -shared $(LDFLAGS) -Wl,-soname,$(MPI_SONAME) -Wl,--no-undefined \
+	$(MPI_CC) -shared $(LDFLAGS) -Wl,-soname,$(MPI_SONAME) $(MPI_NO_UNDEFINED) \
 	  -o $(MPI_SO_REAL) $(MPI_OBJS) -L$(BUILD) -lompbatch $(LDLIBS)
 	ln -sf $(notdir $(MPI_SO_REAL)) $(dir $@)$(MPI_SONAME)
 	ln -sf $(MPI_SONAME) $@

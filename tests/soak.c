@@ -13,7 +13,8 @@
  *     check) starts before the matching resume, and none after a settle.
  * A standalone program (not in the CUnit runner) so a crash cannot hide a
  * summary. Reproducible: SOAK_SEED (printed), SOAK_BATCHES (default
- * 10000), SOAK_SETTLE_MS (default 20; larger under valgrind). Exits 1 when
+ * 10000), SOAK_SETTLE_MS (default 20; larger under valgrind), SOAK_WORKERS
+ * (pools of W, 1 and W + 1 workers; default 2). Exits 1 when
  * any check failed. */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -512,7 +513,13 @@ int main(void) {
          batches);
   fflush(stdout);
 
-  ompb_pool_opts po[3] = {{.workers = 2}, {.workers = 1}, {.workers = 3}};
+  /* Pools of W, 1 and W + 1 workers; W = SOAK_WORKERS (default 2): 16 on
+   * a 2-core machine oversubscribes it, where preemption mid-task hides
+   * lost wake-ups. */
+  e = getenv("SOAK_WORKERS");
+  unsigned w = e ? (unsigned)strtoul(e, NULL, 0) : 2;
+  if (w < 1 || w > 4095) w = 2;
+  ompb_pool_opts po[3] = {{.workers = w}, {.workers = 1}, {.workers = w + 1}};
   for (int i = 0; i < 3; i++) {
     if (ompb_pool_create(&g_pools[i], &po[i]) != OMPB_OK ||
         ompb_pool_register(g_pools[i], "soak", soak_task) != OMPB_OK) {
