@@ -298,7 +298,10 @@ static int run(int argc, char **argv) {
     cli_error("cannot stop the signal watcher: %s", strerror(err));
     rc = EX_FAIL;
   }
-  /* The last moment a signal can still undo the run. */
+  if (rc == EX_OK)
+    rc = cli_output_flush(&out);
+  /* The last moment a signal can still undo the run: after the fsync,
+   * which can take long, just before the rename that commits. */
   if (rc == EX_OK && cli_signals_caught())
     rc = EX_INTERRUPTED;
   int orc = cli_output_finish(&out, rc == EX_OK);

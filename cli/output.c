@@ -1,18 +1,26 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch CLI: the output file (see output.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* O_TMPFILE; linkat and AT_SYMLINK_FOLLOW are POSIX */
 
 #include "output.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+
+/* The temporary name's last part: short whatever OUT is, so that any OUT
+ * that fits NAME_MAX has a temporary name that fits too. */
+#define TMP_BASE ".ompb.XXXXXX"
+#define TMP_X 6
 
 /* The mode open(2) would give a new file. umask can only be read by
  * setting it; the CLI creates no other file meanwhile. */
@@ -20,6 +28,47 @@ static mode_t creation_mode(void) {
   mode_t mask = umask(0);
   umask(mask);
   return 0666 & ~mask;
+}
+
+/* Replace the trailing X's of name with letters and digits that differ
+ * from one call, process and moment to the next (only a name to try: the
+ * link that uses it is exclusive). */
+static void random_suffix(char *name) {
+  static const char chars[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static uint64_t state;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  state += (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 30 ^ (uint64_t)getpid() << 40;
+  state += 0x9e3779b97f4a7c15u; /* splitmix64 */
+  uint64_t z = state;
+  z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ z >> 27) * 0x94d049bb133111ebu;
+  z ^= z >> 31;
+  char *x = name + strlen(name) - TMP_X;
+  for (int i = 0; i < TMP_X; i++, z /= sizeof chars - 1)
+    x[i] = chars[z % (sizeof chars - 1)];
+}
+
+/* Open the unnamed temporary file in dir, or, where the file system has no
+ * O_TMPFILE, create the named one o->tmp. Returns an fd, or -1 with errno. */
+static int open_temporary(cli_output *o, const char *dir) {
+  int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666); /* umask applies */
+  if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+    return fd;
+  /* mkstemp creates the file 0600 and exclusively: nobody else's file is
+   * ever written or removed. */
+  if ((fd = mkstemp(o->tmp)) < 0)
+    return -1;
+  if (fchmod(fd, creation_mode()) != 0) {
+    int err = errno;
+    (void)unlink(o->tmp); /* ours: just created exclusively */
+    (void)close(fd);
+    errno = err;
+    return -1;
+  }
+  o->named = true;
+  return fd;
 }
 
 int cli_output_create(cli_output *o, const char *path, size_t len) {
@@ -31,28 +80,37 @@ int cli_output_create(cli_output *o, const char *path, size_t len) {
     cli_error("%s: output is a directory name", path);
     return EX_USAGE;
   }
-  size_t cap = dirlen + strlen(base) + sizeof "..XXXXXX";
-  if (!(o->tmp = malloc(cap))) {
+  size_t cap = dirlen + sizeof TMP_BASE;
+  char *dir = malloc(dirlen + 2);
+  if (!dir || !(o->tmp = malloc(cap))) {
+    free(dir);
     cli_error("out of memory");
     return EX_FAIL;
   }
-  snprintf(o->tmp, cap, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
-  /* mkstemp creates the file 0600 and exclusively: nobody else's file is
-   * ever written or removed. */
-  if ((o->fd = mkstemp(o->tmp)) < 0) {
+  if (dirlen)
+    snprintf(dir, dirlen + 1, "%s", path); /* up to and with the slash */
+  else
+    strcpy(dir, ".");
+  snprintf(o->tmp, cap, "%.*s%s", (int)dirlen, path, TMP_BASE);
+  o->fd = open_temporary(o, dir);
+  free(dir);
+  if (o->fd < 0) {
     cli_error("%s: cannot create a file there: %s", path, strerror(errno));
-    free(o->tmp); /* no file of ours has that name: remove nothing */
+    free(o->tmp); /* no file of ours has that name (any is removed): remove nothing */
     o->tmp = NULL;
     return EX_FAIL;
   }
-  if (fchmod(o->fd, creation_mode()) != 0 || ftruncate(o->fd, (off_t)len) != 0) {
-    cli_error("%s: %s", o->tmp, strerror(errno));
+  /* Reserve every block now: a full disk is this error, never a SIGBUS
+   * while the map is written. */
+  int err = len ? posix_fallocate(o->fd, 0, (off_t)len) : 0;
+  if (err) {
+    cli_error("%s: cannot allocate %zu bytes: %s", path, len, strerror(err));
     goto fail;
   }
   if (len > 0) {
     void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, o->fd, 0);
     if (m == MAP_FAILED) {
-      cli_error("%s: mmap: %s", o->tmp, strerror(errno));
+      cli_error("%s: mmap: %s", path, strerror(errno));
       goto fail;
     }
     o->map = m;
@@ -64,40 +122,68 @@ fail:
   return EX_FAIL;
 }
 
-/* Unmap, flush when committing, close. */
-static int release(cli_output *o, bool commit) {
+int cli_output_flush(cli_output *o) {
+  if (o->fd < 0)
+    return EX_OK;
   int rc = EX_OK;
-  if (o->map && munmap(o->map, o->len) != 0 && commit) {
-    cli_error("%s: munmap: %s", o->tmp, strerror(errno));
+  if (o->map && munmap(o->map, o->len) != 0) {
+    cli_error("%s: munmap: %s", o->path, strerror(errno));
     rc = EX_FAIL;
   }
   o->map = NULL;
-  if (o->fd < 0)
-    return rc;
   /* fsync covers the pages written through the shared mapping (one page
    * cache); without it a crash after rename could leave an empty OUT. */
-  if (commit && rc == EX_OK && fsync(o->fd) != 0) {
-    cli_error("%s: fsync: %s", o->tmp, strerror(errno));
+  if (rc == EX_OK && fsync(o->fd) != 0) {
+    cli_error("%s: fsync: %s", o->path, strerror(errno));
     rc = EX_FAIL;
   }
-  if (close(o->fd) != 0 && commit && rc == EX_OK) {
-    cli_error("%s: close: %s", o->tmp, strerror(errno));
-    rc = EX_FAIL;
-  }
-  o->fd = -1;
   return rc;
+}
+
+/* Give the unnamed file the name o->tmp: an exclusive link, retried with
+ * another name while one exists. */
+static int link_temporary(cli_output *o) {
+  char proc[32];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", o->fd);
+  for (int tries = 0; tries < 100; tries++) {
+    random_suffix(o->tmp);
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, o->tmp, AT_SYMLINK_FOLLOW) == 0) {
+      o->named = true;
+      return 0;
+    }
+    if (errno != EEXIST)
+      return -1;
+  }
+  return -1; /* errno is EEXIST */
 }
 
 int cli_output_finish(cli_output *o, bool commit) {
   if (!o->tmp)
     return EX_OK;
-  int rc = release(o, commit);
-  if (commit && rc == EX_OK && rename(o->tmp, o->path) != 0) {
-    cli_error("%s: %s", o->path, strerror(errno));
-    rc = EX_FAIL;
+  int rc = EX_OK;
+  if (commit) {
+    if (o->map || o->fd < 0) {
+      rc = EX_FAIL; /* not flushed: a caller's bug, never commit that */
+      cli_error("%s: not flushed", o->path);
+    } else if (!o->named && link_temporary(o) != 0) {
+      cli_error("%s: cannot name the temporary file: %s", o->path, strerror(errno));
+      rc = EX_FAIL;
+    } else if (rename(o->tmp, o->path) != 0) {
+      cli_error("%s: %s", o->path, strerror(errno));
+      rc = EX_FAIL;
+    }
   }
+  if (o->map)
+    (void)munmap(o->map, o->len); /* dropped: nothing of it is kept */
+  o->map = NULL;
+  /* The data is on disk (flushed) and renamed: a failed close of it loses
+   * nothing; of a dropped file, nothing is lost either. */
+  if (o->fd >= 0)
+    (void)close(o->fd);
+  o->fd = -1;
   /* ENOENT: someone else removed it already. */
-  if ((!commit || rc != EX_OK) && unlink(o->tmp) != 0 && errno != ENOENT) {
+  if ((!commit || rc != EX_OK) && o->named && unlink(o->tmp) != 0 &&
+      errno != ENOENT) {
     cli_error("%s: cannot remove: %s", o->tmp, strerror(errno));
     rc = EX_FAIL;
   }

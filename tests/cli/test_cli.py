@@ -51,7 +51,8 @@ def run(*args, timeout=60, **kw):
 
 
 def leftovers(directory=TMP):
-    """Temporary files the CLI may have left (.NAME.XXXXXX)."""
+    """Temporary files the CLI may have left (.ompb.XXXXXX; before issue 16
+    .NAME.XXXXXX)."""
     return [f for f in os.listdir(directory) if re.match(r"^\..+\.[A-Za-z0-9]{6}$", f)]
 
 
@@ -584,20 +585,40 @@ def wait_for(cond, p, what, timeout=60):
         time.sleep(0.002)
 
 
-def results_written():
-    """True once the temporary output holds its header and some computed
-    elements: the handlers are in place (they come before the output) and
-    the batch is under way."""
-    for name in leftovers():
+def output_files(p):
+    """The files run `p` has open in TMP other than its input, through
+    /proc (the temporary output is unnamed until the commit), as paths
+    that open them."""
+    found = []
+    try:
+        fds = os.listdir(f"/proc/{p.pid}/fd")
+    except FileNotFoundError:  # it exited
+        return found
+    for fd in fds:
+        link = f"/proc/{p.pid}/fd/{fd}"
         try:
-            with open(path(name), "rb") as f:
+            target = os.readlink(link)
+        except OSError:
+            continue
+        if target.startswith(TMP + "/") and not target.endswith(".npy"):
+            found.append(link)
+    return found + [path(name) for name in leftovers()]
+
+
+def results_written(p):
+    """True once the temporary output of run `p` holds its header and some
+    computed elements: the handlers are in place (they come before the
+    output) and the batch is under way."""
+    for name in output_files(p):
+        try:
+            with open(name, "rb") as f:
                 head = f.read(10)
                 if len(head) < 10 or head[:6] != b"\x93NUMPY":
                     continue
                 f.seek(10 + struct.unpack("<H", head[8:10])[0])
                 if f.read(8 * 4096).strip(b"\0"):
                     return True
-        except FileNotFoundError:  # renamed or removed meanwhile
+        except OSError:  # renamed, removed or closed meanwhile
             pass
     return False
 
@@ -666,7 +687,7 @@ def sigint_and_sigterm_without_a_terminal():
         out = path("int2_out.npy")
         p = subprocess.Popen([CLI, "map", "sin", big_input(), out, "--threads", "1"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        wait_for(results_written, p, "first results in the temporary output")
+        wait_for(lambda: results_written(p), p, "first results in the temporary output")
         p.send_signal(sig)
         so, err = p.communicate(timeout=60)
         check(p.returncode == EX_INTERRUPTED, f"{sig}: rc {p.returncode} {err!r}")
@@ -681,11 +702,87 @@ def existing_output_survives_an_interrupt():
         f.write(b"precious")
     p = subprocess.Popen([CLI, "map", "sin", big_input(), out, "--threads", "1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    wait_for(results_written, p, "first results in the temporary output")
+    wait_for(lambda: results_written(p), p, "first results in the temporary output")
     p.send_signal(signal.SIGINT)
     p.communicate(timeout=60)
     check(p.returncode == EX_INTERRUPTED, f"rc {p.returncode}")
     check(open(out, "rb").read() == b"precious" and not leftovers(), "OUT was touched")
+
+
+# ---- the output file: full disk, long names, a crash (issue 16) ---------------
+
+def mounted_tmpfs(size):
+    """A fresh tmpfs of `size` bytes on a directory in TMP, or None when this
+    process may not mount one (then the caller skips)."""
+    mnt = tempfile.mkdtemp(prefix="full.", dir=TMP)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", mnt],
+                       capture_output=True, timeout=60)
+    if p.returncode != 0:
+        os.rmdir(mnt)
+        return None
+    return mnt
+
+
+def unmount(mnt):
+    subprocess.run(["umount", mnt], check=True, timeout=60)
+    os.rmdir(mnt)
+
+
+@test
+def a_full_disk_is_an_error_with_nothing_left_behind():
+    mnt = mounted_tmpfs(1 << 20)
+    if mnt is None:
+        print("    skipped: cannot mount a tmpfs here (not root?)")
+        return
+    try:
+        np.save(path("full_in.npy"), RNG.uniform(-1, 1, 1 << 19).astype(np.float32))  # 2 MiB
+        with open(os.path.join(mnt, "keep.npy"), "wb") as f:
+            f.write(b"precious")
+        out = os.path.join(mnt, "keep.npy")
+        rc, so, err = run("map", "sin", path("full_in.npy"), out)
+        check(rc == EX_FAIL, f"rc {rc} (want {EX_FAIL}): {err!r}")
+        check("No space left on device" in err and err.startswith("ompbatch: ")
+              and err.count("\n") == 1, f"message: {err!r}")
+        check(os.listdir(mnt) == ["keep.npy"], f"left on the full disk: {os.listdir(mnt)}")
+        check(open(out, "rb").read() == b"precious", "OUT was touched")
+        # what fits is written there
+        RNG.uniform(-1, 1, 1 << 19).astype(np.float32).tofile(path("full_in.bin"))
+        rc, so, err = run("map", "sin", path("full_in.bin"), os.path.join(mnt, "s.npy"),
+                          "--dtype", "f32")
+        check(rc == EX_FAIL and "No space left" in err, f"raw: rc {rc} {err!r}")
+        np.save(path("small_in.npy"), np.ones(1000, np.float32))
+        rc, so, err = run("map", "sin", path("small_in.npy"), os.path.join(mnt, "s.npy"))
+        check(rc == 0 and sorted(os.listdir(mnt)) == ["keep.npy", "s.npy"], f"{rc} {err}")
+    finally:
+        unmount(mnt)
+
+
+@test
+def an_out_name_of_254_characters_works():
+    name = "o" * 250 + ".npy"
+    check(len(name) <= os.pathconf(TMP, "PC_NAME_MAX"), "a valid name here")
+    x = RNG.uniform(0, 4, 99).astype(np.float64)
+    np.save(path("long_in.npy"), x)
+    for out in (path(name), name):  # with a directory part and without
+        rc, so, err = run("map", "sqrt", path("long_in.npy"), out, cwd=TMP)
+        check(rc == 0, f"rc {rc}: {err!r}")
+        check(np.array_equal(np.load(path(name)), np.sqrt(x)), "content")
+        os.unlink(path(name))
+    check(not leftovers(), leftovers())
+
+
+@test
+def a_killed_run_leaves_no_temporary_file():
+    out = path("killed_out.npy")
+    before = set(os.listdir(TMP))
+    p = subprocess.Popen([CLI, "map", "sin", big_input(), out, "--threads", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(lambda: results_written(p), p, "first results in the temporary output")
+    p.kill()
+    p.communicate(timeout=60)
+    check(p.returncode == -signal.SIGKILL, f"rc {p.returncode}")
+    check(set(os.listdir(TMP)) == before | {"big.npy"},
+          f"left after SIGKILL: {sorted(set(os.listdir(TMP)) - before - {'big.npy'})}")
 
 
 def main():
