@@ -709,6 +709,34 @@ def existing_output_survives_an_interrupt():
     check(open(out, "rb").read() == b"precious" and not leftovers(), "OUT was touched")
 
 
+@test
+def sigint_during_the_final_fsync_still_wins():
+    """strace delivers SIGINT as the CLI enters its fsync of the output (the
+    last step before the rename): the signal must still undo the run."""
+    import shutil
+    if not shutil.which("strace"):
+        print("    skipped: no strace")
+        return
+    x = RNG.uniform(-3, 3, 1 << 16).astype(np.float32)
+    np.save(path("fs_in.npy"), x)
+    out = path("fs_out.npy")
+    with open(out, "wb") as f:
+        f.write(b"precious")
+    p = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fsync",
+                        "-e", "inject=fsync:signal=SIGINT", CLI, "map", "sin",
+                        path("fs_in.npy"), out], capture_output=True, timeout=120)
+    err = p.stderr.decode(errors="replace")
+    if "ptrace" in err and "not permitted" in err:
+        print("    skipped: ptrace not permitted")
+        return
+    check(p.returncode == EX_INTERRUPTED, f"rc {p.returncode} (want 130): {err!r}")
+    check("interrupted" in err and "was not written" in err, err)
+    check(open(out, "rb").read() == b"precious" and not leftovers(), "OUT was replaced")
+    # without the signal the same run commits
+    rc, so, err = run("map", "sin", path("fs_in.npy"), out)
+    check(rc == 0 and np.load(out).shape == x.shape, f"rc {rc} {err}")
+
+
 # ---- the output file: full disk, long names, a crash (issue 16) ---------------
 
 def mounted_tmpfs(size):
