@@ -6,8 +6,9 @@
  * command, cmd_NAME.c; a command uses the building blocks args.c (the
  * command line), input.c (an input array), output.c (the output file),
  * signals.c (Ctrl-C) and progress.c (the progress bar, which goes quiet
- * after a signal: it reads signals.c's flag, the one call between two
- * blocks), which use only this file, npy.c and the library. Nothing here is
+ * after a signal: it reads signals.c's flag; and input.c has signals.c
+ * guard its mapping against SIGBUS: the two calls between blocks), which
+ * use only this file, npy.c and the library. Nothing here is
  * thread-safe unless stated: the CLI runs its commands on the main thread. */
 #ifndef OMPB_CLI_CLI_H
 #define OMPB_CLI_CLI_H

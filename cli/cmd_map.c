@@ -184,6 +184,13 @@ static int create_output(const map_args *a, const npy_header *h, cli_output *out
 
 /* ---- the batch ------------------------------------------------------------- */
 
+/* IN shrank under its mapping: say so. Returns EX_FAIL. */
+static int input_lost(const char *in) {
+  cli_error("%s: the file shrank while it was read (truncated by another "
+            "program?)", in);
+  return EX_FAIL;
+}
+
 /* The batch's outcome as an exit code, with a message when it failed. */
 static int check_result(int wait_rc, const ompb_result *res) {
   if (wait_rc == OMPB_OK && res && res->all_succeeded)
@@ -214,6 +221,8 @@ static int wait_batch(ompb_batch *b, cli_progress *bar) {
     rc = EX_FAIL;
   } else if (cli_signals_caught()) {
     rc = EX_INTERRUPTED;
+  } else if (cli_signals_input_lost()) {
+    rc = EX_FAIL; /* said by run_batch, which knows the file's name */
   } else if (crc != OMPB_OK) {
     rc = EX_FAIL;
   } else {
@@ -260,6 +269,8 @@ static int run_batch(const map_args *a, const ompb_kernel_info *k,
     rc = EX_FAIL;
   } else {
     rc = wait_batch(b, &bar);
+    if (rc == EX_FAIL && cli_signals_input_lost())
+      rc = input_lost(a->in);
   }
   ompb_pool_destroy(pool);
   return rc;
@@ -290,6 +301,9 @@ static int run(int argc, char **argv) {
     rc = create_output(&a, &in.header, &out, &dst);
     if (rc == EX_OK && in.header.count > 0)
       rc = run_batch(&a, k, &in, dst);
+    /* What was read after the file shrank is zeros, not the file. */
+    if (rc == EX_OK && cli_signals_input_lost())
+      rc = input_lost(a.in);
     int irc = cli_input_close(&in, a.in);
     if (rc == EX_OK)
       rc = irc;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "signals.h"
 
 /* Map the whole file read-only. */
 static int map_file(const char *path, cli_input *in) {
@@ -33,6 +34,8 @@ static int map_file(const char *path, cli_input *in) {
     } else {
       in->file = m;
       in->len = (size_t)st.st_size;
+      /* Another program may truncate the file while it is mapped. */
+      cli_signals_guard(m, in->len);
       /* Only advice: reading works the same when it is not taken. */
       (void)posix_madvise(m, in->len, POSIX_MADV_SEQUENTIAL);
     }
@@ -85,6 +88,8 @@ int cli_input_open(const char *path, size_t raw_elem_size, cli_input *in) {
 
 int cli_input_close(cli_input *in, const char *path) {
   int rc = EX_OK;
+  if (in->file)
+    cli_signals_guard(NULL, 0);
   if (in->file && munmap((void *)in->file, in->len) != 0) {
     cli_error("%s: munmap: %s", path, strerror(errno));
     rc = EX_FAIL;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* ompbatch CLI: an input array, memory-mapped (never read into a buffer, so
- * that files larger than memory work): a .npy file, or raw native floats. */
+ * that files larger than memory work): a .npy file, or raw native floats.
+ * The mapping is guarded by signals.c: when the file shrinks meanwhile, it
+ * reads zeros and cli_signals_input_lost() says so (no SIGBUS death). */
 #ifndef OMPB_CLI_INPUT_H
 #define OMPB_CLI_INPUT_H
 

@@ -4,6 +4,7 @@
  * blocked on the pipe's read end calls ompb_batch_cancel on the batch
  * published in `watched`, at once, whatever the main thread is doing. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS (POSIX only from 2024) */
 
 #include "signals.h"
 
@@ -13,7 +14,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -34,6 +37,39 @@ static int wake_pipe[2] = {-1, -1};
 static pthread_t watcher;
 static bool watcher_running;
 static struct sigaction old_int, old_term;
+/* The guarded input mapping, [guard_lo, guard_hi) in whole pages, or empty:
+ * set by the main thread while no batch reads it, read by the handler. */
+static _Atomic(char *) guard_lo, guard_hi;
+/* Set by the handler when a SIGBUS hit the guarded mapping; never cleared. */
+static atomic_bool input_lost;
+static uintptr_t page_size;
+
+/* A SIGBUS in the guarded input means the file shrank under the mapping:
+ * put zero pages from the fault to the end (the access is retried and
+ * reads zeros), remember it and cancel the batch. mmap is not on POSIX's
+ * async-signal-safe list, but on Linux it is one system call, no lock. Any
+ * other SIGBUS gets the default action (the process dies as before). */
+static void on_bus(int sig, siginfo_t *si, void *ctx) {
+  (void)ctx;
+  int saved = errno;
+  char *a = si->si_addr, *lo = atomic_load(&guard_lo), *hi = atomic_load(&guard_hi);
+  if (si->si_code > 0 && lo && a >= lo && a < hi) {
+    char *from = lo + ((uintptr_t)(a - lo) & ~(page_size - 1));
+    if (mmap(from, (size_t)(hi - from), PROT_READ,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
+      atomic_store(&input_lost, true);
+      if (write(wake_pipe[1], "b", 1) < 0) {
+        /* Pipe full: a wake-up is already pending. */
+      }
+      errno = saved;
+      return;
+    }
+  }
+  signal(sig, SIG_DFL);
+  if (si->si_code <= 0)
+    raise(sig); /* sent, not a fault: it would not come again */
+  errno = saved;
+}
 
 static void on_signal(int sig) {
   int saved = errno;
@@ -99,6 +135,18 @@ int cli_signals_start(void) {
     sigaction(SIGINT, &old_int, NULL); /* restores what succeeded above */
     goto fail_thread;
   }
+  page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+  struct sigaction bus;
+  memset(&bus, 0, sizeof bus);
+  bus.sa_sigaction = on_bus;
+  bus.sa_flags = SA_SIGINFO;
+  sigemptyset(&bus.sa_mask);
+  if (sigaction(SIGBUS, &bus, NULL) != 0) {
+    err = errno;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    goto fail_thread;
+  }
   return 0;
 
 fail_thread:
@@ -134,3 +182,16 @@ int cli_signals_stop(void) {
 }
 
 int cli_signals_caught(void) { return atomic_load(&caught); }
+
+void cli_signals_guard(const void *map, size_t len) {
+  if (!map || !len || !page_size) {
+    atomic_store(&guard_lo, NULL);
+    atomic_store(&guard_hi, NULL);
+    return;
+  }
+  char *lo = (char *)(uintptr_t)map; /* the handler maps over it */
+  atomic_store(&guard_hi, lo + (len + page_size - 1) / page_size * page_size);
+  atomic_store(&guard_lo, lo);
+}
+
+bool cli_signals_input_lost(void) { return atomic_load(&input_lost); }

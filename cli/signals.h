@@ -5,9 +5,13 @@
  * Use: cli_signals_start() before creating anything a signal must undo;
  * cli_signals_watch(b) once the batch runs; cli_signals_stop() after
  * ompb_batch_wait() and before ompb_batch_free(); cli_signals_caught()
- * before committing the output. */
+ * before committing the output. A SIGBUS on the input mapping, when the
+ * file shrinks under it, is caught too (cli_signals_guard). */
 #ifndef OMPB_CLI_SIGNALS_H
 #define OMPB_CLI_SIGNALS_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "ompbatch.h"
 
@@ -26,6 +30,18 @@ int cli_signals_watch(ompb_batch *b);
  * may then still be in use: do not free it). The handlers stay installed
  * until exit: a late signal only sets the flag. */
 int cli_signals_stop(void);
+
+/* Guard the read-only file mapping [map, map + len) (a page-aligned mmap;
+ * NULL or 0: guard nothing): when the file shrinks under it, the SIGBUS
+ * its reader gets is caught, the pages from there on read as zeros, the
+ * watched batch is cancelled and cli_signals_input_lost() becomes true.
+ * Call after cli_signals_start, and with NULL before unmapping. One mapping
+ * at a time. */
+void cli_signals_guard(const void *map, size_t len);
+
+/* true once a SIGBUS hit the guarded mapping: what was read from it is not
+ * the file. Thread-safety: any. */
+bool cli_signals_input_lost(void);
 
 /* The last signal since cli_signals_start (SIGINT or SIGTERM), or 0.
  * Thread-safety: any (also the pool's reporter thread). */

@@ -786,6 +786,28 @@ def a_full_disk_is_an_error_with_nothing_left_behind():
 
 
 @test
+def an_input_truncated_during_the_run_fails_cleanly():
+    """Another program truncates IN while the CLI maps it: exit 1 with a
+    message and no output, not a SIGBUS death."""
+    import shutil
+    src = path("shrink_in.npy")
+    shutil.copyfile(big_input(), src)
+    out = path("shrink_out.npy")
+    p, master = spawn_pty(["map", "sin", src, out, "--threads", 1, "--chunk", 4096])
+    seen = read_pty(master, p, until=b"%")
+    check(b"%" in seen and p.poll() is None, f"no progress report while running: {seen!r}")
+    os.truncate(src, 4096)
+    rest = read_pty(master, p)
+    rc = p.wait(timeout=60)
+    os.close(master)
+    text = (seen + rest).decode(errors="replace")
+    check(rc == EX_FAIL, f"rc {rc} (want {EX_FAIL}): {text[-300:]!r}")
+    check("shrank while it was read" in text, text[-300:])
+    check(not os.path.exists(out) and not leftovers(), f"output left: {leftovers()}")
+    os.unlink(src)
+
+
+@test
 def an_out_name_of_254_characters_works():
     name = "o" * 250 + ".npy"
     check(len(name) <= os.pathconf(TMP, "PC_NAME_MAX"), "a valid name here")
