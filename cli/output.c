@@ -141,18 +141,26 @@ int cli_output_flush(cli_output *o) {
 }
 
 /* Give the unnamed file the name o->tmp: an exclusive link, retried with
- * another name while one exists. */
+ * another name while one exists. Through /proc (any user may); without
+ * /proc, by the descriptor itself (AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH). */
 static int link_temporary(cli_output *o) {
   char proc[32];
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", o->fd);
+  bool by_fd = false;
   for (int tries = 0; tries < 100; tries++) {
     random_suffix(o->tmp);
-    if (linkat(AT_FDCWD, proc, AT_FDCWD, o->tmp, AT_SYMLINK_FOLLOW) == 0) {
+    int r = by_fd ? linkat(o->fd, "", AT_FDCWD, o->tmp, AT_EMPTY_PATH)
+                  : linkat(AT_FDCWD, proc, AT_FDCWD, o->tmp, AT_SYMLINK_FOLLOW);
+    if (r == 0) {
       o->named = true;
       return 0;
     }
-    if (errno != EEXIST)
+    if (errno == ENOENT && !by_fd) {
+      by_fd = true; /* no /proc: the same name is still free */
+      tries--;
+    } else if (errno != EEXIST) {
       return -1;
+    }
   }
   return -1; /* errno is EEXIST */
 }
