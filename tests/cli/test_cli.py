@@ -587,8 +587,8 @@ def wait_for(cond, p, what, timeout=60):
 
 def output_files(p):
     """The files run `p` has open in TMP other than its input, through
-    /proc (the temporary output is unnamed until the commit), as paths
-    that open them."""
+    /proc (the temporary output is unnamed until the commit; a stale file
+    of another run is never mistaken for it), as paths that open them."""
     found = []
     try:
         fds = os.listdir(f"/proc/{p.pid}/fd")
@@ -602,7 +602,7 @@ def output_files(p):
             continue
         if target.startswith(TMP + "/") and not target.endswith(".npy"):
             found.append(link)
-    return found + [path(name) for name in leftovers()]
+    return found
 
 
 def results_written(p):
