@@ -14,9 +14,17 @@ MAKEFLAGS += --no-builtin-rules
 # $(BUILD)-tsan (override: a BUILD given on the command line, which `make
 # sanitize` passes on to its sub-makes, gets the suffix too).
 BUILD_BASE := $(BUILD)
-SAN_BUILDS := $(BUILD_BASE)-asan $(BUILD_BASE)-tsan
+SAN_BUILDS := $(BUILD_BASE)-asan $(BUILD_BASE)-asan-clang $(BUILD_BASE)-tsan
 ifeq ($(SAN),address)
 override BUILD := $(BUILD_BASE)-asan
+OPT := -O1 -g -fno-omit-frame-pointer
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+endif
+# The same with clang and libomp: clang's UBSan also checks pointer
+# arithmetic (an offset applied to NULL), which gcc's does not.
+ifeq ($(SAN),address-clang)
+override BUILD := $(BUILD_BASE)-asan-clang
+CC := clang
 OPT := -O1 -g -fno-omit-frame-pointer
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
