@@ -71,7 +71,7 @@ static struct mres *mres_new(size_t n) {
   if (!m) return NULL;
   m->pub.count = n;
   if (n) {
-    m->pub.results = ompb__malloc(n * sizeof *m->pub.results);
+    m->pub.results = ompb__malloc(ompb__mul(n, sizeof *m->pub.results));
     m->errs = ompb__calloc(n, sizeof *m->errs);
     if (!m->pub.results || !m->errs) {
       ompb__free(m->pub.results);
