@@ -3,6 +3,7 @@
  * allocation), launch, wait, control and free. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_condattr_setclock */
 #include <omp.h>
+#include <sched.h>
 #include <string.h>
 
 #include "work.h"
@@ -131,10 +132,19 @@ static void wait_sealed(ompb_batch *b) {
  * sleeping, which saves the waiter a futex wake-up (tens of microseconds on
  * a VM). Bounded, so long batches cost at most SPIN_NS of one CPU. */
 #define SPIN_NS 20000
+/* A stopped batch ends as soon as its running tasks return: then watch a
+ * while longer, yielding the CPU to them, before sleeping. */
+#define STOPPED_SPIN_NS 1000000
 static void spin_until_sealed(const ompb_batch *b) {
-  int64_t until = ompb__now_ns() + SPIN_NS;
+  int64_t t0 = ompb__now_ns(), until = t0 + SPIN_NS;
   while (atomic_load_explicit(&b->state, memory_order_acquire) != OMPB__SEALED) {
-    for (int k = 0; k < 64; k++) ompb__cpu_relax();
+    int64_t stop = atomic_load_explicit(&b->stop, memory_order_relaxed);
+    if (stop != 0 && stop != OMPB__STOP_FINISHED) {
+      until = t0 + STOPPED_SPIN_NS;
+      sched_yield();
+    } else {
+      for (int k = 0; k < 64; k++) ompb__cpu_relax();
+    }
     if (ompb__now_ns() > until) return;
   }
 }
