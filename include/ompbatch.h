@@ -11,6 +11,7 @@
 #include "ompbatch/batch.h"
 #include "ompbatch/map.h"
 #include "ompbatch/simd.h"
+#include "ompbatch/expr.h"
 #if defined(MPI_VERSION) || defined(OMPB_WITH_MPI)
 #include "ompbatch/mpi.h"
 #endif
