@@ -4,11 +4,18 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
+/* One fputs per message: stdio locks the stream for each call, so lines
+ * from the tasks of a many-file run never interleave. */
 static void vreport(const char *fmt, va_list ap) {
-  fputs(CLI_PROG ": ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  char line[1024];
+  int n = snprintf(line, sizeof line, "%s: ", CLI_PROG);
+  vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+  size_t len = strlen(line);
+  line[len] = '\n';
+  line[len + 1] = '\0';
+  fputs(line, stderr);
 }
 
 void cli_error(const char *fmt, ...) {

@@ -53,7 +53,8 @@ typedef struct {
 CLI_COMMANDS(CLI_DECLARE_COMMAND)
 #undef CLI_DECLARE_COMMAND
 
-/* Print "ompbatch: " and the formatted message as one line on stderr. */
+/* Print "ompbatch: " and the formatted message as one line on stderr (one
+ * write: safe from any thread; at most 1 KiB, longer ones are cut). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print the message like cli_error, then the usage `help` prints, to

@@ -124,24 +124,31 @@ static int parse_shape(scan *s, npy_header *h, char *err, size_t errlen) {
   }
 }
 
-/* Map a descr string to an element size, or explain the refusal. */
+/* Map a descr string ('<f8', '>i2', '|u1', '|b1', ...) to a kind, an
+ * element size and a byte order, or explain the refusal. */
 static int parse_descr(const char *d, size_t n, npy_header *h, char *err,
                        size_t errlen) {
   char buf[64];
   snprintf(buf, sizeof buf, "%.*s", (int)(n < 60 ? n : 60), d);
-  if (n == 3 && (d[0] == '<' || d[0] == '=' || d[0] == '>') && d[1] == 'f' &&
-      (d[2] == '4' || d[2] == '8')) {
-    if (d[0] == '>')
-      return fail(NPY_UNSUPPORTED, err, errlen,
-                  "big-endian data (dtype '%s') is not supported; convert "
-                  "with a.astype(a.dtype.newbyteorder('<'))", buf);
-    /* '=' is native order: little-endian on every host this tool builds for. */
-    h->elem_size = d[2] == '4' ? 4 : 8;
-    return NPY_OK;
+  if (n == 3 && strchr("<>=|", d[0]) && strchr("fiub", d[1]) &&
+      d[2] >= '1' && d[2] <= '8') {
+    size_t size = (size_t)(d[2] - '0');
+    char kind = d[1];
+    int ok = kind == 'f'   ? size == 4 || size == 8
+             : kind == 'b' ? size == 1
+                           : size == 1 || size == 2 || size == 4 || size == 8;
+    if (ok) {
+      h->kind = kind;
+      h->elem_size = size;
+      /* '=' and '|' are native order: little-endian on every host this
+       * tool builds for; one byte has no order. */
+      h->swap = d[0] == '>' && size > 1;
+      return NPY_OK;
+    }
   }
   return fail(NPY_UNSUPPORTED, err, errlen,
-              "dtype '%s' is not supported (float32 '<f4' or float64 '<f8' only)",
-              buf);
+              "dtype '%s' is not supported (float32, float64, integers and "
+              "booleans only)", buf);
 }
 
 int npy_parse(const unsigned char *buf, size_t len, npy_header *h, char *err,
@@ -197,7 +204,8 @@ int npy_parse(const unsigned char *buf, size_t len, npy_header *h, char *err,
       skip_ws(&s);
       if (s.p < s.end && *s.p == '[')
         return fail(NPY_UNSUPPORTED, err, errlen,
-                    "structured dtype is not supported (float32 or float64 only)");
+                    "structured dtype is not supported (float32, float64, "
+                    "integers and booleans only)");
       if (!read_string(&s, &val, &vlen))
         return fail(NPY_CORRUPT, err, errlen, "corrupt header: bad 'descr'");
       if ((rc = parse_descr(val, vlen, h, err, errlen)) != NPY_OK)
@@ -235,11 +243,9 @@ int npy_parse(const unsigned char *buf, size_t len, npy_header *h, char *err,
     return fail(NPY_CORRUPT, err, errlen,
                 "corrupt header: missing key '%s'",
                 !have_descr ? "descr" : !have_fortran ? "fortran_order" : "shape");
-  /* A 0-d or 1-d array is laid out the same way in both orders. */
-  if (fortran && h->ndim > 1)
-    return fail(NPY_UNSUPPORTED, err, errlen,
-                "Fortran-order (column-major) arrays are not supported; save "
-                "with np.save(f, np.ascontiguousarray(a))");
+  /* An elementwise transform does not care about the order: it is kept
+   * in the output's header. */
+  h->fortran = fortran;
 
   /* numpy's rule (its sizes are signed): every dimension, and the bytes of
    * the non-zero dimensions together, at most PTRDIFF_MAX, even when a zero
@@ -267,12 +273,19 @@ int npy_parse(const unsigned char *buf, size_t len, npy_header *h, char *err,
   return NPY_OK;
 }
 
-size_t npy_format_header(char *buf, size_t cap, size_t elem_size, int ndim,
-                         const size_t *shape) {
+int npy_order_matters(const npy_header *h) {
+  int long_dims = 0;
+  for (int i = 0; i < h->ndim; i++)
+    long_dims += h->shape[i] > 1;
+  return long_dims >= 2;
+}
+
+size_t npy_format_header(char *buf, size_t cap, size_t elem_size, int fortran,
+                         int ndim, const size_t *shape) {
   char dict[NPY_MAXDIMS * 24 + 128];
   size_t n = (size_t)snprintf(dict, sizeof dict,
-                              "{'descr': '<f%zu', 'fortran_order': False, 'shape': (",
-                              elem_size);
+                              "{'descr': '<f%zu', 'fortran_order': %s, 'shape': (",
+                              elem_size, fortran ? "True" : "False");
   for (int i = 0; i < ndim; i++)
     n += (size_t)snprintf(dict + n, sizeof dict - n, i ? ", %zu" : "%zu", shape[i]);
   n += (size_t)snprintf(dict + n, sizeof dict - n, "%s), }", ndim == 1 ? "," : "");

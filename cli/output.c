@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +24,35 @@
 #define TMP_BASE ".ompb.XXXXXX"
 #define TMP_X 6
 
-/* The mode open(2) would give a new file. umask can only be read by
- * setting it; the CLI creates no other file meanwhile. */
+/* The mode open(2) would give a new file (0666 & ~umask), found once,
+ * before the first output is created: Linux shows the umask in
+ * /proc/self/status; elsewhere it can only be read by setting it, which
+ * must not race with another thread's open (outputs of a many-file run are
+ * created on the pool's workers, all after this once). */
+static mode_t new_file_mode;
+static pthread_once_t mode_once = PTHREAD_ONCE_INIT;
+
+static void find_mode(void) {
+  unsigned mask = 0;
+  bool found = false;
+  FILE *f = fopen("/proc/self/status", "r");
+  if (f) {
+    char line[256];
+    while (!found && fgets(line, sizeof line, f))
+      found = sscanf(line, "Umask: %o", &mask) == 1;
+    fclose(f); /* read-only: nothing to lose */
+  }
+  if (!found) {
+    mode_t m = umask(0);
+    umask(m);
+    mask = m;
+  }
+  new_file_mode = 0666 & ~(mode_t)mask;
+}
+
 static mode_t creation_mode(void) {
-  mode_t mask = umask(0);
-  umask(mask);
-  return 0666 & ~mask;
+  pthread_once(&mode_once, find_mode);
+  return new_file_mode;
 }
 
 /* Replace the trailing X's of name with letters and digits that differ
@@ -36,12 +61,12 @@ static mode_t creation_mode(void) {
 static void random_suffix(char *name) {
   static const char chars[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  static uint64_t state;
+  /* Shared by the workers of a many-file run: each call takes its own step. */
+  static _Atomic uint64_t state;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  state += (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 30 ^ (uint64_t)getpid() << 40;
-  state += 0x9e3779b97f4a7c15u; /* splitmix64 */
-  uint64_t z = state;
+  uint64_t z = atomic_fetch_add(&state, 0x9e3779b97f4a7c15u) + 0x9e3779b97f4a7c15u; /* splitmix64 */
+  z += (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 30 ^ (uint64_t)getpid() << 40;
   z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9u;
   z = (z ^ z >> 27) * 0x94d049bb133111ebu;
   z ^= z >> 31;
@@ -73,6 +98,7 @@ static int open_temporary(cli_output *o, const char *dir) {
 
 int cli_output_create(cli_output *o, const char *path, size_t len) {
   *o = (cli_output){.path = path, .fd = -1, .len = len};
+  (void)creation_mode(); /* before any open of ours: see find_mode */
   const char *slash = strrchr(path, '/');
   size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
   const char *base = slash ? slash + 1 : path;

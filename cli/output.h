@@ -6,7 +6,8 @@
  * over OUT. An error, a signal or a crash leaves no partial OUT, no
  * temporary file and an existing OUT intact. Where the file system has no
  * O_TMPFILE, the temporary file is created under that name at once (then a
- * crash can leave it behind). */
+ * crash can leave it behind). Outputs may be created and finished on any
+ * thread, each by one thread at a time. */
 #ifndef OMPB_CLI_OUTPUT_H
 #define OMPB_CLI_OUTPUT_H
 

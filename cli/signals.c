@@ -37,11 +37,19 @@ static int wake_pipe[2] = {-1, -1};
 static pthread_t watcher;
 static bool watcher_running;
 static struct sigaction old_int, old_term;
-/* The guarded input mapping, [guard_lo, guard_hi) in whole pages, or empty:
- * set by the main thread while no batch reads it, read by the handler. */
-static _Atomic(char *) guard_lo, guard_hi;
-/* Set by the handler when a SIGBUS hit the guarded mapping; never cleared. */
+/* The guarded input mappings: slot i is in use while claimed[i]; its
+ * range [lo, hi) in whole pages is set after the claim (hi first, lo last)
+ * and cleared before the release (lo first), so the handler that sees a
+ * non-NULL lo sees its hi. lost[i]: a SIGBUS hit that range; cleared when
+ * the slot is claimed again. */
+static atomic_bool claimed[CLI_GUARD_SLOTS];
+static _Atomic(char *) guard_lo[CLI_GUARD_SLOTS], guard_hi[CLI_GUARD_SLOTS];
+static atomic_bool guard_lost[CLI_GUARD_SLOTS];
+/* Set by the handler when a SIGBUS hit any guarded mapping; never cleared. */
 static atomic_bool input_lost;
+/* The watched batch is cancelled when an input shrinks (single-file runs;
+ * many-file runs fail only the file's own task). */
+static atomic_bool cancel_on_lost;
 static uintptr_t page_size;
 
 /* A SIGBUS in the guarded input means the file shrank under the mapping:
@@ -52,18 +60,22 @@ static uintptr_t page_size;
 static void on_bus(int sig, siginfo_t *si, void *ctx) {
   (void)ctx;
   int saved = errno;
-  char *a = si->si_addr, *lo = atomic_load(&guard_lo), *hi = atomic_load(&guard_hi);
-  if (si->si_code > 0 && lo && a >= lo && a < hi) {
+  char *a = si->si_addr;
+  for (int i = 0; si->si_code > 0 && i < CLI_GUARD_SLOTS; i++) {
+    char *lo = atomic_load(&guard_lo[i]), *hi = atomic_load(&guard_hi[i]);
+    if (!lo || a < lo || a >= hi)
+      continue;
     char *from = lo + ((uintptr_t)(a - lo) & ~(page_size - 1));
     if (mmap(from, (size_t)(hi - from), PROT_READ,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
-      atomic_store(&input_lost, true);
-      if (write(wake_pipe[1], "b", 1) < 0) {
-        /* Pipe full: a wake-up is already pending. */
-      }
-      errno = saved;
-      return;
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+      break;
+    atomic_store(&guard_lost[i], true);
+    atomic_store(&input_lost, true);
+    if (write(wake_pipe[1], "b", 1) < 0) {
+      /* Pipe full: a wake-up is already pending. */
     }
+    errno = saved;
+    return;
   }
   signal(sig, SIG_DFL);
   if (si->si_code <= 0)
@@ -90,7 +102,7 @@ static void *watch(void *unused) {
     if (r <= 0 || atomic_load(&stopping))
       return NULL;
     ompb_batch *b = atomic_load(&watched);
-    if (b)
+    if (b && (c != 'b' || atomic_load(&cancel_on_lost)))
       ompb_batch_cancel(b); /* OMPB_OK on any non-NULL handle */
   }
 }
@@ -157,14 +169,18 @@ fail_pipe:
   return err;
 }
 
-int cli_signals_watch(ompb_batch *b) {
+static int watch_batch(ompb_batch *b, bool on_lost) {
+  atomic_store(&cancel_on_lost, on_lost);
   atomic_store(&watched, b);
   /* A signal that came before b was published is caught here; one that
    * comes after finds b through the watcher. */
-  if (atomic_load(&caught))
+  if (atomic_load(&caught) || (on_lost && atomic_load(&input_lost)))
     return ompb_batch_cancel(b);
   return OMPB_OK;
 }
+
+int cli_signals_watch(ompb_batch *b) { return watch_batch(b, true); }
+int cli_signals_watch_signals(ompb_batch *b) { return watch_batch(b, false); }
 
 int cli_signals_stop(void) {
   if (!watcher_running)
@@ -183,15 +199,32 @@ int cli_signals_stop(void) {
 
 int cli_signals_caught(void) { return atomic_load(&caught); }
 
-void cli_signals_guard(const void *map, size_t len) {
-  if (!map || !len || !page_size) {
-    atomic_store(&guard_lo, NULL);
-    atomic_store(&guard_hi, NULL);
-    return;
+int cli_signals_guard_add(const void *map, size_t len) {
+  if (!map || !len || !page_size)
+    return -1;
+  for (int i = 0; i < CLI_GUARD_SLOTS; i++) {
+    bool free_slot = false;
+    if (!atomic_compare_exchange_strong(&claimed[i], &free_slot, true))
+      continue;
+    char *lo = (char *)(uintptr_t)map; /* the handler maps over it */
+    atomic_store(&guard_lost[i], false);
+    atomic_store(&guard_hi[i], lo + (len + page_size - 1) / page_size * page_size);
+    atomic_store(&guard_lo[i], lo);
+    return i;
   }
-  char *lo = (char *)(uintptr_t)map; /* the handler maps over it */
-  atomic_store(&guard_hi, lo + (len + page_size - 1) / page_size * page_size);
-  atomic_store(&guard_lo, lo);
+  return -1;
+}
+
+void cli_signals_guard_remove(int slot) {
+  if (slot < 0 || slot >= CLI_GUARD_SLOTS)
+    return;
+  atomic_store(&guard_lo[slot], NULL);
+  atomic_store(&guard_hi[slot], NULL);
+  atomic_store(&claimed[slot], false);
+}
+
+bool cli_signals_guard_lost(int slot) {
+  return slot >= 0 && slot < CLI_GUARD_SLOTS && atomic_load(&guard_lost[slot]);
 }
 
 bool cli_signals_input_lost(void) { return atomic_load(&input_lost); }
