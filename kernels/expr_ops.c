@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* ompbatch: the expression evaluator's own block operations (see
+ * kernels/expr_ops.h), compiled once per ISA by mk/expr.mk with the
+ * kernels' ISA flags, so that each `omp simd` loop is vectorised for it.
+ * They are plain loops: the data is in L1/L2 (a block of the evaluator),
+ * so the loop body is all that costs. */
+#include <math.h>
+#include <stddef.h>
+
+#include "expr_ops.h"
+
+#if defined(OMPB_WITH_SLEEF) && OMPB_WITH_SLEEF
+#define HAVE_SLEEF 1
+#include <sleef.h>
+#else
+#define HAVE_SLEEF 0
+#undef OMPB_ISA_AVX512F
+#undef OMPB_ISA_AVX2
+#undef OMPB_ISA_SSE2
+#endif
+
+#if defined(OMPB_ISA_AVX512F)
+#include <immintrin.h>
+#define ISA_NAME "avx512f"
+#define OPS ompb__expr_ops_avx512f
+#define NF 16
+#define ND 8
+#define LDF _mm512_loadu_ps
+#define STF _mm512_storeu_ps
+#define LDD _mm512_loadu_pd
+#define STD _mm512_storeu_pd
+#define VF(fn) Sleef_##fn##f16_u10avx512f
+#define VD(fn) Sleef_##fn##d8_u10avx512f
+#elif defined(OMPB_ISA_AVX2)
+#include <immintrin.h>
+#define ISA_NAME "avx2"
+#define OPS ompb__expr_ops_avx2
+#define NF 8
+#define ND 4
+#define LDF _mm256_loadu_ps
+#define STF _mm256_storeu_ps
+#define LDD _mm256_loadu_pd
+#define STD _mm256_storeu_pd
+#define VF(fn) Sleef_##fn##f8_u10avx2
+#define VD(fn) Sleef_##fn##d4_u10avx2
+#elif defined(OMPB_ISA_SSE2)
+#include <emmintrin.h>
+#define ISA_NAME "sse2"
+#define OPS ompb__expr_ops_sse2
+#define NF 4
+#define ND 2
+#define LDF _mm_loadu_ps
+#define STF _mm_storeu_ps
+#define LDD _mm_loadu_pd
+#define STD _mm_storeu_pd
+#define VF(fn) Sleef_##fn##f4_u10sse2
+#define VD(fn) Sleef_##fn##d2_u10sse2
+#else
+#define ISA_SCALAR 1
+#define ISA_NAME "scalar"
+#define OPS ompb__expr_ops_scalar
+#endif
+
+/* One rounding where the ISA has FMA (AVX2 and AVX-512F builds enable it),
+ * two elsewhere: a software fma is far slower than the two roundings, and
+ * the contract only promises "never less accurate than a*b + c". */
+#if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
+#define FMA_F(a, b, c) fmaf(a, b, c)
+#define FMA_D(a, b, c) fma(a, b, c)
+#else
+#define FMA_F(a, b, c) ((a) * (b) + (c))
+#define FMA_D(a, b, c) ((a) * (b) + (c))
+#endif
+
+#define BIN(name, T, sfx, expr)                                                \
+  static void bin_##name##_##sfx(const T *a, const T *b, T *out, size_t n) {   \
+    _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                      \
+      const T x = a[i], y = b[i];                                              \
+      out[i] = (expr);                                                         \
+    }                                                                          \
+  }
+#define BINS(T, sfx)                                                           \
+  BIN(ADD, T, sfx, x + y)                                                      \
+  BIN(SUB, T, sfx, x - y)                                                      \
+  BIN(MUL, T, sfx, x * y)                                                      \
+  BIN(DIV, T, sfx, x / y)                                                      \
+  BIN(NMUL, T, sfx, -(x * y))                                                  \
+  BIN(MIN, T, sfx, (x < y || x != x) ? x : y)                                  \
+  BIN(MAX, T, sfx, (x > y || x != x) ? x : y)                                  \
+  BIN(LT, T, sfx, x < y ? (T)1 : (T)0)                                         \
+  BIN(LE, T, sfx, x <= y ? (T)1 : (T)0)                                        \
+  BIN(GT, T, sfx, x > y ? (T)1 : (T)0)                                         \
+  BIN(GE, T, sfx, x >= y ? (T)1 : (T)0)                                        \
+  BIN(EQ, T, sfx, x == y ? (T)1 : (T)0)                                        \
+  BIN(NE, T, sfx, x != y ? (T)1 : (T)0)
+BINS(float, f32)
+BINS(double, f64)
+
+#define TRI(name, T, sfx, expr)                                                \
+  static void tri_##name##_##sfx(const T *a, const T *b, const T *c, T *out,   \
+                                 size_t n) {                                   \
+    _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                      \
+      const T x = a[i], y = b[i], z = c[i];                                    \
+      out[i] = (expr);                                                         \
+    }                                                                          \
+  }
+TRI(FMA, float, f32, FMA_F(x, y, z))
+TRI(FMS, float, f32, FMA_F(x, y, -z))
+TRI(FNMA, float, f32, FMA_F(-x, y, z))
+TRI(WHERE, float, f32, x != 0 ? y : z)
+TRI(FMA, double, f64, FMA_D(x, y, z))
+TRI(FMS, double, f64, FMA_D(x, y, -z))
+TRI(FNMA, double, f64, FMA_D(-x, y, z))
+TRI(WHERE, double, f64, x != 0 ? y : z)
+
+#define UN(name, T, sfx, expr)                                                 \
+  static void un_##name##_##sfx(const T *a, T *out, size_t n) {                \
+    _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                      \
+      const T x = a[i];                                                        \
+      out[i] = (expr);                                                         \
+    }                                                                          \
+  }
+UN(NEG, float, f32, -x)
+UN(FLOOR, float, f32, floorf(x))
+UN(CEIL, float, f32, ceilf(x))
+UN(NEG, double, f64, -x)
+UN(FLOOR, double, f64, floor(x))
+UN(CEIL, double, f64, ceil(x))
+
+/* The inverse hyperbolic functions: SLEEF's 1-ULP vector functions over
+ * the full vectors, its scalar ones for the tail. */
+#if HAVE_SLEEF
+#define SCAL_F(fn) Sleef_##fn##f_u10
+#define SCAL_D(fn) Sleef_##fn##_u10
+#else
+#define SCAL_F(fn) fn##f
+#define SCAL_D(fn) fn
+#endif
+#if defined(ISA_SCALAR)
+#define VEC_F(fn)
+#define VEC_D(fn)
+#else
+#define VEC_F(fn)                                                              \
+  for (; i + NF <= n; i += NF) STF(out + i, VF(fn)(LDF(a + i)));
+#define VEC_D(fn)                                                              \
+  for (; i + ND <= n; i += ND) STD(out + i, VD(fn)(LDD(a + i)));
+#endif
+#define HYP(NAME, fn)                                                          \
+  static void un_##NAME##_f32(const float *a, float *out, size_t n) {          \
+    size_t i = 0;                                                              \
+    VEC_F(fn)                                                                  \
+    for (; i < n; i++) out[i] = SCAL_F(fn)(a[i]);                              \
+  }                                                                            \
+  static void un_##NAME##_f64(const double *a, double *out, size_t n) {        \
+    size_t i = 0;                                                              \
+    VEC_D(fn)                                                                  \
+    for (; i < n; i++) out[i] = SCAL_D(fn)(a[i]);                              \
+  }
+HYP(ASINH, asinh)
+HYP(ACOSH, acosh)
+HYP(ATANH, atanh)
+
+/* Block reductions. The simd reductions reassociate within the block in a
+ * way fixed by the ISA's vector width and n: the same block gives the same
+ * partial every time, whichever thread runs it. */
+#define REDS(T, sfx)                                                           \
+  static double red_SUM_##sfx(const T *a, size_t n) {                          \
+    double s = 0;                                                              \
+    _Pragma("omp simd reduction(+ : s)") for (size_t i = 0; i < n; i++) s +=   \
+        (double)a[i];                                                          \
+    return s;                                                                  \
+  }                                                                            \
+  static double red_PROD_##sfx(const T *a, size_t n) {                         \
+    double p = 1;                                                              \
+    _Pragma("omp simd reduction(* : p)") for (size_t i = 0; i < n; i++) p *=   \
+        (double)a[i];                                                          \
+    return p;                                                                  \
+  }                                                                            \
+  static double red_MIN_##sfx(const T *a, size_t n) {                          \
+    T m = a[0];                                                                \
+    int nan = 0;                                                               \
+    _Pragma("omp simd reduction(min : m) reduction(| : nan)") for (            \
+        size_t i = 0; i < n; i++) {                                            \
+      m = a[i] < m ? a[i] : m;                                                 \
+      nan |= a[i] != a[i];                                                     \
+    }                                                                          \
+    return nan ? (double)NAN : (double)m;                                      \
+  }                                                                            \
+  static double red_MAX_##sfx(const T *a, size_t n) {                          \
+    T m = a[0];                                                                \
+    int nan = 0;                                                               \
+    _Pragma("omp simd reduction(max : m) reduction(| : nan)") for (            \
+        size_t i = 0; i < n; i++) {                                            \
+      m = a[i] > m ? a[i] : m;                                                 \
+      nan |= a[i] != a[i];                                                     \
+    }                                                                          \
+    return nan ? (double)NAN : (double)m;                                      \
+  }
+REDS(float, f32)
+REDS(double, f64)
+
+extern const ompb__expr_ops OPS;
+const ompb__expr_ops OPS = {
+    .isa = ISA_NAME,
+#define E_UN(T) {un_NEG_##T, un_FLOOR_##T, un_CEIL_##T, un_ASINH_##T,        \
+                 un_ACOSH_##T, un_ATANH_##T}
+    .un_f32 = E_UN(f32),
+    .un_f64 = E_UN(f64),
+#define E_BIN_F32(name) [OMPB__EB_##name] = bin_##name##_f32,
+#define E_BIN_F64(name) [OMPB__EB_##name] = bin_##name##_f64,
+    .bin_f32 = {OMPB_EXPR_BINOPS(E_BIN_F32)},
+    .bin_f64 = {OMPB_EXPR_BINOPS(E_BIN_F64)},
+    .tri_f32 = {tri_FMA_f32, tri_FMS_f32, tri_FNMA_f32, tri_WHERE_f32},
+    .tri_f64 = {tri_FMA_f64, tri_FMS_f64, tri_FNMA_f64, tri_WHERE_f64},
+    .red_f32 = {red_SUM_f32, red_PROD_f32, red_MIN_f32, red_MAX_f32},
+    .red_f64 = {red_SUM_f64, red_PROD_f64, red_MIN_f64, red_MAX_f64},
+};

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The block operations of the expression evaluator that are not built-in
+ * kernels: elementwise arithmetic, comparisons, selects and block
+ * reductions, compiled once per ISA like the kernels (kernels/expr_ops.c)
+ * and picked with the kernels' ISA (kernels/expr_dispatch.c). They run on
+ * cache-resident blocks of a few thousand elements; every one writes
+ * out[0..n-1] only, works in place (out equal to any input), keeps no state
+ * and is safe from any number of threads. Never installed. */
+#ifndef OMPB_EXPR_OPS_H
+#define OMPB_EXPR_OPS_H
+
+#include <stddef.h>
+
+/* Two-input operations, out[i] = a[i] op b[i]. Comparisons give 1 or 0;
+ * MIN/MAX give NaN when either input is NaN (numpy's minimum/maximum);
+ * NMUL is -(a*b), exact like MUL. */
+#define OMPB_EXPR_BINOPS(XX)                                                   \
+  XX(ADD) XX(SUB) XX(MUL) XX(DIV) XX(NMUL) XX(MIN) XX(MAX) XX(LT) XX(LE)       \
+  XX(GT) XX(GE) XX(EQ) XX(NE)
+enum {
+#define OMPB__EXPR_ENUM(name) OMPB__EB_##name,
+  OMPB_EXPR_BINOPS(OMPB__EXPR_ENUM)
+#undef OMPB__EXPR_ENUM
+  OMPB__EB_COUNT
+};
+
+/* Three-input operations: FMA a*b+c, FMS a*b-c, FNMA c-a*b (one rounding
+ * where the ISA has FMA, two elsewhere), WHERE c != 0 ? a : b (operands in
+ * the order a, b, c of the call: where(cond=a, then=b, else=c)). */
+enum { OMPB__ET_FMA, OMPB__ET_FMS, OMPB__ET_FNMA, OMPB__ET_WHERE, OMPB__ET_COUNT };
+
+/* One-input operations the kernel table lacks: NEG (exact), FLOOR, CEIL
+ * (exact), and the inverse hyperbolic functions (SLEEF's 1-ULP ones; the C
+ * library's in builds without SLEEF). */
+enum { OMPB__EU_NEG, OMPB__EU_FLOOR, OMPB__EU_CEIL, OMPB__EU_ASINH,
+       OMPB__EU_ACOSH, OMPB__EU_ATANH, OMPB__EU_COUNT };
+
+/* Block reductions, returned in double: SUM and PROD accumulate in double
+ * (f32 too), in a fixed order for a given ISA and n; MIN/MAX are NaN when
+ * any element is NaN. n >= 1. */
+enum { OMPB__ER_SUM, OMPB__ER_PROD, OMPB__ER_MIN, OMPB__ER_MAX, OMPB__ER_COUNT };
+
+typedef struct ompb__expr_ops {
+  const char *isa;
+  void (*un_f32[OMPB__EU_COUNT])(const float *a, float *out, size_t n);
+  void (*un_f64[OMPB__EU_COUNT])(const double *a, double *out, size_t n);
+  void (*bin_f32[OMPB__EB_COUNT])(const float *a, const float *b, float *out, size_t n);
+  void (*bin_f64[OMPB__EB_COUNT])(const double *a, const double *b, double *out, size_t n);
+  void (*tri_f32[OMPB__ET_COUNT])(const float *a, const float *b, const float *c,
+                                  float *out, size_t n);
+  void (*tri_f64[OMPB__ET_COUNT])(const double *a, const double *b, const double *c,
+                                  double *out, size_t n);
+  double (*red_f32[OMPB__ER_COUNT])(const float *a, size_t n);
+  double (*red_f64[OMPB__ER_COUNT])(const double *a, size_t n);
+} ompb__expr_ops;
+
+/* The operations for the ISA the kernels use (ompb__simd_active()->isa),
+ * or for a named one when it was compiled in (NULL otherwise). Never NULL
+ * for the active ISA. Thread-safety: any. */
+const ompb__expr_ops *ompb__expr_ops_active(void);
+const ompb__expr_ops *ompb__expr_ops_get(const char *isa);
+
+#endif /* OMPB_EXPR_OPS_H */

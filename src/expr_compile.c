@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Expression graph -> register program (src/expr_prog.h), and the public
+ * compile/free/query calls.
+ *
+ * Lowering turns operations with a constant operand into a kernel call
+ * with that constant as its parameter (`x*2.5` is scale, `x+1` add_scalar,
+ * `1-x` and `2*x+1` affine, `x**2` a multiplication, `x**0.5` sqrt as in
+ * numpy, `x**p` pow with p), and a product used once and then added or
+ * subtracted into one fused multiply-add. The remaining constants become
+ * constant blocks. Scheduling visits operands in Sethi-Ullman order (the
+ * operand needing more blocks first), and blocks are reused as soon as
+ * their value's last use has run, so a program needs few blocks of
+ * scratch: an expression tree of n operations at most about log2(n). */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "expr_prog.h"
+#include "kernels.h"
+
+#define NONE UINT32_MAX
+/* Scratch blocks (temporaries and constants) of one program, at most:
+ * each is a block per worker (src/work_expr.c). */
+#define MAX_BLOCKS 4096
+
+/* ---- variable names ---- */
+struct ompb__xvars {
+  const char *const *names;
+  size_t n;
+  uint32_t *hash; /* index + 1, 0 empty */
+  size_t hcap;
+};
+
+static uint64_t name_hash(const char *s, size_t len) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+  return h;
+}
+
+long ompb__xvars_find(const struct ompb__xvars *v, const char *name, size_t len) {
+  if (v->hcap == 0) return -1;
+  for (size_t k = name_hash(name, len) & (v->hcap - 1); v->hash[k]; k = (k + 1) & (v->hcap - 1)) {
+    const char *s = v->names[v->hash[k] - 1];
+    if (strncmp(s, name, len) == 0 && s[len] == '\0') return (long)v->hash[k] - 1;
+  }
+  return -1;
+}
+
+static bool valid_name(const char *s) {
+  if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+          *s == '_'))
+      return false;
+  return true;
+}
+
+static void diag(ompb_expr_diag *d, size_t pos, const char *fmt, const char *arg, size_t k) {
+  if (!d) return;
+  d->pos = pos;
+  snprintf(d->message, sizeof d->message, fmt, k, arg ? arg : "(null)");
+}
+
+/* Fills v; OMPB_OK, OMPB_EINVAL (bad or duplicate name, diag) or OMPB_ENOMEM. */
+static int vars_init(struct ompb__xvars *v, const char *const *names, size_t n, ompb_expr_diag *d) {
+  v->names = names;
+  v->n = n;
+  v->hcap = 0;
+  v->hash = NULL;
+  if (n == 0) return OMPB_OK;
+  size_t cap = 16;
+  while (cap < 2 * n) cap *= 2;
+  v->hash = ompb__calloc(cap, sizeof *v->hash);
+  if (!v->hash) return OMPB_ENOMEM;
+  v->hcap = cap;
+  for (size_t i = 0; i < n; i++) {
+    if (!valid_name(names[i])) {
+      diag(d, 0, "variable %zu ('%.100s') is not a valid name", names[i], i);
+      return OMPB_EINVAL;
+    }
+    size_t len = strlen(names[i]);
+    if (ompb__xvars_find(v, names[i], len) >= 0) {
+      diag(d, 0, "variable %zu ('%.100s') is named twice", names[i], i);
+      return OMPB_EINVAL;
+    }
+    size_t k = name_hash(names[i], len) & (cap - 1);
+    while (v->hash[k]) k = (k + 1) & (cap - 1);
+    v->hash[k] = (uint32_t)i + 1;
+  }
+  return OMPB_OK;
+}
+
+/* ---- lowered nodes ---- */
+enum { L_IN = 100, L_CONST = 101 };
+
+struct lnode {
+  uint8_t kind; /* L_IN, L_CONST or an OMPB__XI_* */
+  bool has_params;
+  uint16_t op;
+  uint32_t a, b, c;
+  double p[2];
+  double v;     /* L_CONST */
+  uint32_t var; /* L_IN */
+};
+
+struct lower {
+  const struct ompb__xgraph *g;
+  uint32_t *uses; /* parents of each graph node */
+  uint32_t *lo;   /* graph node -> lowered node */
+  struct lnode *l;
+  size_t nl, cap;
+  int rc;
+};
+
+static uint32_t ladd(struct lower *w, struct lnode n) {
+  if (w->rc != OMPB_OK) return NONE;
+  if (w->nl == w->cap) {
+    size_t cap = w->cap ? 2 * w->cap : 64;
+    struct lnode *l = ompb__realloc(w->l, cap * sizeof *l);
+    if (!l) {
+      w->rc = OMPB_ENOMEM;
+      return NONE;
+    }
+    w->l = l;
+    w->cap = cap;
+  }
+  w->l[w->nl] = n;
+  return (uint32_t)w->nl++;
+}
+
+static uint32_t lconst(struct lower *w, double v) {
+  return ladd(w, (struct lnode){.kind = L_CONST, .a = NONE, .b = NONE, .c = NONE, .v = v});
+}
+static uint32_t lop(struct lower *w, uint8_t kind, uint16_t op, uint32_t a, uint32_t b, uint32_t c) {
+  return ladd(w, (struct lnode){.kind = kind, .op = op, .a = a, .b = b, .c = c});
+}
+static uint32_t lk1p(struct lower *w, unsigned k, uint32_t a, double p0, double p1) {
+  return ladd(w, (struct lnode){.kind = OMPB__XI_K1, .op = (uint16_t)k, .a = a, .b = NONE,
+                                .c = NONE, .has_params = true, .p = {p0, p1}});
+}
+
+static const struct ompb__xnode *gn(const struct lower *w, uint32_t id) { return &w->g->nodes[id]; }
+static bool gconst(const struct lower *w, uint32_t id) { return gn(w, id)->op == OMPB__X_CONST; }
+/* A product that nothing else uses: it may be fused into its parent. */
+static bool fusable_mul(const struct lower *w, uint32_t id) {
+  const struct ompb__xnode *n = gn(w, id);
+  return n->op == OMPB__X_BIN && n->sub == OMPB__EB_MUL && w->uses[id] == 1;
+}
+/* x * s with a constant s: *x and *s, true. */
+static bool scaled(const struct lower *w, uint32_t id, uint32_t *x, double *s) {
+  if (!fusable_mul(w, id)) return false;
+  const struct ompb__xnode *n = gn(w, id);
+  if (gconst(w, n->b)) {
+    *x = n->a;
+    *s = gn(w, n->b)->v;
+    return true;
+  }
+  if (gconst(w, n->a)) {
+    *x = n->b;
+    *s = gn(w, n->a)->v;
+    return true;
+  }
+  return false;
+}
+
+/* 1/c is exact in float and double: c a power of two with c and 1/c
+ * normal floats. */
+static bool exact_reciprocal(double c) {
+  int e;
+  double m = frexp(c, &e);
+  return isfinite(c) && fabs(m) == 0.5 && e >= -124 && e <= 126;
+}
+
+static uint32_t lower_bin(struct lower *w, const struct ompb__xnode *h) {
+  const uint32_t a = h->a, b = h->b;
+#define LO(id) (w->lo[id])
+  uint32_t x;
+  double s;
+  switch (h->sub) {
+  case OMPB__EB_ADD:
+    if (gconst(w, a) || gconst(w, b)) {
+      uint32_t y = gconst(w, b) ? a : b;
+      double c = gn(w, gconst(w, b) ? b : a)->v;
+      if (scaled(w, y, &x, &s)) return lk1p(w, OMPB__K1_affine, LO(x), s, c);
+      return lk1p(w, OMPB__K1_add_scalar, LO(y), c, 0);
+    }
+    if (fusable_mul(w, a)) return lop(w, OMPB__XI_TRI, OMPB__ET_FMA, LO(gn(w, a)->a), LO(gn(w, a)->b), LO(b));
+    if (fusable_mul(w, b)) return lop(w, OMPB__XI_TRI, OMPB__ET_FMA, LO(gn(w, b)->a), LO(gn(w, b)->b), LO(a));
+    break;
+  case OMPB__EB_SUB:
+    if (gconst(w, b)) {
+      double c = gn(w, b)->v;
+      if (scaled(w, a, &x, &s)) return lk1p(w, OMPB__K1_affine, LO(x), s, -c);
+      return lk1p(w, OMPB__K1_add_scalar, LO(a), -c, 0);
+    }
+    if (gconst(w, a)) {
+      double c = gn(w, a)->v;
+      if (scaled(w, b, &x, &s)) return lk1p(w, OMPB__K1_affine, LO(x), -s, c);
+      return lk1p(w, OMPB__K1_affine, LO(b), -1, c);
+    }
+    if (fusable_mul(w, a)) return lop(w, OMPB__XI_TRI, OMPB__ET_FMS, LO(gn(w, a)->a), LO(gn(w, a)->b), LO(b));
+    if (fusable_mul(w, b)) return lop(w, OMPB__XI_TRI, OMPB__ET_FNMA, LO(gn(w, b)->a), LO(gn(w, b)->b), LO(a));
+    break;
+  case OMPB__EB_MUL:
+    /* (-x) * y, the way Python reads -x*y: one exact operation */
+    if (gn(w, a)->op == OMPB__X_UN && gn(w, a)->sub == OMPB__EU_NEG && w->uses[a] == 1 &&
+        !gconst(w, b))
+      return lop(w, OMPB__XI_BIN, OMPB__EB_NMUL, LO(gn(w, a)->a), LO(b), NONE);
+    if (gn(w, b)->op == OMPB__X_UN && gn(w, b)->sub == OMPB__EU_NEG && w->uses[b] == 1 &&
+        !gconst(w, a))
+      return lop(w, OMPB__XI_BIN, OMPB__EB_NMUL, LO(a), LO(gn(w, b)->a), NONE);
+    if (gconst(w, b)) return lk1p(w, OMPB__K1_scale, LO(a), gn(w, b)->v, 0);
+    if (gconst(w, a)) return lk1p(w, OMPB__K1_scale, LO(b), gn(w, a)->v, 0);
+    break;
+  case OMPB__EB_DIV:
+    if (gconst(w, b) && exact_reciprocal(gn(w, b)->v))
+      return lk1p(w, OMPB__K1_scale, LO(a), 1 / gn(w, b)->v, 0);
+    break;
+  case OMPB__X_POW:
+    if (gconst(w, b)) {
+      double e = gn(w, b)->v;
+      uint32_t la = LO(a);
+      if (e == 0) return lconst(w, 1);
+      if (e == 1) return la;
+      if (e == 2) return lop(w, OMPB__XI_BIN, OMPB__EB_MUL, la, la, NONE);
+      if (e == 3) return lop(w, OMPB__XI_BIN, OMPB__EB_MUL, lop(w, OMPB__XI_BIN, OMPB__EB_MUL, la, la, NONE), la, NONE);
+      if (e == -1) return lop(w, OMPB__XI_BIN, OMPB__EB_DIV, lconst(w, 1), la, NONE);
+      if (e == -2) return lop(w, OMPB__XI_BIN, OMPB__EB_DIV, lconst(w, 1), lop(w, OMPB__XI_BIN, OMPB__EB_MUL, la, la, NONE), NONE);
+      if (e == 0.5) return lop(w, OMPB__XI_K1, OMPB__K1_sqrt, la, NONE, NONE);
+      return lk1p(w, OMPB__K1_pow, la, e, 0);
+    }
+    return lop(w, OMPB__XI_K2, OMPB__K2_pow, LO(a), LO(b), NONE);
+  default:
+    break;
+  }
+  return lop(w, OMPB__XI_BIN, h->sub, LO(a), LO(b), NONE);
+#undef LO
+}
+
+static uint32_t lower_node(struct lower *w, uint32_t id) {
+  const struct ompb__xnode *h = gn(w, id);
+  switch (h->op) {
+  case OMPB__X_CONST: return lconst(w, h->v);
+  case OMPB__X_VAR:
+    return ladd(w, (struct lnode){.kind = L_IN, .a = NONE, .b = NONE, .c = NONE, .var = h->a});
+  case OMPB__X_UN:
+    if (h->sub == OMPB__EU_NEG && fusable_mul(w, h->a)) {
+      uint32_t x;
+      double s;
+      if (scaled(w, h->a, &x, &s)) return lk1p(w, OMPB__K1_scale, w->lo[x], -s, 0);
+      const struct ompb__xnode *m = gn(w, h->a);
+      return lop(w, OMPB__XI_BIN, OMPB__EB_NMUL, w->lo[m->a], w->lo[m->b], NONE);
+    }
+    return lop(w, OMPB__XI_UN, h->sub, w->lo[h->a], NONE, NONE);
+  case OMPB__X_BIN: return lower_bin(w, h);
+  case OMPB__X_WHERE: return lop(w, OMPB__XI_TRI, OMPB__ET_WHERE, w->lo[h->a], w->lo[h->b], w->lo[h->c]);
+  case OMPB__X_K1: return lop(w, OMPB__XI_K1, h->sub, w->lo[h->a], NONE, NONE);
+  case OMPB__X_K2: return lop(w, OMPB__XI_K2, h->sub, w->lo[h->a], w->lo[h->b], NONE);
+  case OMPB__X_RED: return w->lo[h->a];
+  }
+  return NONE;
+}
+
+/* ---- scheduling and blocks ---- */
+static bool leaf(const struct lnode *n) { return n->kind == L_IN || n->kind == L_CONST; }
+
+struct sched {
+  struct lnode *l;
+  size_t nl;
+  uint32_t *need;    /* Sethi-Ullman: blocks needed to compute a node */
+  uint32_t *order;   /* computed nodes in emission order */
+  size_t norder;
+  uint32_t *last;    /* last instruction index reading each node */
+  uint32_t *slot;    /* the node's slot in the program */
+};
+
+static unsigned nops(const struct lnode *n) {
+  return n->a == NONE ? 0 : n->b == NONE ? 1 : n->c == NONE ? 2 : 3;
+}
+static uint32_t operand(const struct lnode *n, unsigned k) { return k == 0 ? n->a : k == 1 ? n->b : n->c; }
+
+static void compute_need(struct sched *s) {
+  for (size_t i = 0; i < s->nl; i++) {
+    const struct lnode *n = &s->l[i];
+    if (leaf(n)) {
+      s->need[i] = 0;
+      continue;
+    }
+    uint32_t hi = 0, ties = 0;
+    for (unsigned k = 0; k < nops(n); k++) {
+      uint32_t q = s->need[operand(n, k)];
+      if (q > hi) hi = q, ties = 0;
+      else if (q == hi && q > 0) ties++;
+    }
+    s->need[i] = hi + ties > 0 ? hi + ties : 1;
+  }
+}
+
+/* Post-order from the root, the neediest operand first; iterative (an
+ * expression may be 100,000 operations deep). Returns false when out of
+ * memory. */
+static bool emit_order(struct sched *s, uint32_t root) {
+  unsigned char *state = ompb__calloc(s->nl, 1); /* 0 new, 1 open, 2 done */
+  uint32_t *stack = ompb__malloc((s->nl + 1) * sizeof *stack);
+  if (!state || !stack) {
+    ompb__free(state);
+    ompb__free(stack);
+    return false;
+  }
+  size_t top = 0;
+  stack[top++] = root;
+  while (top > 0) {
+    uint32_t id = stack[top - 1];
+    const struct lnode *n = &s->l[id];
+    if (state[id] == 2 || leaf(n)) {
+      state[id] = 2;
+      top--;
+      continue;
+    }
+    if (state[id] == 1) {
+      state[id] = 2;
+      s->order[s->norder++] = id;
+      top--;
+      continue;
+    }
+    state[id] = 1;
+    /* push operands so that the neediest is visited first (pushed last) */
+    uint32_t ops[3];
+    unsigned k = nops(n);
+    for (unsigned i = 0; i < k; i++) ops[i] = operand(n, i);
+    for (unsigned i = 0; i < k; i++)
+      for (unsigned j = i + 1; j < k; j++)
+        if (s->need[ops[j]] < s->need[ops[i]]) {
+          uint32_t t = ops[i];
+          ops[i] = ops[j];
+          ops[j] = t;
+        }
+    for (unsigned i = 0; i < k; i++)
+      if (state[ops[i]] == 0) stack[top++] = ops[i];
+  }
+  ompb__free(state);
+  ompb__free(stack);
+  return true;
+}
+
+void ompb_expr_free(ompb_expr *e) {
+  if (!e) return;
+  ompb__free(e->uses);
+  ompb__free(e->used);
+  ompb__free(e->consts);
+  ompb__free(e->ins);
+  ompb__free(e);
+}
+
+/* Slots: inputs, constants (in order of first use), temporaries, out. */
+#define SLOT_OUT (UINT32_MAX - 1)
+#define SLOT_TEMP 0x80000000u
+#define SLOT_CONST 0x40000000u
+
+static int build_program(ompb_expr *e, struct sched *s, uint32_t root, bool red) {
+  const size_t nins = s->norder + (!red && leaf(&s->l[root]) ? 1 : 0);
+  e->ins = ompb__calloc(nins ? nins : 1, sizeof *e->ins);
+  e->consts = ompb__calloc(s->nl ? s->nl : 1, sizeof *e->consts);
+  uint32_t *freelist = ompb__malloc((s->norder + 1) * sizeof *freelist);
+  if (!e->ins || !e->consts || !freelist) {
+    ompb__free(freelist);
+    return OMPB_ENOMEM;
+  }
+  for (size_t i = 0; i < s->nl; i++) s->slot[i] = NONE, s->last[i] = 0;
+  for (size_t i = 0; i < s->norder; i++) {
+    const struct lnode *n = &s->l[s->order[i]];
+    for (unsigned k = 0; k < nops(n); k++) s->last[operand(n, k)] = (uint32_t)i;
+  }
+  size_t nfree = 0, ntemp = 0;
+  /* leaves' slots */
+  for (size_t i = 0; i < s->nl; i++) {
+    if (s->l[i].kind == L_IN) s->slot[i] = s->l[i].var;
+  }
+  for (size_t i = 0; i < s->norder; i++) {
+    uint32_t id = s->order[i];
+    const struct lnode *n = &s->l[id];
+    struct ompb__xins *in = &e->ins[i];
+    uint32_t src[3] = {NONE, NONE, NONE};
+    for (unsigned k = 0; k < nops(n); k++) {
+      uint32_t q = operand(n, k);
+      if (s->l[q].kind == L_CONST && s->slot[q] == NONE) {
+        e->consts[e->nconst] = s->l[q].v;
+        s->slot[q] = SLOT_CONST | (uint32_t)e->nconst++;
+      }
+      src[k] = s->slot[q];
+    }
+    /* free the blocks whose value is read for the last time here */
+    for (unsigned k = 0; k < nops(n); k++) {
+      uint32_t q = operand(n, k);
+      bool dup = false;
+      for (unsigned j = 0; j < k; j++) dup |= operand(n, j) == q;
+      if (!dup && (s->slot[q] & SLOT_TEMP) && s->slot[q] != SLOT_OUT && s->last[q] == i &&
+          !(red && q == root))
+        freelist[nfree++] = s->slot[q];
+    }
+    uint32_t dst;
+    if (id == root && !red) {
+      dst = SLOT_OUT;
+    } else if (nfree > 0) {
+      size_t best = 0; /* the lowest block: keeps the live ones together */
+      for (size_t j = 1; j < nfree; j++)
+        if (freelist[j] < freelist[best]) best = j;
+      dst = freelist[best];
+      freelist[best] = freelist[--nfree];
+    } else {
+      dst = SLOT_TEMP | (uint32_t)ntemp++;
+    }
+    s->slot[id] = dst;
+    in->kind = n->kind;
+    in->op = n->op;
+    in->has_params = n->has_params;
+    in->pd[0] = n->p[0];
+    in->pd[1] = n->p[1];
+    in->pf[0] = (float)n->p[0];
+    in->pf[1] = (float)n->p[1];
+    in->dst = dst;
+    in->a = src[0];
+    in->b = src[1];
+    in->c = src[2];
+  }
+  ompb__free(freelist);
+  if (!red && leaf(&s->l[root])) { /* out = an input or a constant */
+    uint32_t q = root;
+    if (s->l[q].kind == L_CONST && s->slot[q] == NONE) {
+      e->consts[e->nconst] = s->l[q].v;
+      s->slot[q] = SLOT_CONST | (uint32_t)e->nconst++;
+    }
+    e->ins[s->norder] = (struct ompb__xins){.kind = OMPB__XI_COPY, .dst = SLOT_OUT,
+                                            .a = s->slot[q], .b = NONE, .c = NONE};
+  }
+  if (red) {
+    uint32_t q = root;
+    if (s->l[q].kind == L_CONST && s->slot[q] == NONE) {
+      e->consts[e->nconst] = s->l[q].v;
+      s->slot[q] = SLOT_CONST | (uint32_t)e->nconst++;
+    }
+    e->red_src = s->slot[q];
+  }
+  if (e->nconst + ntemp > MAX_BLOCKS) return OMPB_ERANGE;
+  e->ntemp = ntemp;
+  e->nins = nins;
+  e->nslots = e->nvars + e->nconst + e->ntemp + 1;
+  /* final slot numbers */
+  const uint32_t cbase = (uint32_t)e->nvars, tbase = cbase + (uint32_t)e->nconst;
+  const uint32_t out = (uint32_t)e->nslots - 1;
+#define FIX(v)                                                                 \
+  ((v) == NONE ? NONE : (v) == SLOT_OUT ? out : ((v) & SLOT_TEMP) ? tbase + ((v) & ~SLOT_TEMP) \
+   : ((v) & SLOT_CONST) ? cbase + ((v) & ~SLOT_CONST) : (v))
+  for (size_t i = 0; i < nins; i++) {
+    struct ompb__xins *in = &e->ins[i];
+    in->dst = FIX(in->dst);
+    in->a = FIX(in->a);
+    in->b = FIX(in->b);
+    in->c = FIX(in->c);
+  }
+  if (red) e->red_src = FIX(e->red_src);
+#undef FIX
+  return OMPB_OK;
+}
+
+static int compile_graph(ompb_expr *e, const struct ompb__xgraph *g, ompb_expr_diag *d) {
+  struct lower w = {.g = g, .rc = OMPB_OK};
+  struct sched s = {0};
+  int rc = OMPB_ENOMEM;
+  w.uses = ompb__calloc(g->count, sizeof *w.uses);
+  w.lo = ompb__malloc(g->count * sizeof *w.lo);
+  if (!w.uses || !w.lo) goto out;
+  /* uses, from the root down (children have smaller ids) */
+  w.uses[g->root] = 1;
+  for (size_t i = g->count; i-- > 0;) {
+    if (!w.uses[i]) continue;
+    const struct ompb__xnode *n = &g->nodes[i];
+    if (n->op == OMPB__X_CONST || n->op == OMPB__X_VAR) continue;
+    if (n->a != NONE) w.uses[n->a]++;
+    if (n->b != NONE) w.uses[n->b]++;
+    if (n->c != NONE) w.uses[n->c]++;
+  }
+  for (size_t i = 0; i < g->count; i++) {
+    w.lo[i] = w.uses[i] ? lower_node(&w, (uint32_t)i) : NONE;
+    if (w.rc != OMPB_OK) goto out;
+  }
+  const struct ompb__xnode *r = &g->nodes[g->root];
+  bool red = r->op == OMPB__X_RED;
+  e->red = red ? (int)r->sub : -1;
+  uint32_t root = w.lo[g->root];
+  /* variables read */
+  for (size_t i = 0; i < g->count; i++)
+    if (w.uses[i] && g->nodes[i].op == OMPB__X_VAR) e->uses[g->nodes[i].a] = 1;
+  for (size_t k = 0; k < e->nvars; k++) e->nused += e->uses[k];
+  e->used = ompb__malloc((e->nused ? e->nused : 1) * sizeof *e->used);
+  if (!e->used) goto out;
+  for (size_t k = 0, j = 0; k < e->nvars; k++)
+    if (e->uses[k]) e->used[j++] = (uint32_t)k;
+  s.l = w.l;
+  s.nl = w.nl;
+  s.need = ompb__malloc(s.nl * sizeof *s.need);
+  s.order = ompb__malloc(s.nl * sizeof *s.order);
+  s.last = ompb__malloc(s.nl * sizeof *s.last);
+  s.slot = ompb__malloc(s.nl * sizeof *s.slot);
+  if (!s.need || !s.order || !s.last || !s.slot) goto out;
+  compute_need(&s);
+  if (!emit_order(&s, root)) goto out;
+  rc = build_program(e, &s, root, red);
+  if (rc == OMPB_ERANGE && d) {
+    d->pos = 0;
+    snprintf(d->message, sizeof d->message,
+             "needs more than %d blocks of scratch (constants and temporaries)", MAX_BLOCKS);
+  }
+out:
+  ompb__free(w.uses);
+  ompb__free(w.lo);
+  ompb__free(w.l);
+  ompb__free(s.need);
+  ompb__free(s.order);
+  ompb__free(s.last);
+  ompb__free(s.slot);
+  return rc;
+}
+
+int ompb_expr_compile(const char *src, const char *const *vars, size_t nvars, ompb_expr **out,
+                      ompb_expr_diag *diag_out) {
+  ompb_expr_diag dummy;
+  ompb_expr_diag *d = diag_out ? diag_out : &dummy;
+  d->pos = 0;
+  d->message[0] = '\0';
+  if (out) *out = NULL;
+  if (!src || !out || (nvars > 0 && !vars)) {
+    snprintf(d->message, sizeof d->message, "%s is NULL",
+             !src ? "the expression" : !out ? "out" : "vars");
+    return OMPB_EINVAL;
+  }
+  if (nvars > OMPB_EXPR_MAX_VARS) {
+    snprintf(d->message, sizeof d->message, "more than %d variables", OMPB_EXPR_MAX_VARS);
+    return OMPB_ERANGE;
+  }
+  size_t len = strnlen(src, OMPB_EXPR_MAX_LEN + 1);
+  if (len > OMPB_EXPR_MAX_LEN) {
+    d->pos = OMPB_EXPR_MAX_LEN;
+    snprintf(d->message, sizeof d->message, "longer than %zu bytes", OMPB_EXPR_MAX_LEN);
+    return OMPB_ERANGE;
+  }
+  struct ompb__xvars v;
+  int rc = vars_init(&v, vars, nvars, d);
+  struct ompb__xgraph g = {0};
+  ompb_expr *e = NULL;
+  if (rc == OMPB_OK) rc = ompb__xparse(src, len, &v, &g, d);
+  if (rc == OMPB_OK) {
+    rc = OMPB_ENOMEM;
+    e = ompb__calloc(1, sizeof *e);
+    if (e) {
+      e->nvars = nvars;
+      e->uses = ompb__calloc(nvars ? nvars : 1, 1);
+      if (e->uses) rc = compile_graph(e, &g, d);
+    }
+  }
+  if (rc == OMPB_ENOMEM) {
+    d->pos = 0;
+    snprintf(d->message, sizeof d->message, "out of memory");
+  }
+  ompb__xgraph_free(&g);
+  ompb__free(v.hash);
+  if (rc != OMPB_OK) {
+    ompb_expr_free(e);
+    return rc;
+  }
+  *out = e;
+  return OMPB_OK;
+}
+
+bool ompb_expr_is_reduction(const ompb_expr *e) { return e && e->red >= 0; }
+size_t ompb_expr_nvars(const ompb_expr *e) { return e ? e->nvars : 0; }
+bool ompb_expr_uses(const ompb_expr *e, size_t k) { return e && k < e->nvars && e->uses[k]; }

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Compiled expressions inside the library: the function table
+ * (src/expr_funcs.c), the expression graph the parser builds
+ * (src/expr_parse.c), and the register program the compiler makes of it
+ * (src/expr_compile.c), which the evaluator runs block by block
+ * (src/work_expr.c). Calls go one way: compile -> parse -> funcs. */
+#ifndef OMPB_EXPR_PROG_H
+#define OMPB_EXPR_PROG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "expr_ops.h"
+#include "ompbatch/expr.h"
+
+/* ---- the expression graph ----
+ * Nodes are created children first (ids grow from the leaves to the
+ * root), hash-consed (an equal node is found, not made: common
+ * subexpressions exist once) and constant-folded on creation. */
+enum ompb__xop {
+  OMPB__X_CONST, /* v */
+  OMPB__X_VAR,   /* a: the variable's index */
+  OMPB__X_UN,    /* sub: OMPB__EU_* (NEG, FLOOR, ...), a */
+  OMPB__X_BIN,   /* sub: OMPB__EB_* or OMPB__X_POW, a op b */
+  OMPB__X_WHERE, /* where(a, b, c) */
+  OMPB__X_K1,    /* sub: built-in unary kernel index, a */
+  OMPB__X_K2,    /* sub: built-in two-input kernel index, a, b */
+  OMPB__X_RED    /* sub: OMPB__ER_* or OMPB__X_MEAN, a; only the root */
+};
+#define OMPB__X_POW OMPB__EB_COUNT  /* the sub of a ** b */
+#define OMPB__X_MEAN OMPB__ER_COUNT /* the sub of mean() */
+
+struct ompb__xnode {
+  uint8_t op;
+  uint16_t sub;
+  uint32_t a, b, c;
+  double v;
+};
+
+struct ompb__xgraph {
+  struct ompb__xnode *nodes;
+  size_t count, cap;
+  uint32_t *hash; /* open addressing: node id + 1, 0 empty */
+  size_t hcap;
+  uint32_t root;
+  size_t red_pos;  /* source position of the first reduction call */
+  size_t nred;     /* reduction nodes made */
+};
+
+/* ---- functions an expression may call (src/expr_funcs.c) ---- */
+enum ompb__xfkind {
+  OMPB__XF_K1,    /* a built-in unary kernel: index */
+  OMPB__XF_K2,    /* a built-in two-input kernel: index */
+  OMPB__XF_UN,    /* OMPB__EU_* */
+  OMPB__XF_BIN,   /* OMPB__EB_* or OMPB__X_POW */
+  OMPB__XF_WHERE,
+  OMPB__XF_RED    /* OMPB__ER_* or OMPB__X_MEAN */
+};
+struct ompb__xfunc {
+  ompb_expr_func pub;
+  enum ompb__xfkind kind;
+  unsigned index;
+};
+/* The function called `name` (len bytes, not NUL-terminated), or NULL. */
+const struct ompb__xfunc *ompb__xfunc_find(const char *name, size_t len);
+
+/* ---- parsing (src/expr_parse.c) ---- */
+/* Parse src into g (g zeroed by the caller, freed with ompb__xgraph_free
+ * on every outcome). vars: name lookup. Returns OMPB_OK, OMPB_EINVAL or
+ * OMPB_ERANGE with d filled, or OMPB_ENOMEM. */
+struct ompb__xvars;
+int ompb__xparse(const char *src, size_t len, const struct ompb__xvars *vars,
+                 struct ompb__xgraph *g, ompb_expr_diag *d);
+void ompb__xgraph_free(struct ompb__xgraph *g);
+/* The index of variable name[0..len) or -1 (src/expr_compile.c). */
+long ompb__xvars_find(const struct ompb__xvars *v, const char *name, size_t len);
+
+/* ---- the register program ----
+ * Slots: [0, nvars) the inputs, then nconst constant blocks, then ntemp
+ * scratch blocks, then the output block (slot nslots - 1). */
+enum ompb__xikind {
+  OMPB__XI_K1,   /* kernel op(a -> dst, params when has_params) */
+  OMPB__XI_K2,   /* kernel op(a, b -> dst) */
+  OMPB__XI_UN,   /* OMPB__EU_* */
+  OMPB__XI_BIN,  /* OMPB__EB_* */
+  OMPB__XI_TRI,  /* OMPB__ET_* */
+  OMPB__XI_COPY  /* a -> dst */
+};
+struct ompb__xins {
+  uint8_t kind;
+  bool has_params;
+  uint16_t op;
+  uint32_t dst, a, b, c;
+  float pf[2];
+  double pd[2];
+};
+
+struct ompb_expr {
+  size_t nvars;
+  unsigned char *uses;   /* nvars flags */
+  size_t nused;
+  uint32_t *used;        /* the used variables' indices, increasing */
+  size_t nconst;
+  double *consts;        /* slot nvars + k holds consts[k] */
+  size_t ntemp;
+  size_t nslots;
+  size_t nins;
+  struct ompb__xins *ins;
+  int red;               /* -1, OMPB__ER_* or OMPB__X_MEAN */
+  uint32_t red_src;      /* the slot a reduction reduces */
+};
+
+#endif /* OMPB_EXPR_PROG_H */

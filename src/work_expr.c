@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Expression evaluation, a kind of work: a compiled expression
+ * (src/expr_prog.h) over n elements, one index per element, claimed in
+ * whole blocks; each member runs the program block by block in its own
+ * scratch blocks, so every operation of a block works on cache-resident
+ * data and only the inputs and out touch memory. Progress counts
+ * elements. Entry points ompb_expr_eval_* and ompb_expr_eval_start_*. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_condattr_setclock */
+#include <math.h>
+#include <string.h>
+
+#include "expr_prog.h"
+#include "kernels.h"
+#include "work.h"
+
+/* Elements per block: every live block of a program stays in L1/L2
+ * (docs/design.md, "Expressions: blocks and programs"). */
+#define XBLOCK 1024
+/* Blocks per claim at most: claims stay cheap next to their work. */
+#define CLAIM_BLOCKS_MAX 64
+
+struct xwork {
+  const ompb_expr *e;
+  const ompb__simd_table *t;
+  const ompb__expr_ops *x;
+  const char **in; /* e->nused base pointers, in e->used order */
+  char *out;
+  size_t n, esize;
+  bool f64, stream;
+  double *partials; /* reductions: one per block */
+  void **scratch;   /* per member, made on its first claim */
+  unsigned nscratch;
+};
+
+/* A member's scratch: the slot pointer table, then 64-byte aligned
+ * blocks: constants, temporaries, and the streaming buffer. */
+static void **make_scratch(const struct xwork *w) {
+  const ompb_expr *e = w->e;
+  size_t blocks = e->nconst + e->ntemp + 1;
+  size_t table = (e->nslots * sizeof(void *) + 63) & ~(size_t)63;
+  size_t bytes = table + 64 + blocks * XBLOCK * w->esize;
+  void **mem = ompb__malloc(bytes);
+  if (!mem) return NULL;
+  char *base = (char *)(((uintptr_t)mem + table + 63) & ~(uintptr_t)63);
+  /* the table sits at the start; mem itself is what is freed */
+  void **p = mem;
+  for (size_t k = 0; k < e->nvars; k++) p[k] = NULL;
+  for (size_t k = 0; k < e->nconst; k++) {
+    char *blk = base + k * XBLOCK * w->esize;
+    p[e->nvars + k] = blk;
+    if (w->f64) {
+      for (size_t i = 0; i < XBLOCK; i++) ((double *)blk)[i] = e->consts[k];
+    } else {
+      for (size_t i = 0; i < XBLOCK; i++) ((float *)blk)[i] = (float)e->consts[k];
+    }
+  }
+  for (size_t k = 0; k < e->ntemp; k++)
+    p[e->nvars + e->nconst + k] = base + (e->nconst + k) * XBLOCK * w->esize;
+  /* the streaming buffer, behind the table (not a slot) */
+  p[e->nslots - 1] = base + (e->nconst + e->ntemp) * XBLOCK * w->esize;
+  return p;
+}
+
+#define EXEC(T, sfx)                                                           \
+  static void exec_##sfx(const struct xwork *w, void **p, size_t m) {          \
+    const ompb_expr *e = w->e;                                                 \
+    const ompb__simd_table *t = w->t;                                          \
+    const ompb__expr_ops *x = w->x;                                            \
+    for (size_t i = 0; i < e->nins; i++) {                                     \
+      const struct ompb__xins *in = &e->ins[i];                                \
+      T *d = p[in->dst];                                                       \
+      switch (in->kind) {                                                      \
+      case OMPB__XI_K1:                                                        \
+        t->sfx[in->op](p[in->a], d, m, in->has_params ? (const void *)in->p##sfx \
+                                                      : NULL);                 \
+        break;                                                                 \
+      case OMPB__XI_K2: t->sfx##_2[in->op](p[in->a], p[in->b], d, m, NULL); break; \
+      case OMPB__XI_UN: x->un_##sfx[in->op](p[in->a], d, m); break;            \
+      case OMPB__XI_BIN: x->bin_##sfx[in->op](p[in->a], p[in->b], d, m); break; \
+      case OMPB__XI_TRI:                                                       \
+        x->tri_##sfx[in->op](p[in->a], p[in->b], p[in->c], d, m);              \
+        break;                                                                 \
+      case OMPB__XI_COPY:                                                      \
+        if ((void *)d != p[in->a]) memcpy(d, p[in->a], m * sizeof(T));         \
+        break;                                                                 \
+      }                                                                        \
+    }                                                                          \
+  }
+#define pf32 pf
+#define pf64 pd
+EXEC(float, f32)
+EXEC(double, f64)
+#undef pf32
+#undef pf64
+
+/* Run the program over [lo, lo + m): inputs and out at lo, the output to
+ * `dst` (out + lo, or the streaming buffer). */
+static void run_block(const struct xwork *w, void **p, size_t lo, size_t m, void *dst) {
+  const ompb_expr *e = w->e;
+  for (size_t j = 0; j < e->nused; j++) p[e->used[j]] = (void *)(w->in[j] + lo * w->esize);
+  p[e->nslots - 1] = dst;
+  if (w->f64) exec_f64(w, p, m);
+  else exec_f32(w, p, m);
+  if (e->red >= 0) {
+    int op = e->red == OMPB__X_MEAN ? OMPB__ER_SUM : e->red;
+    const void *src = p[e->red_src];
+    w->partials[lo / XBLOCK] =
+        w->f64 ? w->x->red_f64[op](src, m) : w->x->red_f32[op](src, m);
+  }
+}
+
+static bool run_range(ompb_batch *b, struct ompb__slot *s, size_t lo, size_t hi) {
+  struct xwork *w = OMPB__WORK(b, struct xwork);
+  const ompb_expr *e = w->e;
+  size_t k = (size_t)(s - b->slots);
+  void **p = w->scratch[k];
+  if (!p) {
+    p = w->scratch[k] = make_scratch(w);
+    if (!p) {
+      ompb__trip(b, OMPB__STOP_FAILFAST, OMPB_ENOMEM);
+      ompb__skip(b, lo, hi);
+      return true;
+    }
+  }
+  void *const sbuf = p[e->nslots - 1];
+  const size_t es = w->esize;
+  int64_t t0 = 0;
+  bool streamed = false;
+  size_t i = lo;
+  /* streaming stores start at a 64-byte boundary of out */
+  size_t head = 0;
+  if (w->stream) {
+    head = (size_t)((64 - ((uintptr_t)(w->out + lo * es) & 63)) & 63) / es;
+    if (head > hi - lo) head = hi - lo;
+  }
+  while (i < hi) {
+    if (ompb__gate(b, &t0)) {
+      ompb__skip(b, i, hi);
+      if (streamed) w->t->stream_fence();
+      return true;
+    }
+    size_t m = hi - i < XBLOCK ? hi - i : XBLOCK;
+    if (head > 0) {
+      m = head;
+      head = 0;
+      run_block(w, p, i, m, w->out + i * es);
+    } else if (w->stream) {
+      run_block(w, p, i, m, sbuf);
+      if (w->f64) w->t->stream_f64(sbuf, (double *)(w->out + i * es), m);
+      else w->t->stream_f32(sbuf, (float *)(w->out + i * es), m);
+      streamed = true;
+    } else {
+      run_block(w, p, i, m, e->red >= 0 ? sbuf : w->out + i * es);
+    }
+    i += m;
+    OMPB__STORE(&s->ok, OMPB__LOAD(&s->ok) + m);
+  }
+  if (streamed) w->t->stream_fence();
+  return false;
+}
+
+static void free_scratch(struct xwork *w) {
+  for (unsigned k = 0; w->scratch && k < w->nscratch; k++) {
+    ompb__free(w->scratch[k]);
+    w->scratch[k] = NULL;
+  }
+}
+
+/* The team ended: a reduction that saw every element combines its block
+ * partials in block order (the same for any worker count) into out[0]. */
+static void team_done(ompb_batch *b) {
+  struct xwork *w = OMPB__WORK(b, struct xwork);
+  free_scratch(w);
+  const ompb_expr *e = w->e;
+  if (e->red < 0 || atomic_load(&b->state) != OMPB__RUNNING) return;
+  size_t done = 0;
+  for (unsigned k = 0; k < b->nslots; k++) done += OMPB__LOAD(&b->slots[k].ok);
+  if (done != w->n) return;
+  size_t nb = (w->n + XBLOCK - 1) / XBLOCK;
+  double r;
+  switch (e->red) {
+  case OMPB__ER_PROD:
+    r = 1;
+    for (size_t i = 0; i < nb; i++) r *= w->partials[i];
+    break;
+  case OMPB__ER_MIN:
+  case OMPB__ER_MAX:
+    r = w->partials[0];
+    for (size_t i = 1; i < nb; i++) {
+      double v = w->partials[i];
+      if (isnan(r) || isnan(v)) r = NAN;
+      else if (e->red == OMPB__ER_MIN ? v < r : v > r) r = v;
+    }
+    break;
+  default: /* sum, mean */
+    r = 0;
+    for (size_t i = 0; i < nb; i++) r += w->partials[i];
+    if (e->red == OMPB__X_MEAN) r = w->n ? r / (double)w->n : NAN;
+    break;
+  }
+  if (w->f64) *(double *)w->out = r;
+  else *(float *)w->out = (float)r;
+}
+
+static void destroy(ompb_batch *b) {
+  struct xwork *w = OMPB__WORK(b, struct xwork);
+  free_scratch(w);
+  ompb__free(w->scratch);
+  ompb__free(w->partials);
+  ompb__free(w->in);
+}
+
+static const struct ompb__work_ops expr_ops = {
+    .run_range = run_range, .team_done = team_done, .destroy = destroy};
+
+/* Elements per claim: whole blocks, about 8 claims per member so that the
+ * tail balances, at most CLAIM_BLOCKS_MAX blocks. */
+static size_t auto_claim(unsigned members, size_t n) {
+  size_t blocks = (n + XBLOCK - 1) / XBLOCK;
+  size_t want = blocks / ((size_t)(members ? members : 1) * 8);
+  if (want < 1) want = 1;
+  if (want > CLAIM_BLOCKS_MAX) want = CLAIM_BLOCKS_MAX;
+  return want * XBLOCK;
+}
+
+static bool overlap(const void *a, size_t na, const void *b, size_t nb) {
+  uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
+  return pa < pb + nb && pb < pa + na;
+}
+
+static int start(ompb_pool *pool, const ompb_expr *e, const void *const *inputs, size_t n,
+                 void *out, const ompb_map_opts *opts, size_t esize, bool sync,
+                 ompb_batch **out_batch) {
+  *out_batch = NULL;
+  if (!pool || !e || !out) return OMPB_EINVAL;
+  if (ompb__mul(n, esize) == SIZE_MAX) return OMPB_EINVAL;
+  bool red = e->red >= 0;
+  if (red && n == 0 && (e->red == OMPB__ER_MIN || e->red == OMPB__ER_MAX)) return OMPB_EINVAL;
+  if (e->nused > 0 && n > 0 && !inputs) return OMPB_EINVAL;
+  size_t out_bytes = (red ? 1 : n) * esize;
+  for (size_t j = 0; n > 0 && j < e->nused; j++) {
+    const void *in = inputs[e->used[j]];
+    if (!in) return OMPB_EINVAL;
+    if (in != out && overlap(in, n * esize, out, out_bytes)) return OMPB_EINVAL;
+  }
+  ompb_batch_opts bo = {0};
+  if (opts) {
+    bo = opts->batch;
+    bo.task_timeout_ms = 0;
+    bo.fail_fast = false;
+    bo.on_result = NULL;
+    bo.result_free = NULL;
+  }
+  bo.discard_results = true;
+  if (opts && (ompb__bad_ms(opts->batch.task_timeout_ms))) return OMPB_EINVAL;
+  ompb_batch *b;
+  int rc = ompb__batch_new(pool, &expr_ops, n, &bo, sizeof(struct xwork), &b);
+  if (rc != OMPB_OK) return rc;
+  struct xwork *w = OMPB__WORK(b, struct xwork);
+  w->e = e;
+  w->t = ompb__simd_active();
+  w->x = ompb__expr_ops_active();
+  w->out = out;
+  w->n = n;
+  w->esize = esize;
+  w->f64 = esize == sizeof(double);
+  w->stream = !red && w->t->stream_f32 && n >= ompb__stream_min() / esize;
+  w->nscratch = b->nslots;
+  w->in = ompb__calloc(e->nused ? e->nused : 1, sizeof *w->in);
+  w->scratch = ompb__calloc(b->nslots ? b->nslots : 1, sizeof *w->scratch);
+  if (red) w->partials = ompb__calloc(n / XBLOCK + 1, sizeof *w->partials);
+  if (!w->in || !w->scratch || (red && !w->partials)) {
+    ompb__batch_discard(b);
+    return OMPB_ENOMEM;
+  }
+  for (size_t j = 0; n > 0 && j < e->nused; j++) w->in[j] = inputs[e->used[j]];
+  size_t chunk = opts ? opts->chunk_size : 0;
+  b->chunk = chunk ? ((chunk + XBLOCK - 1) / XBLOCK) * XBLOCK : auto_claim(b->nslots, n);
+  return ompb__launch(b, sync, out_batch);
+}
+
+/* The synchronous form: start, wait, and the code of how it ended. */
+static int eval(ompb_pool *pool, const ompb_expr *e, const void *const *inputs, size_t n,
+                void *out, const ompb_map_opts *opts, size_t esize) {
+  ompb_batch *b;
+  int rc = start(pool, e, inputs, n, out, opts, esize, true, &b);
+  ompb_result *res = NULL;
+  rc = ompb__wait_and_free(rc, b, &res);
+  if (rc == OMPB_OK && res && res->cancelled) rc = OMPB_ECANCELED;
+  ompb_result_free(res);
+  return rc;
+}
+
+int ompb_expr_eval_f32(ompb_pool *pool, const ompb_expr *e, const float *const *inputs, size_t n,
+                       float *out, const ompb_map_opts *opts) {
+  return eval(pool, e, (const void *const *)inputs, n, out, opts, sizeof(float));
+}
+
+int ompb_expr_eval_f64(ompb_pool *pool, const ompb_expr *e, const double *const *inputs,
+                       size_t n, double *out, const ompb_map_opts *opts) {
+  return eval(pool, e, (const void *const *)inputs, n, out, opts, sizeof(double));
+}
+
+int ompb_expr_eval_start_f32(ompb_pool *pool, const ompb_expr *e, const float *const *inputs,
+                             size_t n, float *out, const ompb_map_opts *opts,
+                             ompb_batch **out_batch) {
+  if (!out_batch) return OMPB_EINVAL;
+  return start(pool, e, (const void *const *)inputs, n, out, opts, sizeof(float), false,
+               out_batch);
+}
+
+int ompb_expr_eval_start_f64(ompb_pool *pool, const ompb_expr *e, const double *const *inputs,
+                             size_t n, double *out, const ompb_map_opts *opts,
+                             ompb_batch **out_batch) {
+  if (!out_batch) return OMPB_EINVAL;
+  return start(pool, e, (const void *const *)inputs, n, out, opts, sizeof(double), false,
+               out_batch);
+}
