@@ -39,13 +39,25 @@ $(KERNEL_ISAS:%=$(KDIR)/math_%.o): $(KDIR)/math_%.o: kernels/math.c $(FLAGS_STAM
 # Tests compare every kernel with MPFR.
 TEST_LIBS += -lmpfr -lgmp
 
-# perf/bench_simd: its libmvec baseline is compiled apart, the way users get
-# glibc's vector math from gcc (-O3 -ffast-math, for this machine's ISA).
-BENCH_SIMD_MVEC := $(BUILD)/obj/perf/simd/libmvec.o
-MVEC_CFLAGS := -std=c11 -Wall -Wextra -O3 -ffast-math -march=native -fopenmp
-$(BENCH_SIMD_MVEC): perf/simd/libmvec.c $(FLAGS_STAMP)
+# perf/bench_simd's peers, one set per vector ISA (perf/simd/peers.h): the
+# libmvec loops the way users get glibc's vector math from gcc (-O3
+# -ffast-math) with that ISA's flags only, so that the AVX2 set calls the
+# AVX2 variants even on an AVX-512 machine (512-bit vectors asked for
+# explicitly: gcc's generic tuning prefers 256); SLEEF's vector loops with
+# the kernels' flags.
+PEER_ISAS := $(filter-out scalar,$(KERNEL_ISAS))
+PEER_DIR := $(BUILD)/obj/perf/simd
+BENCH_SIMD_PEERS := $(foreach i,$(PEER_ISAS),$(PEER_DIR)/libmvec_$(i).o $(PEER_DIR)/sleef_$(i).o)
+MVEC_CFLAGS := -std=c11 -Wall -Wextra -O3 -ffast-math -fopenmp
+ISAFLAGS_peer_avx512f := -mprefer-vector-width=512
+$(PEER_ISAS:%=$(PEER_DIR)/libmvec_%.o): $(PEER_DIR)/libmvec_%.o: perf/simd/libmvec.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(MVEC_CFLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/perf/bench_simd: $(BENCH_SIMD_MVEC)
-PERF_LIBS_bench_simd := $(BENCH_SIMD_MVEC)
--include $(BENCH_SIMD_MVEC:.o=.d)
+	$(CC) $(CPPFLAGS) $(MVEC_CFLAGS) $(ISAFLAGS_$*) $(ISAFLAGS_peer_$*) -MMD -MP -c $< -o $@
+$(PEER_ISAS:%=$(PEER_DIR)/sleef_%.o): $(PEER_DIR)/sleef_%.o: perf/simd/sleef.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(KERNEL_CFLAGS) $(ISAFLAGS_$*) -c $< -o $@
+$(BUILD)/perf/bench_simd: $(BENCH_SIMD_PEERS)
+PERF_LIBS_bench_simd := $(BENCH_SIMD_PEERS)
+PERF_CFLAGS_bench_simd := \
+  $(foreach i,$(PEER_ISAS),-DOMPB_PEERS_HAVE_$(shell echo $(i) | tr a-z A-Z))
+-include $(BENCH_SIMD_PEERS:.o=.d)
