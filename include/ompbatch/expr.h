@@ -40,10 +40,12 @@
  * `sqrt` are correctly rounded. The compiler may turn `a*b + c` into one
  * fused multiply-add (one rounding instead of two: never less accurate) and
  * small integer powers into multiplications (`x**2` is `x*x`, `x**3` is
- * `x*x*x`, `x**-1` is `1/x`; other powers use the `pow` kernel). Constant
- * subexpressions are folded at compile time in the evaluation dtype's
- * arithmetic (double for both; float results rounded once), and repeated
- * subexpressions are computed once.
+ * `x*x*x`, `x**-1` is `1/x`, `x**-2` is `1/(x*x)`: within 2 ULP; other
+ * powers use the `pow` kernel). Constant
+ * subexpressions are folded at compile time in double, with the f64
+ * kernels (as Python folds `0.1 + 0.2` before numpy sees it), and the
+ * result is rounded to the dtype once; repeated subexpressions are computed
+ * once. `x**0.5` is sqrt(x), as numpy computes it.
  *
  * Reductions (`sum(e)`, `prod(e)`, `min(e)`, `max(e)`, `mean(e)`) write one
  * value to out[0]. `min`/`max` return NaN when any element is NaN and are
@@ -90,8 +92,9 @@ typedef struct {
 } ompb_expr_diag;
 
 /* Compile `src` over the variables vars[0..nvars-1] (inputs[k] of the
- * evaluation is vars[k]; names must be valid, distinct, and not function
- * names). Returns OMPB_OK and *out (free with ompb_expr_free);
+ * evaluation is vars[k]; names must be identifiers, `[A-Za-z_][A-Za-z_0-9]*`,
+ * and distinct; a name followed by `(` is always a function call, so a
+ * variable may even be called `sin`). Returns OMPB_OK and *out (free with ompb_expr_free);
  * OMPB_EINVAL with *diag filled for a syntax error, an unknown name or
  * function, a wrong number of arguments, a reduction that is not outermost,
  * an empty expression, a bad variable name (pos is then 0 and the message
