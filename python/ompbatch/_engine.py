@@ -16,7 +16,9 @@ thread and no running task is left behind.
 """
 
 import atexit
+import contextlib
 import ctypes
+import signal
 import threading
 
 from . import _lib
@@ -38,6 +40,22 @@ def _key(threads):
     return threads
 
 
+_ASYNC_SIGNALS = {getattr(signal, n) for n in (
+    "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGALRM", "SIGUSR1", "SIGUSR2",
+    "SIGCHLD", "SIGWINCH") if hasattr(signal, n)}
+
+
+@contextlib.contextmanager
+def _signals_blocked():
+    """Block the asynchronous signals in this thread while threads are
+    created (they inherit the mask); restore the mask afterwards."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _ASYNC_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def get_pool(threads=None):
     """The pool for `threads` workers (None: the OpenMP default), created
     on first use."""
@@ -47,7 +65,8 @@ def get_pool(threads=None):
         if pool is None:
             handle = ctypes.c_void_p()
             opts = _lib.PoolOpts(workers=key)
-            rc = LIB.ompb_pool_create(ctypes.byref(handle), ctypes.byref(opts))
+            with _signals_blocked():
+                rc = LIB.ompb_pool_create(ctypes.byref(handle), ctypes.byref(opts))
             if rc == _lib.ENOTSUP:
                 raise RuntimeError(
                     "ompbatch: two OpenMP runtimes are loaded in this process "
@@ -142,13 +161,14 @@ def run_batch(start, state, what):
             done.set()
 
         thread = threading.Thread(target=waiter, name="ompbatch-wait", daemon=True)
-        thread.start()
+        with _signals_blocked():
+            thread.start()
     except BaseException:
         if handle.value:  # started, then interrupted before the waiter ran
             LIB.ompb_batch_free(handle)  # cancels and waits
         raise
     try:
-        while not done.wait(0.25):
+        while not done.wait(0.1):  # a fallback: signals normally interrupt it
             pass
     except BaseException:
         LIB.ompb_batch_cancel(handle)

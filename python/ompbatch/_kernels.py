@@ -62,6 +62,7 @@ def map(kernel, x, out=None, threads=None, params=(), progress=None):  # noqa: A
     Ctrl-C (KeyboardInterrupt) cancels the map: out is then partly written.
     Returns out."""
     k = _find(kernel)
+    name = k.name.decode()
     a = np.asarray(x)
     dt = _arrays.eval_dtype(a.dtype, "x")
     order = _arrays.layout(a)
@@ -69,14 +70,14 @@ def map(kernel, x, out=None, threads=None, params=(), progress=None):  # noqa: A
         order = _arrays.check_out(out, a.shape, dt)
     a = _arrays.as_input(a, dt, order)
     if out is None:
-        out = (np.zeros if k.name == "axpy" else np.empty)(a.shape, dtype=dt, order=order)
+        out = (np.zeros if name == "axpy" else np.empty)(a.shape, dtype=dt, order=order)
     a = _arrays.unalias(a, out)
     try:
         plist = [float(v) for v in params]
     except TypeError:
         raise TypeError("params must be a sequence of numbers") from None
     if len(plist) != k.nparams:
-        raise ValueError(f"kernel {k.name!r} takes {k.nparams} parameter(s), "
+        raise ValueError(f"kernel {name!r} takes {k.nparams} parameter(s), "
                          f"{len(plist)} given")
     parr = np.array(plist, dtype=dt)  # alive until the batch ended
     pptr = parr.ctypes.data if k.nparams else None
@@ -88,5 +89,5 @@ def map(kernel, x, out=None, threads=None, params=(), progress=None):  # noqa: A
     _engine.run_batch(
         lambda hp: start(pool, _arrays.ptr(a), _arrays.ptr(out), n, fn, pptr,
                          ctypes.byref(opts), hp),
-        state, f"ompbatch.map({k.name!r})")
+        state, f"ompbatch.map({name!r})")
     return out
