@@ -47,6 +47,9 @@ DEPS_EXTRA += numpy
 PC_REQUIRES_PRIVATE := $(if $(filter 1,$(WITH_SLEEF)),sleef)
 PC_LIBS_PRIVATE := $(OMPFLAG) -lpthread -lm
 pc_rel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+# The Fortran module's directory (FORTRAN_MOD_SUBDIR, relative to
+# INCLUDEDIR, comes from mk/fortran.mk; empty without gfortran).
+PC_FORTRAN_MODDIR = $(if $(FORTRAN_MOD_SUBDIR),$${includedir}/$(FORTRAN_MOD_SUBDIR))
 
 OMPB_HEADERS := $(wildcard include/ompbatch/*.h)
 
@@ -67,6 +70,8 @@ install: $(LIB_A) $(LIB_SO) $(CLI)
 	  -e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES_PRIVATE)|g' \
 	  -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|g' \
 	  -e 's|@OPENMP_RUNTIME@|$(OMP_RUNTIME)|g' \
+	  -e 's|@FORTRAN_MODDIR@|$(PC_FORTRAN_MODDIR)|g' \
+	  -e 's|@FORTRAN_CFLAGS@|$(if $(FORTRAN_MOD_SUBDIR), -I$${fortran_moddir})|g' \
 	  mk/ompbatch.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ompbatch.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/ompbatch.pc
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
@@ -75,26 +80,30 @@ install: $(LIB_A) $(LIB_SO) $(CLI)
 
 # Removes what install put there: every header name this tree has ever
 # installed is listed explicitly, so a header removed from the tree is
-# still uninstalled.
+# still uninstalled. The other fragments' parts go first, so that
+# include/ompbatch (where the Fortran module lives) is empty when it is
+# removed.
 uninstall:
+	@for t in $(UNINSTALL_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 	rm -f $(DESTDIR)$(INCLUDEDIR)/ompbatch.h
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/ompbatch/,$(sort $(notdir $(OMPB_HEADERS)) \
-	  batch.h error.h map.h mpi.h pool.h simd.h version.h))
+	  batch.h error.h expr.h map.h mpi.h pool.h simd.h version.h))
 	rmdir $(DESTDIR)$(INCLUDEDIR)/ompbatch 2>/dev/null || true
 	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
 	  $(DESTDIR)$(LIBDIR)/$(notdir $(LIB_SO_REAL)) $(DESTDIR)$(LIBDIR)/$(notdir $(LIB_A))
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/ompbatch.pc $(DESTDIR)$(BINDIR)/ompbatch \
 	  $(DESTDIR)$(MANDIR)/man1/ompbatch.1
-	@for t in $(UNINSTALL_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 
 # The CLI against numpy: round trips within each kernel's ULP bound, every
 # bad-file case, the progress bar on a pty only, Ctrl-C.
 check-cli: $(CLI)
 	$(PYTHON) tests/cli/test_cli.py $(CLI)
 
-# Install into a temporary DESTDIR/PREFIX, build an outside program with
-# pkg-config only (shared and --static), run both, uninstall.
+# Install into a temporary DESTDIR/PREFIX, build outside programs with
+# pkg-config only (shared and --static) and with CMake (tests/consumers/cmake:
+# ompbatch::ompbatch, ompbatch::ompbatch_static), and the MPI ones when the
+# backend is built (MPI_ON, mk/mpi.mk), run them all, uninstall.
 check-install: $(LIB_A) $(LIB_SO) $(CLI)
-	MAKE="$(MAKE)" CC="$(CC)" sh tests/install/check_install.sh
+	MAKE="$(MAKE)" CC="$(CC)" MPI_ON="$(MPI_ON)" MPIEXEC="$(MPIEXEC)" sh tests/install/check_install.sh
 
 -include $(CLI_OBJS:.o=.d)

@@ -40,8 +40,20 @@ DEPS_EXTRA += mpich
 endif
 CHECK_EXTRA += check-mpi
 BENCH_EXTRA += bench-mpi
+INSTALL_EXTRA += install-mpi
+UNINSTALL_EXTRA += uninstall-mpi
 
-.PHONY: mpi check-mpi bench-mpi
+.PHONY: mpi check-mpi bench-mpi install-mpi uninstall-mpi
+
+# ompbatch-mpi.pc: Requires ompbatch and, where the MPI ships a .pc (MPICH's
+# mpich.pc), that; else the -I/-L/-l/-Wl words of `$(MPICC) -show`.
+MPI_PC_NAME = $(if $(findstring mpich,$(MPICC)),mpich,ompi-c)
+MPI_PC_HAVE = $(shell pkg-config --exists $(MPI_PC_NAME) 2>/dev/null && echo 1)
+MPI_SHOW = $(shell $(MPICC) -show 2>/dev/null)
+MPI_PC_REQUIRES = $(if $(MPI_PC_HAVE),$(mpi_comma) $(MPI_PC_NAME))
+MPI_PC_CFLAGS = $(if $(MPI_PC_HAVE),, $(filter -I%,$(MPI_SHOW)))
+MPI_PC_LIBS = $(if $(MPI_PC_HAVE),, $(filter -L% -l% -Wl%,$(MPI_SHOW)))
+mpi_comma := ,
 
 ifeq ($(MPI_ON),1)
 ALL_EXTRA += $(MPI_A) $(MPI_SO) $(MPI_TESTS) $(MPI_BENCHES)
@@ -111,8 +123,38 @@ bench-mpi: $(MPI_BENCHES)
 	@echo "== bench_mpi: 2 ranks x 1 thread"
 	@$(MPI_RUN) -n 2 ./$(BUILD)/perf/mpi/bench_mpi --threads 1
 
+# Installed like libompbatch (mk/cli.mk): the versioned library with its
+# SONAME and both symlinks, the static library and ompbatch-mpi.pc; the
+# header comes with the core's (include/ompbatch/mpi.h), the CMake target
+# ompbatch::mpi with mk/cmake.mk's files.
+install-mpi: $(MPI_A) $(MPI_SO)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(MPI_SO_REAL) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(MPI_SO_REAL)) $(DESTDIR)$(LIBDIR)/$(MPI_SONAME)
+	ln -sf $(MPI_SONAME) $(DESTDIR)$(LIBDIR)/$(notdir $(MPI_SO))
+	install -m 644 $(MPI_A) $(DESTDIR)$(LIBDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' \
+	  -e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|g' \
+	  -e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|g' \
+	  -e 's|@VERSION@|$(OMPB_VER)|g' \
+	  -e 's|@MPICC@|$(MPICC)|g' \
+	  -e 's|@MPI_REQUIRES@|$(MPI_PC_REQUIRES)|g' \
+	  -e 's|@MPI_CFLAGS@|$(MPI_PC_CFLAGS)|g' \
+	  -e 's|@MPI_LIBS@|$(MPI_PC_LIBS)|g' \
+	  mk/ompbatch-mpi.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ompbatch-mpi.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/ompbatch-mpi.pc
+
 -include $(MPI_OBJS:.o=.d) $(MPI_TEST_OBJS:.o=.d) $(MPI_TESTS:=.d) $(MPI_BENCHES:=.d)
 else
+install-mpi:
+	@echo "$@: skipped (WITH_MPI=$(WITH_MPI); $(MPICC) not found or disabled)"
+
 mpi check-mpi bench-mpi:
 	@echo "$@: skipped (WITH_MPI=$(WITH_MPI); $(MPICC) not found or disabled)"
 endif
+
+# Whatever install-mpi may have put there, built or not.
+uninstall-mpi:
+	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(MPI_SO)) $(DESTDIR)$(LIBDIR)/$(MPI_SONAME) \
+	  $(DESTDIR)$(LIBDIR)/$(notdir $(MPI_SO_REAL)) $(DESTDIR)$(LIBDIR)/$(notdir $(MPI_A)) \
+	  $(DESTDIR)$(PKGCONFIGDIR)/ompbatch-mpi.pc
