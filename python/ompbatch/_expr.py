@@ -124,7 +124,7 @@ class _Source:
 
 def _is_weak(value):
     """Python scalars take the arrays' dtype (numpy's NEP 50 rule)."""
-    return isinstance(value, (bool, int, float))
+    return type(value) in (bool, int, float)  # np.float64 subclasses float
 
 
 def evaluate(ex, /, local_dict=None, global_dict=None, out=None, progress=None,
@@ -187,7 +187,7 @@ def evaluate(ex, /, local_dict=None, global_dict=None, out=None, progress=None,
             if a.ndim == 0:
                 scalars[name] = float(a)
                 if _is_weak(value):
-                    weak_only_f64 = weak_only_f64 or isinstance(value, (int, float))
+                    weak_only_f64 = True
                 else:
                     f64 = f64 or dt == _arrays.F64
             else:
