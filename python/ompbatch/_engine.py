@@ -24,7 +24,13 @@ import threading
 from . import _lib
 from ._lib import LIB
 
-__all__ = ["get_pool", "close_pools", "run_batch"]
+__all__ = ["get_pool", "close_pools", "run_batch", "SYNC_ELEMENTS"]
+
+# Calls over at most this many elements and without a progress callback run
+# synchronously on the calling thread's ctypes call (a helper thread costs
+# ~0.1-0.2 ms to start, more than the work): they take a few milliseconds at
+# most, and a Ctrl-C during one is raised when it returns.
+SYNC_ELEMENTS = 1 << 16
 
 _pools = {}  # thread count (0: default) -> ompb_pool* (int); guarded by _pools_lock
 _pools_lock = threading.Lock()
@@ -54,6 +60,11 @@ def _signals_blocked():
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def check_threads(threads):
+    """Validate a `threads` argument (TypeError / ValueError)."""
+    _key(threads)
 
 
 def get_pool(threads=None):

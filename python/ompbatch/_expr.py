@@ -242,14 +242,18 @@ def _run(e, src, ex, vars_, arrs, shape, dt, out, progress, threads):
         a = _arrays.as_input(arrs[name], dt, order)
         inputs.append(_arrays.unalias(a, out))
     ptrs = (ctypes.c_void_p * max(len(inputs), 1))(*[_arrays.ptr(a) for a in inputs])
-    start = (LIB.ompb_expr_eval_start_f32 if dt == _arrays.F32
-             else LIB.ompb_expr_eval_start_f64)
+    f32 = dt == _arrays.F32
     pool = _engine.get_pool(threads)
     opts, state = _engine.map_opts(progress)
     try:
-        _engine.run_batch(
-            lambda hp: start(pool, e, ptrs, n, _arrays.ptr(out), ctypes.byref(opts), hp),
-            state, "ompbatch.evaluate")
+        if n <= _engine.SYNC_ELEMENTS and progress is None:
+            sync = LIB.ompb_expr_eval_f32 if f32 else LIB.ompb_expr_eval_f64
+            _lib.check(sync(pool, e, ptrs, n, _arrays.ptr(out), None), "ompbatch.evaluate")
+        else:
+            start = LIB.ompb_expr_eval_start_f32 if f32 else LIB.ompb_expr_eval_start_f64
+            _engine.run_batch(
+                lambda hp: start(pool, e, ptrs, n, _arrays.ptr(out), ctypes.byref(opts), hp),
+                state, "ompbatch.evaluate")
     except ValueError:
         if reduction and n == 0:
             raise ValueError(f"{ex}: a min or max of zero elements has no value") from None

@@ -81,13 +81,22 @@ def map(kernel, x, out=None, threads=None, params=(), progress=None):  # noqa: A
                          f"{len(plist)} given")
     parr = np.array(plist, dtype=dt)  # alive until the batch ended
     pptr = parr.ctypes.data if k.nparams else None
-    fn, start = ((k.f32, LIB.ompb_pool_map_f32) if dt == _arrays.F32
-                 else (k.f64, LIB.ompb_pool_map_f64))
+    f32 = dt == _arrays.F32
+    fn = k.f32 if f32 else k.f64
+    n = a.size
+    what = f"ompbatch.map({name!r})"
+    if n <= _engine.SYNC_ELEMENTS and progress is None:
+        # Small: on the calling thread, no pool (the same kernel, the same
+        # results).
+        _engine.check_threads(threads)
+        sync = LIB.ompb_simd_map_f32 if f32 else LIB.ompb_simd_map_f64
+        _lib.check(sync(_arrays.ptr(a), _arrays.ptr(out), n, fn, pptr), what)
+        return out
+    start = LIB.ompb_pool_map_f32 if f32 else LIB.ompb_pool_map_f64
     pool = _engine.get_pool(threads)
     opts, state = _engine.map_opts(progress, discard_results=True)
-    n = a.size
     _engine.run_batch(
         lambda hp: start(pool, _arrays.ptr(a), _arrays.ptr(out), n, fn, pptr,
                          ctypes.byref(opts), hp),
-        state, f"ompbatch.map({name!r})")
+        state, what)
     return out

@@ -152,6 +152,8 @@ _proto("ompb_kernel_at", P(KernelInfo), c_size)
 _proto("ompb_kernel_find", P(KernelInfo), c_char_p, ctypes.c_uint)
 _proto("ompb_simd_isa", c_char_p)
 for _t in ("f32", "f64"):
+    _proto(f"ompb_simd_map_{_t}", ctypes.c_int, c_void_p, c_void_p, c_size, c_void_p, c_void_p)
+for _t in ("f32", "f64"):
     _proto(f"ompb_pool_map_{_t}", ctypes.c_int, c_void_p, c_void_p, c_void_p, c_size,
            c_void_p, c_void_p, P(MapOpts), P(c_void_p))
 
@@ -170,6 +172,8 @@ if HAVE_EXPR:
     for _t in ("f32", "f64"):
         _proto(f"ompb_expr_eval_start_{_t}", ctypes.c_int, c_void_p, c_void_p,
                P(c_void_p), c_size, c_void_p, P(MapOpts), P(c_void_p))
+        _proto(f"ompb_expr_eval_{_t}", ctypes.c_int, c_void_p, c_void_p,
+               P(c_void_p), c_size, c_void_p, P(MapOpts))
 
 # ---- errors ---------------------------------------------------------------
 
