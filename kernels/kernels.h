@@ -22,7 +22,7 @@ enum {
       OMPB__K2_COUNT
 };
 
-/* One ISA's implementation of every built-in kernel (kernels/math.c,
+/* One ISA's implementation of every built-in kernel (kernels/table.c,
  * compiled once per ISA). Immutable after load. */
 typedef struct ompb__simd_table {
   const char *isa; /* "avx512f", "avx2", "sse2", "scalar" */

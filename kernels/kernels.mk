@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# SIMD kernels: kernels/math.c is compiled once per ISA (the plain C
+# SIMD kernels: every kernels/k_<family>.c, kernels/table.c and (for the
+# vector ISAs) kernels/stream.c is compiled once per ISA (the plain C
 # "scalar" table always; SSE2, AVX2+FMA and AVX-512F on x86-64 with SLEEF,
 # AVX-512F only when the compiler accepts -mavx512f); dispatch.c picks one
-# table at run time. Appends to KERNEL_OBJS; included by the Makefile.
+# table at run time. docs/kernels.md says which file holds which kernel.
+# Appends to KERNEL_OBJS and CHECK_EXTRA; included by the Makefile.
 
 KDIR := $(BUILD)/obj/kernels
 KERNEL_ISAS := scalar
@@ -20,7 +22,13 @@ ISAFLAGS_sse2 := -DOMPB_ISA_SSE2 -msse2
 ISAFLAGS_avx2 := -DOMPB_ISA_AVX2 -mavx2 -mfma
 ISAFLAGS_avx512f := -DOMPB_ISA_AVX512F -mavx512f -mavx2 -mfma
 
-KERNEL_OBJS += $(KERNEL_ISAS:%=$(KDIR)/math_%.o) $(KDIR)/dispatch.o
+# The families compiled for every ISA, and those for the vector ISAs only.
+KERNEL_FAMILIES := k_trig k_exp k_log k_arith k_sleef table
+KERNEL_VFAMILIES := stream
+KERNEL_VISAS := $(filter-out scalar,$(KERNEL_ISAS))
+KERNEL_OBJS += $(foreach f,$(KERNEL_FAMILIES),$(KERNEL_ISAS:%=$(KDIR)/$(f)_%.o)) \
+  $(foreach f,$(KERNEL_VFAMILIES),$(KERNEL_VISAS:%=$(KDIR)/$(f)_%.o)) \
+  $(KDIR)/dispatch.o
 
 # dispatch.c references exactly the tables built above.
 $(KDIR)/dispatch.o: CPPFLAGS += \
@@ -32,9 +40,13 @@ $(KDIR)/dispatch.o: CPPFLAGS += \
 # would try it on the .d files it wants to remake). KERNEL_CFLAGS and
 # MVEC_CFLAGS are in the flags stamp (Makefile, FLAGS_VARS).
 KERNEL_CFLAGS := -O3
-$(KERNEL_ISAS:%=$(KDIR)/math_%.o): $(KDIR)/math_%.o: kernels/math.c $(FLAGS_STAMP)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(KERNEL_CFLAGS) $(ISAFLAGS_$*) -c $< -o $@
+define KERNEL_FAMILY_RULE
+$(2:%=$$(KDIR)/$(1)_%.o): $$(KDIR)/$(1)_%.o: kernels/$(1).c $$(FLAGS_STAMP)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $$(KERNEL_CFLAGS) $$(ISAFLAGS_$$*) -c $$< -o $$@
+endef
+$(foreach f,$(KERNEL_FAMILIES),$(eval $(call KERNEL_FAMILY_RULE,$(f),$(KERNEL_ISAS))))
+$(foreach f,$(KERNEL_VFAMILIES),$(eval $(call KERNEL_FAMILY_RULE,$(f),$(KERNEL_VISAS))))
 
 # Tests compare every kernel with MPFR.
 TEST_LIBS += -lmpfr -lgmp

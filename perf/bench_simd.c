@@ -220,11 +220,11 @@ typedef struct {
   char name[40];
   block_fn *fn;
   const void *ctx;
-  int input;        /* index into the inputs */
-  const kern *pool; /* run through ompb_pool_map instead */
-  int direct;       /* pool rows: the row of the direct call, else -1 */
-  int reps;         /* rounds it takes part in */
-  bool in_cache;    /* has an in-cache figure */
+  int input;                /* index into the inputs */
+  const kern *pool;         /* run through ompb_pool_map instead */
+  int direct;               /* pool rows: the row of the direct call, else -1 */
+  int reps;                 /* rounds it takes part in */
+  bool in_cache;            /* has an in-cache figure */
   int peers[MAX_PEERS + 1]; /* rows of its accuracy class's peers, -1 ends */
   double t[MAX_REPEATS], c[MAX_REPEATS];
 } table_row;
@@ -340,11 +340,10 @@ static void run_type(bool f32) {
   nrows = 0;
   /* without streaming stores (a scalar-only build) memcpy is the ceiling */
   const bool nt = stream_table->stream_f32 != NULL;
-  const int stream_row =
-      add_row(nt ? "stream copy" : "memcpy (no stream copy)",
-              nt ? (f32 ? do_stream32 : do_stream64)
-                 : (f32 ? do_memcpy32 : do_memcpy64),
-              NULL, 0, repeats);
+  const int stream_row = add_row(nt ? "stream copy" : "memcpy (no stream copy)",
+                                 nt ? (f32 ? do_stream32 : do_stream64)
+                                    : (f32 ? do_memcpy32 : do_memcpy64),
+                                 NULL, 0, repeats);
   rows[stream_row].in_cache = false; /* non-temporal stores: not in cache */
   const int memcpy_row =
       add_row("memcpy", f32 ? do_memcpy32 : do_memcpy64, NULL, 0, repeats);
@@ -391,9 +390,8 @@ static void run_type(bool f32) {
             repeats < 3 ? repeats : 3);
   }
   ompb_pool *pool = NULL;
-  if (ompb_pool_create(&pool, &(ompb_pool_opts){.workers =
-                                                    (unsigned)nthreads}) !=
-      OMPB_OK) {
+  if (ompb_pool_create(
+          &pool, &(ompb_pool_opts){.workers = (unsigned)nthreads}) != OMPB_OK) {
     fprintf(stderr, "pool_create failed\n");
     exit(1);
   }
@@ -412,10 +410,9 @@ static void run_type(bool f32) {
       table_row *tr = &rows[i];
       if (rep >= tr->reps)
         continue;
-      double t = tr->pool != NULL ? run_pool_map(pool, f32, tr->pool,
-                                                 in[tr->input], out, n)
-                                  : run_big(tr->fn, tr->ctx, in[tr->input],
-                                            out, n, elem);
+      double t = tr->pool != NULL
+                     ? run_pool_map(pool, f32, tr->pool, in[tr->input], out, n)
+                     : run_big(tr->fn, tr->ctx, in[tr->input], out, n, elem);
       double c = tr->in_cache
                      ? run_in_cache(tr->fn, tr->ctx, in[tr->input], n, elem)
                      : 0;
@@ -502,9 +499,8 @@ int main(int argc, char **argv) {
   printf("bench_simd: isa %s (stream copy: %s), f32 n=%u, f64 n=%u, %d "
          "threads, %d interleaved rounds (libm scalar: 3), medians, "
          "OMP_WAIT_POLICY=%s OMP_PROC_BIND=%s\n",
-         ompb_simd_isa(),
-         stream_table->stream_f32 ? stream_table->isa : "none", N32, N64,
-         nthreads, repeats, getenv("OMP_WAIT_POLICY"),
+         ompb_simd_isa(), stream_table->stream_f32 ? stream_table->isa : "none",
+         N32, N64, nthreads, repeats, getenv("OMP_WAIT_POLICY"),
          getenv("OMP_PROC_BIND") ? getenv("OMP_PROC_BIND") : "(unset)");
   printf("x stream, x memcpy: fraction of the stream copy's and memcpy's "
          "speed; in cache: elements/ns/thread on 16 KiB blocks\n");

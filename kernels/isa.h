@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* ompbatch kernels: what every kernel source shares, for the ISA it is
+ * compiled for (kernels/kernels.mk compiles each kernels/k_*.c once per ISA:
+ * -DOMPB_ISA_AVX512F, -DOMPB_ISA_AVX2, -DOMPB_ISA_SSE2, or none for the
+ * plain C "scalar" table). Included by the kernel sources only.
+ *
+ * - the ISA's vector width, loads and stores, and SLEEF's names for it;
+ * - K(name): the kernel `name` of this ISA's table (ompb__k_sin_f32_avx2),
+ *   KDEF(name) its definition's head; every table slot is declared here
+ *   and defined in exactly one kernels/k_<family>.c (docs/kernels.md);
+ * - the loop shapes (SLEEF1, SLEEF2, VTAIL_PAD, GUARDED_KERNEL, WIDE_F32)
+ *   and the bit helpers.
+ *
+ * Without SLEEF (WITH_SLEEF=0) only the scalar table is built and the
+ * transcendental kernels call the C library. */
+#ifndef OMPB_KERNELS_ISA_H
+#define OMPB_KERNELS_ISA_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#if defined(OMPB_WITH_SLEEF) && OMPB_WITH_SLEEF
+#define HAVE_SLEEF 1
+#include <sleef.h>
+#else
+#define HAVE_SLEEF 0
+#undef OMPB_ISA_AVX512F
+#undef OMPB_ISA_AVX2
+#undef OMPB_ISA_SSE2
+#endif
+
+/* ---- the ISA: vector types, loads/stores, SLEEF names ---- */
+#if defined(OMPB_ISA_AVX512F)
+#include <immintrin.h>
+#define ISA_NAME "avx512f"
+#define ISA_TAG avx512f
+#define NF 16
+#define ND 8
+#define LDF _mm512_loadu_ps
+#define STF _mm512_storeu_ps
+#define LDD _mm512_loadu_pd
+#define STD _mm512_storeu_pd
+#define SETF _mm512_set1_ps
+#define SETD _mm512_set1_pd
+#define VF(fn, u) Sleef_##fn##f16_##u##avx512f
+#define VD(fn, u) Sleef_##fn##d8_##u##avx512f
+#elif defined(OMPB_ISA_AVX2)
+#include <immintrin.h>
+#define ISA_NAME "avx2"
+#define ISA_TAG avx2
+#define NF 8
+#define ND 4
+#define LDF _mm256_loadu_ps
+#define STF _mm256_storeu_ps
+#define LDD _mm256_loadu_pd
+#define STD _mm256_storeu_pd
+#define SETF _mm256_set1_ps
+#define SETD _mm256_set1_pd
+#define VF(fn, u) Sleef_##fn##f8_##u##avx2
+#define VD(fn, u) Sleef_##fn##d4_##u##avx2
+#elif defined(OMPB_ISA_SSE2)
+#include <emmintrin.h>
+#define ISA_NAME "sse2"
+#define ISA_TAG sse2
+#define NF 4
+#define ND 2
+#define LDF _mm_loadu_ps
+#define STF _mm_storeu_ps
+#define LDD _mm_loadu_pd
+#define STD _mm_storeu_pd
+#define SETF _mm_set1_ps
+#define SETD _mm_set1_pd
+#define VF(fn, u) Sleef_##fn##f4_##u##sse2
+#define VD(fn, u) Sleef_##fn##d2_##u##sse2
+#else
+#define ISA_SCALAR 1
+#define ISA_NAME "scalar"
+#define ISA_TAG scalar
+#endif
+
+/* Scalar functions of the same accuracy, for tails and the scalar table. */
+#if HAVE_SLEEF
+#define SF(fn, u) Sleef_##fn##f_##u
+#define SD(fn, u) Sleef_##fn##_##u
+#else
+#define SF(fn, u) fn##f
+#define SD(fn, u) fn
+#endif
+
+/* ---- this ISA's kernels ---- */
+#define ISA_CAT2_(a, b) a##_##b
+#define ISA_CAT_(a, b) ISA_CAT2_(a, b)
+#define K(fname) ISA_CAT_(ompb__k_##fname, ISA_TAG)
+#define KDEF(fname) void K(fname)
+
+/* Every slot of the table, declared once (kernels/table.c fills it). */
+#define ISA_DECL_K1(name, np, uf, ud, what)                                    \
+  ompb_kernel_f32 K(name##_f32);                                               \
+  ompb_kernel_f64 K(name##_f64);
+#define ISA_DECL_K2(name, np, uf, ud, what)                                    \
+  ompb_kernel2_f32 K(k2_##name##_f32);                                         \
+  ompb_kernel2_f64 K(k2_##name##_f64);
+OMPB_KERNELS_MATH(ISA_DECL_K1)
+OMPB_KERNELS_ARITH(ISA_DECL_K1)
+OMPB_KERNELS_BINARY(ISA_DECL_K2)
+#undef ISA_DECL_K1
+#undef ISA_DECL_K2
+#if !defined(ISA_SCALAR)
+void K(stream_f32)(const float *buf, float *out, size_t m);
+void K(stream_f64)(const double *buf, double *out, size_t m);
+void K(stream_fence)(void);
+#endif
+
+/* Software prefetch, PREFETCH_AHEAD bytes ahead of the reads: on the
+ * machines we measure on, the hardware prefetchers alone leave the
+ * transcendental kernels at ~0.75x memcpy on large arrays; with this they
+ * reach 0.9-1.0x (perf/bench_simd, README). A prefetch never faults, so
+ * running past the end of an array is harmless. */
+#define PREFETCH_AHEAD 4096
+#define PREFETCH(p) __builtin_prefetch((const char *)(p) + PREFETCH_AHEAD)
+#define PREFETCH_BLOCK(p, bytes)                                               \
+  for (size_t pf_ = 0; pf_ < (bytes); pf_ += 64)                               \
+  __builtin_prefetch((const char *)(p) + PREFETCH_AHEAD + pf_)
+
+/* The loops. `i` is left at the first element the vector loop did not do. */
+#if defined(ISA_SCALAR)
+#define VLOOP1(W, LD, ST, vfn)
+#define VLOOP1P(W, LD, ST, SET, vfn, p)
+#define VLOOP2(W, LD, ST, vfn)
+#else
+/* After the full vectors, the last n - i elements also go through the
+ * vector function, from a zero-padded copy: every element is computed by
+ * the same code whatever its position, so a call on a shifted or split
+ * array gives the same values (SLEEF's scalar functions may differ from
+ * its vector ones in the last bit). */
+#define VTAIL_PAD(W, LD, ST, expr_of_v)                                        \
+  if (i < n) {                                                                 \
+    __typeof__(out[0]) pi_[W] = {0}, po_[W];                                   \
+    memcpy(pi_, in + i, (n - i) * sizeof pi_[0]);                              \
+    const __typeof__(LD(pi_)) v_ = LD(pi_);                                    \
+    ST(po_, (expr_of_v));                                                      \
+    memcpy(out + i, po_, (n - i) * sizeof po_[0]);                             \
+    i = n;                                                                     \
+  }
+#define VLOOP1(W, LD, ST, vfn)                                                 \
+  for (; i + W <= n; i += W) {                                                 \
+    PREFETCH(in + i);                                                          \
+    ST(out + i, vfn(LD(in + i)));                                              \
+  }                                                                            \
+  VTAIL_PAD(W, LD, ST, vfn(v_))
+#define VLOOP1P(W, LD, ST, SET, vfn, p)                                        \
+  for (; i + W <= n; i += W) {                                                 \
+    PREFETCH(in + i);                                                          \
+    ST(out + i, vfn(LD(in + i), SET(p)));                                      \
+  }                                                                            \
+  VTAIL_PAD(W, LD, ST, vfn(v_, SET(p)))
+#define VLOOP2(W, LD, ST, vfn)                                                 \
+  for (; i + W <= n; i += W) {                                                 \
+    PREFETCH(a + i);                                                           \
+    PREFETCH(b + i);                                                           \
+    ST(out + i, vfn(LD(a + i), LD(b + i)));                                    \
+  }                                                                            \
+  if (i < n) {                                                                 \
+    __typeof__(out[0]) pa_[W] = {0}, pb_[W] = {0}, po_[W];                     \
+    memcpy(pa_, a + i, (n - i) * sizeof pa_[0]);                               \
+    memcpy(pb_, b + i, (n - i) * sizeof pb_[0]);                               \
+    ST(po_, vfn(LD(pa_), LD(pb_)));                                            \
+    memcpy(out + i, po_, (n - i) * sizeof po_[0]);                             \
+    i = n;                                                                     \
+  }
+#endif
+#define TAIL1(expr_of_x)                                                       \
+  _Pragma("omp simd") for (size_t j = i; j < n; j++) {                         \
+    const __typeof__(in[0]) x = in[j];                                         \
+    out[j] = (expr_of_x);                                                      \
+  }
+
+/* A unary SLEEF kernel in both precisions: uf/ud are SLEEF's accuracy
+ * suffixes (u10, u35, u05, u15). */
+#define SLEEF1(name, fn, uf, ud)                                               \
+  SLEEF1_F32(name, fn, uf)                                                     \
+  SLEEF1_F64(name, fn, ud)
+#define SLEEF1_F32(name, fn, uf) SLEEF_F32_BODY(KDEF(name##_f32), fn, uf)
+#define SLEEF1_F64(name, fn, ud) SLEEF_F64_BODY(KDEF(name##_f64), fn, ud)
+/* The same as file-local helpers (fallbacks of ompbatch's own kernels). */
+#define SLEEF1_F32_LOCAL(name, fn, uf)                                         \
+  SLEEF_F32_BODY(static void name##_f32, fn, uf)
+#define SLEEF1_F64_LOCAL(name, fn, ud)                                         \
+  SLEEF_F64_BODY(static void name##_f64, fn, ud)
+#define SLEEF_F32_BODY(decl, fn, uf)                                           \
+  decl(const float *in, float *out, size_t n, const void *params) {            \
+    (void)params;                                                              \
+    size_t i = 0;                                                              \
+    VLOOP1(NF, LDF, STF, VF(fn, uf))                                           \
+    TAIL1(SF(fn, uf)(x))                                                       \
+  }
+#define SLEEF_F64_BODY(decl, fn, ud)                                           \
+  decl(const double *in, double *out, size_t n, const void *params) {          \
+    (void)params;                                                              \
+    size_t i = 0;                                                              \
+    VLOOP1(ND, LDD, STD, VD(fn, ud))                                           \
+    TAIL1(SD(fn, ud)(x))                                                       \
+  }
+
+/* A two-input SLEEF kernel in both precisions. */
+#define SLEEF2(name, fn, uf, ud)                                               \
+  KDEF(k2_##name##_f32)                                                        \
+  (const float *a, const float *b, float *out, size_t n, const void *params) { \
+    (void)params;                                                              \
+    size_t i = 0;                                                              \
+    VLOOP2(NF, LDF, STF, VF(fn, uf))                                           \
+    _Pragma("omp simd") for (size_t j = i; j < n; j++) out[j] =                \
+        SF(fn, uf)(a[j], b[j]);                                                \
+  }                                                                            \
+  KDEF(k2_##name##_f64)                                                        \
+  (const double *a, const double *b, double *out, size_t n,                    \
+   const void *params) {                                                       \
+    (void)params;                                                              \
+    size_t i = 0;                                                              \
+    VLOOP2(ND, LDD, STD, VD(fn, ud))                                           \
+    _Pragma("omp simd") for (size_t j = i; j < n; j++) out[j] =                \
+        SD(fn, ud)(a[j], b[j]);                                                \
+  }
+
+static const double ROUND_MAGIC =
+    0x1.8p52; /* t + M - M rounds t to an integer */
+
+#define INLINE static inline __attribute__((always_inline))
+INLINE uint64_t bits_of(double x) {
+  uint64_t b;
+  memcpy(&b, &x, sizeof b);
+  return b;
+}
+INLINE double double_of(uint64_t b) {
+  double x;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+/* Blocks of GUARDED_KERNEL (a stack buffer of this many elements). */
+#define GUARD_BLOCK 256
+
+/* A kernel computing core(x) for every x of a block of GUARD_BLOCK inputs
+ * where |x| <= lim (NaN fails the test) and fallback()'s value elsewhere
+ * (the fallback runs on a block only when it holds such an element). One
+ * pass: results go straight to out and the out-of-range inputs are counted
+ * on the way (cnt: an integer type as wide as the lanes). In place
+ * (in == out) they go to a stack buffer first, since the fallback needs the
+ * inputs. */
+#define GUARDED_KERNEL(fname, T, cnt, ABS, lim, core, fallback)                \
+  KDEF(fname)(const T *in, T *out, size_t n, const void *params) {             \
+    (void)params;                                                              \
+    T w[GUARD_BLOCK], f[GUARD_BLOCK];                                          \
+    for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
+      const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
+      T *dst = in == out ? w : out + lo;                                       \
+      PREFETCH_BLOCK(in + lo, m * sizeof(T));                                  \
+      cnt bad = 0;                                                             \
+      _Pragma("omp simd reduction(+ : bad)") for (size_t j = 0; j < m; j++) {  \
+        const T x = in[lo + j];                                                \
+        bad += !(ABS(x) <= lim);                                               \
+        dst[j] = core(x);                                                      \
+      }                                                                        \
+      if (bad != 0) {                                                          \
+        /* only the out-of-range elements take the fallback's value: no        \
+         * result depends on its neighbours */                                 \
+        fallback(in + lo, f, m, NULL);                                         \
+        for (size_t j = 0; j < m; j++)                                         \
+          if (!(ABS(in[lo + j]) <= lim))                                       \
+            dst[j] = f[j];                                                     \
+      }                                                                        \
+      if (dst == w)                                                            \
+        memcpy(out + lo, w, m * sizeof(T));                                    \
+    }                                                                          \
+  }
+
+/* ---- f32 kernels evaluated in double ----
+ * A double result within 3.5 double ULPs (or 1.5 for erfc) rounds to float
+ * within 0.5 + 2^-28 float ULPs: the documented 1.0 holds with room, over
+ * the whole float range, at the cost of the double-width vectors. Blocks of
+ * WIDE_BLOCK elements go through a stack buffer (no allocation). */
+#define WIDE_BLOCK 256
+
+#define WIDE_F32(name, body64, post)                                           \
+  KDEF(name##_f32)                                                             \
+  (const float *in, float *out, size_t n, const void *params) {                \
+    (void)params;                                                              \
+    double w[WIDE_BLOCK];                                                      \
+    for (size_t lo = 0; lo < n; lo += WIDE_BLOCK) {                            \
+      size_t m = n - lo < WIDE_BLOCK ? n - lo : WIDE_BLOCK;                    \
+      PREFETCH_BLOCK(in + lo, m * sizeof *in);                                 \
+      _Pragma("omp simd") for (size_t j = 0; j < m; j++) w[j] = in[lo + j];    \
+      body64(w, w, m, NULL);                                                   \
+      _Pragma("omp simd") for (size_t j = 0; j < m; j++) {                     \
+        const double y = w[j];                                                 \
+        out[lo + j] = (float)(post);                                           \
+      }                                                                        \
+    }                                                                          \
+  }
+
+#endif /* OMPB_KERNELS_ISA_H */

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* ompbatch kernels: log and log_fast, f32 and f64, for the ISA this object
+ * is compiled for (kernels/isa.h). Where each comes from, per ISA:
+ * docs/kernels.md. */
+#include "isa.h"
+
+/* ---- log: SLEEF's 1-ULP functions; f64 log_fast: SLEEF's 3.5-ULP one ---- */
+SLEEF1(log, log, u10, u10)
+SLEEF1_F64(log_fast, log, u35)
+
+/* ---- log_fast f32 on AVX-512F ----
+ * vgetmant/vgetexp split x = m 2^k with m in [0.75, 1.5) (subnormals too;
+ * a negative x gives a NaN m). The top 4 fraction bits of m pick one of 16
+ * subintervals with centre c (c = 1 for the two next to 1, so that log x
+ * near 1 is computed from r alone, without cancellation), held in registers
+ * as 1/c (rounded) and -ln(1/c) (hi + lo); r = m/c - 1 (|r| < 1/16, one
+ * fma), log(1+r) = r + r^2 E(r), E Taylor of degree 5 (truncation 7.5e-9
+ * relative). log x = (k ln2_hi - ln(1/c)_hi) + (r + r^2 E + k ln2_lo -
+ * ln(1/c)_lo): max 1.28 ULP over every positive float (against double
+ * log). +-0 give -inf (a blend); +inf, NaN
+ * and negatives come out right by themselves. Constants:
+ * kernels/gen_consts.py. */
+#if defined(OMPB_ISA_AVX512F)
+static const float LOGF_INVC[16] = {
+    0x1p+0f,        0x1.d41d42p-1f, 0x1.bacf92p-1f, 0x1.a41a42p-1f,
+    0x1.8f9c18p-1f, 0x1.7d05f4p-1f, 0x1.6c16c2p-1f, 0x1.5c9882p-1f,
+    0x1.4e5e0ap+0f, 0x1.414142p+0f, 0x1.3521dp+0f,  0x1.29e412p+0f,
+    0x1.1f7048p+0f, 0x1.15b1e6p+0f, 0x1.0c9714p+0f, 0x1p+0f};
+static const float LOGF_C_HI[16] = {
+    0x0p+0f,         0x1.6f0d28p-4f,  0x1.29552cp-3f,  0x1.9525a8p-3f,
+    0x1.fb918cp-3f,  0x1.2e8e2cp-2f,  0x1.5d1bdap-2f,  0x1.89a33ap-2f,
+    -0x1.1178e6p-2f, -0x1.d10384p-3f, -0x1.823c18p-3f, -0x1.365fc6p-3f,
+    -0x1.da7278p-4f, -0x1.4d3116p-4f, -0x1.894a84p-5f, 0x0p+0f};
+static const float LOGF_C_LO[16] = {
+    0x0p+0f,          -0x1.a35296p-29f, 0x1.07fd4cp-29f, 0x1.e8ad7p-32f,
+    -0x1.50e0dep-30f, -0x1.1ee2dp-30f,  0x1.560274p-28f, 0x1.18284cp-27f,
+    -0x1.84fc9p-27f,  0x1.9aa19cp-31f,  -0x1.5468fp-29f, -0x1.82b2p-28f,
+    -0x1.c2235p-31f,  -0x1.481facp-30f, 0x1.6c09b4p-30f, 0x0p+0f};
+
+static inline __attribute__((always_inline)) __m512
+logf16(__m512 x, __m512 ti, __m512 th, __m512 tl) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 m =
+      _mm512_getmant_ps(x, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_nan);
+  __m512 k = _mm512_getexp_ps(x);
+  k = _mm512_mask_add_ps(k, _mm512_cmp_ps_mask(m, one, _CMP_LT_OQ), k, one);
+  const __m512i j = _mm512_srli_epi32(_mm512_castps_si512(m), 19);
+  const __m512 r = _mm512_fmsub_ps(m, _mm512_permutexvar_ps(j, ti), one);
+  __m512 e =
+      _mm512_fmadd_ps(_mm512_set1_ps(1.0f / 7), r, _mm512_set1_ps(-1.0f / 6));
+  e = _mm512_fmadd_ps(e, r, _mm512_set1_ps(1.0f / 5));
+  e = _mm512_fmadd_ps(e, r, _mm512_set1_ps(-0.25f));
+  e = _mm512_fmadd_ps(e, r, _mm512_set1_ps(1.0f / 3));
+  e = _mm512_fmadd_ps(e, r, _mm512_set1_ps(-0.5f));
+  const __m512 lo = _mm512_fmadd_ps(k, _mm512_set1_ps(0x1.7f7d1cp-20f),
+                                    _mm512_permutexvar_ps(j, tl));
+  const __m512 p =
+      _mm512_fmadd_ps(_mm512_mul_ps(r, r), e, _mm512_add_ps(r, lo));
+  const __m512 hi = _mm512_fmadd_ps(k, _mm512_set1_ps(0x1.62e4p-1f),
+                                    _mm512_permutexvar_ps(j, th));
+  const __m512 y = _mm512_add_ps(hi, p);
+  return _mm512_mask_blend_ps(
+      _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_EQ_OQ), y,
+      _mm512_set1_ps(-INFINITY));
+}
+
+KDEF(log_fast_f32)(const float *in, float *out, size_t n, const void *params) {
+  (void)params;
+  const __m512 ti = _mm512_loadu_ps(LOGF_INVC), th = _mm512_loadu_ps(LOGF_C_HI),
+               tl = _mm512_loadu_ps(LOGF_C_LO);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    PREFETCH(in + i);
+    _mm512_storeu_ps(out + i, logf16(_mm512_loadu_ps(in + i), ti, th, tl));
+  }
+  if (i < n) {
+    const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+    _mm512_mask_storeu_ps(out + i, m,
+                          logf16(_mm512_maskz_loadu_ps(m, in + i), ti, th, tl));
+  }
+}
+
+/* ---- log_fast f32 on AVX2 ----
+ * The AVX-512F scheme without vgetmant/vgetexp: x's bits minus those of
+ * 0.75 give k (arithmetic shift) and m = x / 2^k in [0.75, 1.5); 8 entries
+ * (vpermps) pick 1/c and -ln(1/c), |r| < 1/8, log(1+r) = r + r^2 E(r) with
+ * E Taylor of degree 6 (truncation 6.6e-9 relative). Lanes whose x is not a
+ * positive normal finite float (0, subnormal, negative, inf, NaN) take
+ * SLEEF's logf, lane by lane. */
+#elif defined(OMPB_ISA_AVX2)
+static const float LOG8_INVC[8] = {
+    0x1p+0f,        0x1.af286cp-1f, 0x1.861862p-1f, 0x1.642c86p-1f,
+    0x1.47ae14p+0f, 0x1.2f684cp+0f, 0x1.1a7b96p+0f, 0x1p+0f};
+static const float LOG8_C_HI[8] = {
+    0x0p+0f,         0x1.5ff306p-3f,  0x1.1675cap-2f,  0x1.739d7ep-2f,
+    -0x1.f991c4p-3f, -0x1.5bf408p-3f, -0x1.9335e4p-4f, 0x0p+0f};
+static const float LOG8_C_LO[8] = {
+    0x0p+0f,         0x1.4f27aap-32f, -0x1.0a8b3ep-27f, 0x1.5de804p-29f,
+    0x1.a62648p-30f, 0x1.2af094p-29f, -0x1.ab2932p-29f, 0x0p+0f};
+
+static inline __attribute__((always_inline)) __m256
+logf8(__m256 x, __m256 ti, __m256 th, __m256 tl) {
+  const __m256i ix = _mm256_castps_si256(x);
+  const __m256i k = _mm256_srai_epi32(
+      _mm256_sub_epi32(ix, _mm256_set1_epi32(0x3f400000)), 23);
+  const __m256 m =
+      _mm256_castsi256_ps(_mm256_sub_epi32(ix, _mm256_slli_epi32(k, 23)));
+  const __m256 kf = _mm256_cvtepi32_ps(k);
+  const __m256i j = _mm256_srli_epi32(_mm256_castps_si256(m), 20);
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 r = _mm256_fmsub_ps(m, _mm256_permutevar8x32_ps(ti, j), one);
+  __m256 e =
+      _mm256_fmadd_ps(_mm256_set1_ps(-1.0f / 8), r, _mm256_set1_ps(1.0f / 7));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(-1.0f / 6));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f / 5));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(-0.25f));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f / 3));
+  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(-0.5f));
+  const __m256 lo = _mm256_fmadd_ps(kf, _mm256_set1_ps(0x1.7f7d1cp-20f),
+                                    _mm256_permutevar8x32_ps(tl, j));
+  const __m256 p =
+      _mm256_fmadd_ps(_mm256_mul_ps(r, r), e, _mm256_add_ps(r, lo));
+  const __m256 hi = _mm256_fmadd_ps(kf, _mm256_set1_ps(0x1.62e4p-1f),
+                                    _mm256_permutevar8x32_ps(th, j));
+  const __m256 y = _mm256_add_ps(hi, p);
+  /* positive normal finite: bits in [0x00800000, 0x7f800000) */
+  const __m256i off = _mm256_sub_epi32(ix, _mm256_set1_epi32(0x00800000));
+  const __m256i bad =
+      _mm256_cmpgt_epi32(off, _mm256_set1_epi32(0x7f800000 - 0x00800000 - 1));
+  const __m256i badneg = _mm256_or_si256(bad, _mm256_srai_epi32(off, 31));
+  return _mm256_movemask_ps(_mm256_castsi256_ps(badneg))
+             ? _mm256_blendv_ps(y, Sleef_logf8_u35avx2(x),
+                                _mm256_castsi256_ps(badneg))
+             : y;
+}
+
+KDEF(log_fast_f32)(const float *in, float *out, size_t n, const void *params) {
+  (void)params;
+  const __m256 ti = _mm256_loadu_ps(LOG8_INVC), th = _mm256_loadu_ps(LOG8_C_HI),
+               tl = _mm256_loadu_ps(LOG8_C_LO);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    PREFETCH(in + i);
+    _mm256_storeu_ps(out + i, logf8(_mm256_loadu_ps(in + i), ti, th, tl));
+  }
+  VTAIL_PAD(8, _mm256_loadu_ps, _mm256_storeu_ps, logf8(v_, ti, th, tl))
+}
+#else
+SLEEF1_F32(log_fast, log, u35)
+#endif

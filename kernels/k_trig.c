@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* ompbatch kernels: sin, cos, tan and their _fast forms, f32 and f64, for
+ * the ISA this object is compiled for (kernels/isa.h). Where each comes
+ * from, per ISA: docs/kernels.md. */
+#include "isa.h"
+
+/* SLEEF's 3.5-ULP double sin/cos/tan: the fallback of the blocks the own
+ * kernels below do not cover, and the f32 tan evaluated in double. */
+SLEEF1_F64_LOCAL(sin_wide, sin, u35)
+SLEEF1_F64_LOCAL(cos_wide, cos, u35)
+SLEEF1_F64_LOCAL(tan_wide, tan, u35)
+
+/* ---- sin and cos: f32 (default accuracy) and f64 _fast ----
+ * SLEEF's 1-ULP sinf takes a slow argument reduction above |x| = 125 (0.13x
+ * memcpy on [-1e4, 1e4]) and its 3.5-ULP sin (f64) a two-step one above
+ * |x| = 15 (docs/design.md, "SLEEF reduction thresholds"). Here x is
+ * reduced by h*pi, h = k or k + 1/2 (k an integer), r = x - h*pi in
+ * [-pi/2, pi/2], and
+ *   sin x = (-1)^k sin r,  cos x = -(-1)^k sin(x - (k + 1/2) pi),
+ * sin r = r + r^3 P(r^2) with P a near-minimax polynomial
+ * (kernels/gen_consts.py). k's parity is the low bit of t = x/pi + 1.5*2^52
+ * (the rounding trick that gives k), flipped into the sign bit; sin(+-0)
+ * returns x itself (the reduction may lose the sign of a zero).
+ *
+ * f32 (default, <= 1 ULP): the float is widened to double, pi is split into
+ * PI_A + PI_B + PI_C with PI_A and PI_B of 30 bits, so h*PI_A and h*PI_B
+ * are exact (|2h| < 2^23) and x - h*PI_A is exact: r carries ~53 good bits.
+ * P has degree 4 (error 7e-11 relative), the one rounding to float gives
+ * ~0.5 ULP. For |x| <= TRIG32_MAX.
+ *
+ * f64 _fast (<= 3.5 ULP): with FMA hardware pi is three 53-bit parts (each
+ * h*part is exact inside the fma, x - h*PI53_A is exact, pi to 160 bits);
+ * without, four parts of 33 bits (exact products for |h| < 2^20). P has
+ * degree 7 (error 2.4e-17). For |x| <= TRIG64_MAX.
+ *
+ * A block of GUARD_BLOCK inputs holding any larger, infinite or NaN value is
+ * computed instead by SLEEF's 3.5-ULP double sin/cos (valid to 1e15; for f32
+ * that is ~0.5 float ULP over the whole float range). */
+#define TRIG32_MAX 4194304.0f /* 2^22 */
+#define TRIG64_MAX 1048576.0  /* 2^20 */
+static const double INV_PI = 0x1.45f306dc9c883p-2;
+static const double PI_A = 0x1.921fb548p+1; /* 30-bit parts: f32 */
+static const double PI_B = -0x1.de973ddp-30;
+static const double PI_C = 0x1.313198a2e037p-60;
+#if defined(__FMA__)
+static const double PI53_A = 0x1.921fb54442d18p+1;
+static const double PI53_B = 0x1.1a62633145c07p-53;
+static const double PI53_C = -0x1.f1976b7ed8fbcp-109;
+#define MADD(a, b, c) fma(a, b, c)
+#else
+static const double PI33_A = 0x1.921fb544p+1;
+static const double PI33_B = 0x1.0b4611a6p-33;
+static const double PI33_C = 0x1.3198a2ep-68;
+static const double PI33_D = 0x1.b839a252049c1p-103;
+#define MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* sin r for |r| <= pi/2 from P(z), z = r^2, with the signs of k and r. */
+INLINE double sin_finish(double r, double z, double p, double t, uint64_t flip,
+                         double x) {
+  /* r is 0 only for x = +-0 (x is never another exact multiple of pi),
+   * where the reduction may have lost the sign of zero: sin(+-0) = +-0 */
+  const double s = r == 0 ? x : MADD(r * z, p, r);
+  return double_of(bits_of(s) ^ ((bits_of(t) ^ flip) << 63));
+}
+
+INLINE double trig32_core(double x, double half, uint64_t flip) {
+  const double t = MADD(x, INV_PI, -half) + ROUND_MAGIC;
+  const double h = (t - ROUND_MAGIC) + half;
+  double r = MADD(-h, PI_A, x); /* both steps exact: see above */
+  r = MADD(-h, PI_B, r);
+  r = MADD(-h, PI_C, r);
+  const double z = r * r;
+  double p = -0x1.9dad9aaf55915p-26;
+  p = MADD(p, z, 0x1.71966d40f5096p-19);
+  p = MADD(p, z, -0x1.a01904fa690dap-13);
+  p = MADD(p, z, 0x1.11110fd9738c0p-7);
+  p = MADD(p, z, -0x1.555555545f1aap-3);
+  return sin_finish(r, z, p, t, flip, x);
+}
+
+INLINE double trig64_core(double x, double half, uint64_t flip) {
+  const double t = MADD(x, INV_PI, -half) + ROUND_MAGIC;
+  const double h = (t - ROUND_MAGIC) + half;
+#if defined(__FMA__)
+  double r = fma(-h, PI53_A, x);
+  r = fma(-h, PI53_B, r);
+  r = fma(-h, PI53_C, r);
+#else
+  double r = x - h * PI33_A;
+  r = r - h * PI33_B;
+  r = r - h * PI33_C;
+  r = r - h * PI33_D;
+#endif
+  const double z = r * r;
+  double p = 0x1.89a19d400e252p-49;
+  p = MADD(p, z, -0x1.ae512165ca336p-41);
+  p = MADD(p, z, 0x1.612401122d89fp-33);
+  p = MADD(p, z, -0x1.ae6455a0f523dp-26);
+  p = MADD(p, z, 0x1.71de3a54550e7p-19);
+  p = MADD(p, z, -0x1.a01a01a018a8cp-13);
+  p = MADD(p, z, 0x1.1111111111107p-7);
+  p = MADD(p, z, -0x1.5555555555555p-3);
+  return sin_finish(r, z, p, t, flip, x);
+}
+
+/* f32 blocks through SLEEF's double sin/cos (m <= GUARD_BLOCK). */
+#define TRIG32_WIDE(name)                                                      \
+  static void name##_f32_wide(const float *in, float *out, size_t m,           \
+                              const void *params) {                            \
+    (void)params;                                                              \
+    double w[GUARD_BLOCK];                                                     \
+    _Pragma("omp simd") for (size_t j = 0; j < m; j++) w[j] = in[j];           \
+    name##_wide_f64(w, w, m, NULL);                                            \
+    _Pragma("omp simd") for (size_t j = 0; j < m; j++) out[j] = (float)w[j];   \
+  }
+TRIG32_WIDE(sin)
+TRIG32_WIDE(cos)
+
+#define SIN32(x) ((float)trig32_core((double)(x), 0.0, 0))
+#define COS32(x) ((float)trig32_core((double)(x), 0.5, 1))
+#define SIN64(x) trig64_core(x, 0.0, 0)
+#define COS64(x) trig64_core(x, 0.5, 1)
+GUARDED_KERNEL(sin_f32, float, int, fabsf, TRIG32_MAX, SIN32, sin_f32_wide)
+GUARDED_KERNEL(cos_f32, float, int, fabsf, TRIG32_MAX, COS32, cos_f32_wide)
+GUARDED_KERNEL(sin_fast_f64, double, long long, fabs, TRIG64_MAX, SIN64,
+               sin_wide_f64)
+GUARDED_KERNEL(cos_fast_f64, double, long long, fabs, TRIG64_MAX, COS64,
+               cos_wide_f64)
+
+/* ---- f32 sin_fast and cos_fast with FMA hardware: all in float ----
+ * The same scheme as trig64_core in float lanes (twice the elements per
+ * vector): pi in three floats (x - h*PIF_A is exact inside the fma for
+ * |x| >= 2, and rounds by 2^-24 relative below that, where r is not small),
+ * P of degree 3 with float coefficients (error 2.2e-8 relative). For
+ * |x| <= TRIGF_MAX (reduction good to ~2^-46 absolute there): max 2.65 ULP
+ * over every float of [0, 2^16], against double sin/cos (where r is just
+ * above 1 and sin r just below, r's own rounding is already 1 ULP of the
+ * result). Other blocks use SLEEF's 3.5-ULP sinf/cosf. */
+#if defined(__FMA__)
+SLEEF1_F32_LOCAL(sin_fast_sleef, sin, u35)
+SLEEF1_F32_LOCAL(cos_fast_sleef, cos, u35)
+#define TRIGF_MAX 65536.0f
+INLINE uint32_t bits_of_f(float x) {
+  uint32_t b;
+  memcpy(&b, &x, sizeof b);
+  return b;
+}
+INLINE float float_of(uint32_t b) {
+  float x;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
+INLINE float trigf_core(float x, float half, uint32_t flip) {
+  const float t = fmaf(x, 0x1.45f306p-2f, -half) + 0x1.8p23f;
+  const float h = (t - 0x1.8p23f) + half;
+  float r = fmaf(-h, 0x1.921fb6p+1f, x);
+  r = fmaf(-h, -0x1.777a5cp-24f, r);
+  r = fmaf(-h, -0x1.ee59dap-49f, r);
+  const float z = r * r;
+  float p = 0x1.619d7ap-19f;
+  p = fmaf(p, z, -0x1.9fb654p-13f);
+  p = fmaf(p, z, 0x1.11104cp-7f);
+  p = fmaf(p, z, -0x1.555554p-3f);
+  const float s = r == 0 ? x : fmaf(r * z, p, r); /* as in sin_finish */
+  return float_of(bits_of_f(s) ^ ((bits_of_f(t) ^ flip) << 31));
+}
+#define SINF_FAST(x) trigf_core(x, 0.0f, 0)
+#define COSF_FAST(x) trigf_core(x, 0.5f, 1)
+GUARDED_KERNEL(sin_fast_f32, float, int, fabsf, TRIGF_MAX, SINF_FAST,
+               sin_fast_sleef_f32)
+GUARDED_KERNEL(cos_fast_f32, float, int, fabsf, TRIGF_MAX, COSF_FAST,
+               cos_fast_sleef_f32)
+#else
+SLEEF1_F32(sin_fast, sin, u35)
+SLEEF1_F32(cos_fast, cos, u35)
+#endif
+
+/* ---- f64 sin and cos, default accuracy (<= 1 ULP), with FMA hardware ----
+ * x = k pi/2 + r, |r| <= pi/4, r = rh + rl as a double-double: pi/2 is three
+ * 53-bit parts, x - k*PIO2_A is exact in the fma, k*PIO2_B is split exactly
+ * (fma) and subtracted with TwoSum, so r carries ~100 good bits even next
+ * to a multiple of pi/2. Then, z = rh^2 (its rounding error zl kept):
+ *   sin r = rh + (rh z S(z) + rl (1 - z/2))
+ *   cos r = w + ((1 - w - z/2) + z^2 C(z) - zl/2 - rh rl),  w = 1 - z/2,
+ * S and C near-minimax of degrees 6 and 5 (kernels/gen_consts.py), so that
+ * the last addition is the only rounding that matters: ~0.5 ULP, checked
+ * against MPFR by the tests. Quadrant k mod 4 picks sin or cos and the
+ * sign; copysign keeps sin(-0) = -0. For |x| <= TRIG64_MAX; other blocks
+ * (and ISAs without FMA) use SLEEF's 1-ULP sin/cos. */
+#if defined(__FMA__)
+SLEEF1_F64_LOCAL(sin_u10, sin, u10)
+SLEEF1_F64_LOCAL(cos_u10, cos, u10)
+static const double TWO_OVER_PI = 0x1.45f306dc9c883p-1;
+static const double PIO2_A = 0x1.921fb54442d18p+0;
+static const double PIO2_B = 0x1.1a62633145c07p-54;
+static const double PIO2_C = -0x1.f1976b7ed8fbcp-110;
+
+INLINE double trig64_precise(double x, uint64_t qoff) {
+  const double t = fma(x, TWO_OVER_PI, ROUND_MAGIC);
+  const double k = t - ROUND_MAGIC;
+  const uint64_t q = bits_of(t) + qoff; /* k + qoff, mod 4 in the low bits */
+  const double a = fma(-k, PIO2_A, x);  /* exact */
+  const double bh = k * PIO2_B, bl = fma(k, PIO2_B, -bh);
+  const double rh = a - bh, bb = rh - a; /* TwoSum(a, -bh) */
+  const double e = (a - (rh - bb)) + (-bh - bb);
+  const double rl = fma(-k, PIO2_C, e - bl);
+  const double z = rh * rh, zl = fma(rh, rh, -z);
+  double p = -0x1.ab16f5caa198ap-41; /* S */
+  p = fma(p, z, 0x1.61217d9252c03p-33);
+  p = fma(p, z, -0x1.ae645410e937bp-26);
+  p = fma(p, z, 0x1.71de3a545f836p-19);
+  p = fma(p, z, -0x1.a01a01a01992fp-13);
+  p = fma(p, z, 0x1.1111111111110p-7);
+  p = fma(p, z, -0x1.5555555555555p-3);
+  const double ss = copysign(rh + fma(rh * z, p, fma(rl, -0.5 * z, rl)), rh);
+  double c = -0x1.907cd8ff5ede7p-37; /* C */
+  c = fma(c, z, 0x1.1eeb67d026ec6p-29);
+  c = fma(c, z, -0x1.27e4fa16cc2d1p-22);
+  c = fma(c, z, 0x1.a01a019f4ddfdp-16);
+  c = fma(c, z, -0x1.6c16c16c16963p-10);
+  c = fma(c, z, 0x1.5555555555555p-5);
+  const double hz = 0.5 * z, w = 1.0 - hz;
+  const double cc =
+      w + (((1.0 - w) - hz) + fma(z * z, c, -fma(rh, rl, 0.5 * zl)));
+  /* odd quadrants take cc: a mask select, which gcc vectorises for AVX2
+   * too (a ?: on the 64-bit q is left scalar there) */
+  const uint64_t odd = 0 - (q & 1);
+  const uint64_t v = (bits_of(ss) & ~odd) | (bits_of(cc) & odd);
+  return double_of(v ^ ((q >> 1) << 63));
+}
+
+#define SIN64P(x) trig64_precise(x, 0)
+#define COS64P(x) trig64_precise(x, 1)
+GUARDED_KERNEL(sin_f64, double, long long, fabs, TRIG64_MAX, SIN64P,
+               sin_u10_f64)
+GUARDED_KERNEL(cos_f64, double, long long, fabs, TRIG64_MAX, COS64P,
+               cos_u10_f64)
+#else
+SLEEF1_F64(sin, sin, u10)
+SLEEF1_F64(cos, cos, u10)
+#endif
+
+/* ---- tan: SLEEF (f32 evaluated in double, see WIDE_F32) ---- */
+WIDE_F32(tan, tan_wide_f64, y)
+SLEEF1_F64(tan, tan, u10)
+SLEEF1(tan_fast, tan, u35, u35)

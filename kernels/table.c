@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* ompbatch kernels: this ISA's table, ompb__simd_table_<isa>, that
+ * kernels/dispatch.c chooses from. Every slot is filled by name: K(x) is
+ * the kernel x defined in one kernels/k_<family>.c (docs/kernels.md). */
+#include "isa.h"
+
+#define TABLE ISA_CAT_(ompb__simd_table, ISA_TAG)
+
+#if !defined(ISA_SCALAR)
+#define STREAM_ENTRIES                                                         \
+  .stream_f32 = K(stream_f32), .stream_f64 = K(stream_f64),                    \
+  .stream_fence = K(stream_fence),
+#else
+#define STREAM_ENTRIES
+#endif
+
+/* ---- the table ---- */
+extern const ompb__simd_table TABLE;
+const ompb__simd_table TABLE = {
+    .isa = ISA_NAME,
+#define ENTRY_F32(name, np, uf, ud, what) [OMPB__K1_##name] = K(name##_f32),
+#define ENTRY_F64(name, np, uf, ud, what) [OMPB__K1_##name] = K(name##_f64),
+    .f32 = {OMPB_KERNELS_MATH(ENTRY_F32) OMPB_KERNELS_ARITH(ENTRY_F32)},
+    .f64 = {OMPB_KERNELS_MATH(ENTRY_F64) OMPB_KERNELS_ARITH(ENTRY_F64)},
+#undef ENTRY_F32
+#undef ENTRY_F64
+#define ENTRY2_F32(name, np, uf, ud, what)                                     \
+  [OMPB__K2_##name] = K(k2_##name##_f32),
+#define ENTRY2_F64(name, np, uf, ud, what)                                     \
+  [OMPB__K2_##name] = K(k2_##name##_f64),
+    .f32_2 = {OMPB_KERNELS_BINARY(ENTRY2_F32)},
+    .f64_2 = {OMPB_KERNELS_BINARY(ENTRY2_F64)},
+    STREAM_ENTRIES
+#undef ENTRY2_F32
+#undef ENTRY2_F64
+};
