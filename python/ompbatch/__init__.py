@@ -19,10 +19,10 @@ evaluation and raises KeyboardInterrupt.
 from ._lib import LIB as _LIB, LIB_PATH as library_path, OmpbError
 from ._engine import close_pools, pool_workers
 from ._kernels import Kernel, kernels, map  # noqa: A004 - numexpr-like API
-from ._expr import ExpressionError, Function, evaluate, functions
+from ._expr import ExpressionError, Function, UnboundNameError, evaluate, functions
 
 __all__ = ["map", "kernels", "Kernel", "evaluate", "functions", "Function",
-           "ExpressionError", "OmpbError", "close_pools", "pool_workers",
+           "ExpressionError", "UnboundNameError", "OmpbError", "close_pools", "pool_workers",
            "library_path", "library_version", "simd_isa", "__version__"]
 
 
