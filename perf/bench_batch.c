@@ -3,7 +3,14 @@
  * engine, each figure beside the same work done by raw OpenMP in the same
  * run. Medians over interleaved repeats; ratios are ours / baseline.
  *
- *   make bench            (or: build/perf/bench_batch [rounds])
+ *   make bench            (or: build/perf/bench_batch [rounds] [--json FILE])
+ *
+ * With --json FILE (or OMPB_BENCH_BATCH_JSON=FILE in the environment, which
+ * `make bench` sets: mk/plots.mk) it also measures the per-task cost of a
+ * no-op batch against the batch size, beside the same raw baselines, and
+ * writes every figure of the run to FILE as JSON (scripts/plots/ turns it
+ * into docs/plot-batch.png). The text output is the same either way, plus
+ * the sweep's table.
  */
 #define _GNU_SOURCE
 #include <omp.h>
@@ -170,14 +177,162 @@ static void noop_progress(const ompb_progress *p, void *u) {
   (void)u;
 }
 
+/* Every row printed, kept for the JSON file. */
+enum { MAX_ROWS = 64 };
+static struct {
+  char what[64], unit[8], base_name[32], goal[32];
+  double ours, base;
+} rows[MAX_ROWS];
+static int nrows;
+
 static void row(const char *what, double ours, const char *unit, const char *base_name,
                 double base, const char *goal) {
+  if (nrows < MAX_ROWS) {
+    /* an empty name continues the row above (another baseline) */
+    const char *w = what[0] || nrows == 0 ? what : rows[nrows - 1].what;
+    snprintf(rows[nrows].what, sizeof rows[nrows].what, "%s", w);
+    snprintf(rows[nrows].unit, sizeof rows[nrows].unit, "%s", unit);
+    snprintf(rows[nrows].base_name, sizeof rows[nrows].base_name, "%s", base_name);
+    snprintf(rows[nrows].goal, sizeof rows[nrows].goal, "%s", goal);
+    rows[nrows].ours = ours;
+    rows[nrows].base = base;
+    nrows++;
+  }
   printf("| %-44s | %10.3f %-3s | %-26s | %10.3f | %6.2f | %-22s |\n", what, ours, unit,
          base_name, base, base > 0 ? ours / base : 0.0, goal);
 }
 
+/* ---- the batch-size sweep and the JSON file ---- */
+
+/* up to the 1M tasks the program builds */
+static const size_t sweep_sizes[] = {1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1000000};
+enum { NSWEEP = sizeof sweep_sizes / sizeof sweep_sizes[0], NMETHODS = 4 };
+static const char *const method_names[NMETHODS] = {"ompbatch", "omp task per item",
+                                                   "for schedule(dynamic,1)", "for schedule(guided)"};
+static double sweep_ns[NSWEEP][NMETHODS];
+
+/* ns per item of one method at n items: the mean over `reps` back-to-back
+ * runs, so that a sample of a small batch is long enough to time. */
+static double sample(int method, size_t n, int reps, int64_t *raw) {
+  double sum = 0;
+  for (int k = 0; k < reps; k++) switch (method) {
+      case 0: sum += run_ompb(n, NULL); break;
+      case 1: sum += run_omp_task(n, raw); break;
+      case 2: sum += run_omp_dynamic1(n, raw); break;
+      default: sum += run_omp_guided(n, raw); break;
+    }
+  return sum / reps;
+}
+
+/* Per-task cost against the batch size: for each size, rounds of one
+ * sample of every method in turn (interleaved), medians. */
+static void sweep(int rounds, int64_t *raw) {
+  double *s[NMETHODS];
+  for (int m = 0; m < NMETHODS; m++) s[m] = calloc((size_t)rounds, sizeof(double));
+  printf("\nper-task cost against batch size (ns per no-op task, medians of %d rounds)\n", rounds);
+  printf("| %9s |", "batch");
+  for (int m = 0; m < NMETHODS; m++) printf(" %23s |", method_names[m]);
+  printf("\n");
+  for (int z = 0; z < NSWEEP; z++) {
+    size_t n = sweep_sizes[z];
+    int reps = n >= 65536 ? 1 : (int)(65536 / n < 2000 ? 65536 / n : 2000);
+    for (int r = 0; r < rounds; r++)
+      for (int m = 0; m < NMETHODS; m++) s[m][r] = sample(m, n, reps, raw);
+    printf("| %9zu |", n);
+    for (int m = 0; m < NMETHODS; m++) {
+      sweep_ns[z][m] = median(s[m], rounds);
+      printf(" %23.2f |", sweep_ns[z][m]);
+    }
+    printf("\n");
+  }
+  for (int m = 0; m < NMETHODS; m++) free(s[m]);
+}
+
+static void json_str(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\')
+      fprintf(f, "\\%c", *s);
+    else if ((unsigned char)*s < 0x20)
+      fprintf(f, "\\u%04x", (unsigned)(unsigned char)*s);
+    else
+      fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
+/* A number, or null for what JSON cannot hold (inf, NaN). */
+static void json_num(FILE *f, double v) {
+  if (isfinite(v))
+    fprintf(f, "%.6g", v);
+  else
+    fputs("null", f);
+}
+
+static int write_json(const char *path, unsigned workers, int rounds) {
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    perror(path);
+    return -1;
+  }
+  fprintf(f, "{\n  \"bench\": \"bench_batch\",\n  \"workers\": %u,\n  \"rounds\": %d,\n", workers,
+          rounds);
+  fprintf(f, "  \"openmp_runtime\": ");
+  json_str(f, ompb_openmp_runtime());
+  fprintf(f, ",\n  \"version\": ");
+  json_str(f, ompb_version());
+  fprintf(f, ",\n  \"cancellation\": %s,\n", omp_get_cancellation() ? "true" : "false");
+  fprintf(f, "  \"sweep\": {\n    \"unit\": \"ns per task\",\n    \"sizes\": [");
+  for (int z = 0; z < NSWEEP; z++) fprintf(f, "%s%zu", z ? ", " : "", sweep_sizes[z]);
+  fprintf(f, "],\n    \"series\": {");
+  for (int m = 0; m < NMETHODS; m++) {
+    fprintf(f, "%s\n      ", m ? "," : "");
+    json_str(f, method_names[m]);
+    fprintf(f, ": [");
+    for (int z = 0; z < NSWEEP; z++) {
+      if (z) fputs(", ", f);
+      json_num(f, sweep_ns[z][m]);
+    }
+    fputc(']', f);
+  }
+  fprintf(f, "\n    }\n  },\n  \"rows\": [");
+  for (int i = 0; i < nrows; i++) {
+    fprintf(f, "%s\n    {\"measure\": ", i ? "," : "");
+    json_str(f, rows[i].what);
+    fprintf(f, ", \"ompbatch\": ");
+    json_num(f, rows[i].ours);
+    fprintf(f, ", \"unit\": ");
+    json_str(f, rows[i].unit);
+    fprintf(f, ", \"baseline_name\": ");
+    json_str(f, rows[i].base_name);
+    fprintf(f, ", \"baseline\": ");
+    json_num(f, rows[i].base);
+    fprintf(f, ", \"goal\": ");
+    json_str(f, rows[i].goal);
+    fputc('}', f);
+  }
+  fprintf(f, "\n  ]\n}\n");
+  if (fclose(f) != 0) {
+    perror(path);
+    return -1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  int rounds = argc > 1 ? atoi(argv[1]) : 11;
+  int rounds = 11;
+  const char *json = getenv("OMPB_BENCH_BATCH_JSON");
+  if (json && !json[0]) json = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
+      json = argv[++i];
+    else if (argv[i][0] >= '0' && argv[i][0] <= '9')
+      rounds = atoi(argv[i]);
+    else {
+      fprintf(stderr, "usage: bench_batch [rounds] [--json FILE]\n");
+      return 2;
+    }
+  }
   if (rounds < 3) rounds = 3;
   const size_t big = 1000000, small = 10000;
   tasks = malloc(big * sizeof *tasks);
@@ -324,6 +479,12 @@ int main(int argc, char **argv) {
         0, "O(workers)");
     ompb_result_free(r);
     ompb_batch_free(b);
+  }
+
+  if (json) {
+    sweep(rounds < 7 ? rounds : 7, raw);
+    if (write_json(json, ompb_pool_workers(pool), rounds) != 0) return 1;
+    printf("bench_batch: figures written to %s\n", json);
   }
 
   ompb_pool_destroy(pool);
