@@ -6,8 +6,8 @@
 # with nm -u), so C users of the library gain no dependency. The .mod file
 # is compiler-specific and is installed under
 # $(INCLUDEDIR)/$(FORTRAN_MOD_SUBDIR), which ompbatch.pc (mk/cli.mk) and the
-# CMake files (mk/cmake.mk) name. Without gfortran the module is skipped
-# and FORTRAN_MOD_SUBDIR is empty.
+# CMake files (mk/cmake.mk) name. Without gfortran, or in a build for
+# libomp, the module is skipped and FORTRAN_MOD_SUBDIR is empty.
 
 # gfortran, unless FC is given (make's built-in default f77 is not taken).
 ifeq ($(origin FC),default)
@@ -15,7 +15,11 @@ FC = gfortran
 endif
 FC_IS_GNU := $(shell $(FC) --version 2>/dev/null | head -n 1 | grep -q 'GNU Fortran' && echo y)
 FORTRAN_VERSION := $(if $(FC_IS_GNU),$(shell $(FC) -dumpversion 2>/dev/null))
-FORTRAN_MOD_SUBDIR := $(if $(FORTRAN_VERSION),ompbatch/fortran/gfortran-$(FORTRAN_VERSION))
+# Only beside libgomp (gcc builds): gfortran's -fopenmp links libgomp, and a
+# library built for libomp (CC=clang, SAN=thread) in the same process
+# refuses to start a pool (two OpenMP runtimes).
+FORTRAN_ON := $(if $(filter libgomp,$(OMP_RUNTIME)),$(FORTRAN_VERSION))
+FORTRAN_MOD_SUBDIR := $(if $(FORTRAN_ON),ompbatch/fortran/gfortran-$(FORTRAN_VERSION))
 
 # Flags for the module and the Fortran tests (in the flags stamp through
 # FLAGS_VARS: FC and FORTRAN_FFLAGS). -fopenmp makes the module's
@@ -35,7 +39,7 @@ FORTRAN_DEST := $(DESTDIR)$(INCLUDEDIR)/$(FORTRAN_MOD_SUBDIR)
 
 CHECK_EXTRA += check-fortran
 DEPS_EXTRA += gfortran
-.PHONY: check-fortran install-fortran uninstall-fortran
+.PHONY: check-fortran check-fortran-install install-fortran uninstall-fortran
 
 ifneq ($(FORTRAN_MOD_SUBDIR),)
 LIB_OBJS += $(FORTRAN_OBJ) $(FORTRAN_SHIM)
@@ -69,15 +73,13 @@ $(FORTRAN_EXAMPLE): examples/fortran_batch.f90 $(FORTRAN_MOD) $(LIB_A) $(FLAGS_S
 
 # The tests and the example under three team sizes, with OpenMP
 # cancellation off and on; the shared library once too (the module's
-# symbols are exported from it). A clang/libomp build links libomp, the
-# gfortran programs libgomp: two runtimes in one process, so skip.
+# symbols are exported from it); then as an outside user.
 FORTRAN_SO_TEST := $(FORTRAN_DIR)/test_ompbatch_shared
 $(FORTRAN_SO_TEST): tests/fortran/test_ompbatch.f90 $(FORTRAN_DIR)/layout.o $(FORTRAN_MOD) $(LIB_SO) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FC) $(FORTRAN_FFLAGS) $(FORTRAN_TEST_WARN) -I$(dir $(FORTRAN_MOD)) -J$(FORTRAN_DIR) -o $@ $< \
 	  $(FORTRAN_DIR)/layout.o -L$(BUILD) -lompbatch -Wl,-rpath,$(abspath $(BUILD)) $(LDFLAGS)
 
-ifeq ($(OMP_RUNTIME),libgomp)
 check-fortran: $(FORTRAN_TEST) $(FORTRAN_SO_TEST) $(FORTRAN_EXAMPLE)
 	@for t in 1 2 16; do for c in false true; do \
 	  echo "check-fortran: OMP_NUM_THREADS=$$t OMP_CANCELLATION=$$c"; \
@@ -87,11 +89,33 @@ check-fortran: $(FORTRAN_TEST) $(FORTRAN_SO_TEST) $(FORTRAN_EXAMPLE)
 	OMP_NUM_THREADS=2 ./$(FORTRAN_SO_TEST)
 	@if readelf -d $(LIB_SO_REAL) | grep -q 'NEEDED.*libgfortran'; then \
 	  echo "check-fortran: $(LIB_SO_REAL) depends on libgfortran" >&2; exit 1; fi
+	@$(MAKE) --no-print-directory check-fortran-install
 	@echo "check-fortran: passed (gfortran $(FORTRAN_VERSION); libompbatch needs no libgfortran)"
-else
-check-fortran:
-	@echo "check-fortran: skipped (the library is built for $(OMP_RUNTIME); gfortran programs use libgomp)"
-endif
+
+# As an outside user: `make install` into a temporary prefix, then the
+# example and the tests built with nothing but pkg-config's flags, against
+# the shared library and (pkg-config --static, libompbatch.a) the static
+# one; run; uninstall leaves no Fortran directory behind.
+check-fortran-install: $(FORTRAN_DIR)/layout.o
+	@set -e; tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/ompbatch-fortran.XXXXXX"); \
+	trap 'rm -rf "$$tmp"' EXIT INT TERM; p="$$tmp/prefix"; \
+	$(MAKE) --no-print-directory install PREFIX="$$p" >"$$tmp/install.log" 2>&1 || \
+	  { cat "$$tmp/install.log" >&2; exit 1; }; \
+	export PKG_CONFIG_PATH="$$p/lib/pkgconfig"; \
+	test -f "$$p/include/$(FORTRAN_MOD_SUBDIR)/ompbatch.mod"; \
+	cd "$$tmp"; \
+	$(FC) -fopenmp $(CURDIR)/examples/fortran_batch.f90 $$(pkg-config --cflags --libs ompbatch) \
+	  -Wl,-rpath,"$$p/lib" -o ex_shared; \
+	$(FC) -fopenmp $(CURDIR)/tests/fortran/test_ompbatch.f90 $(CURDIR)/$(FORTRAN_DIR)/layout.o \
+	  $$(pkg-config --static --cflags --libs ompbatch | sed 's/-lompbatch /-l:libompbatch.a /') -o test_static; \
+	if readelf -d test_static | grep -q 'NEEDED.*libompbatch'; then \
+	  echo "check-fortran-install: test_static is not static in libompbatch" >&2; exit 1; fi; \
+	OMP_NUM_THREADS=2 ./ex_shared >/dev/null; \
+	OMP_NUM_THREADS=2 ./test_static; \
+	cd $(CURDIR); $(MAKE) --no-print-directory uninstall PREFIX="$$p" >"$$tmp/uninstall.log" 2>&1; \
+	if [ -e "$$p/include/ompbatch" ]; then \
+	  echo "check-fortran-install: uninstall left $$p/include/ompbatch" >&2; exit 1; fi; \
+	echo "check-fortran-install: pkg-config shared and static builds pass, uninstall clean"
 
 install-fortran: $(FORTRAN_MOD)
 	install -d $(FORTRAN_DEST)
@@ -102,7 +126,10 @@ uninstall-fortran:
 	rmdir $(FORTRAN_DEST) 2>/dev/null || true
 	rmdir $(DESTDIR)$(INCLUDEDIR)/ompbatch/fortran 2>/dev/null || true
 
-else
+else ifeq ($(FORTRAN_VERSION),)
 check-fortran:
 	@echo "check-fortran: skipped (no gfortran: the Fortran module is not built; install gfortran, or set FC)"
+else
+check-fortran:
+	@echo "check-fortran: skipped (the library is built for $(OMP_RUNTIME); the Fortran module is built with libgomp builds only)"
 endif
