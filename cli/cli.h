@@ -47,7 +47,7 @@ typedef struct {
 /* The commands, in the order `ompbatch --help` lists them: each X(NAME) is
  * defined by cli/cmd_NAME.c as cli_cmd_NAME, and main.c's command table is
  * made from this list. Adding a command is that file and one X(NAME). */
-#define CLI_COMMANDS(X) X(map) X(kernels) X(info)
+#define CLI_COMMANDS(X) X(map) X(eval) X(kernels) X(info)
 
 #define CLI_DECLARE_COMMAND(name) extern const cli_command cli_cmd_##name;
 CLI_COMMANDS(CLI_DECLARE_COMMAND)
