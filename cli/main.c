@@ -38,7 +38,7 @@ static void usage(FILE *f) {
           "  %-19s %s\n"
           "\n"
           "exit codes: 0 ok, 1 I/O or run-time error, 2 usage error, 3 unknown\n"
-          "kernel, 4 unsupported input (dtype, byte order, Fortran order),\n"
+          "kernel, 4 unsupported input (dtype) or inputs of different shapes,\n"
           "5 corrupt or truncated input, 130 interrupted (no output written).\n",
           "help [COMMAND]", "this text, or a command's");
 }
