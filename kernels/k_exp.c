@@ -2,6 +2,7 @@
 /* ompbatch kernels: exp, exp_fast and sigmoid, f32 and f64, for the ISA
  * this object is compiled for (kernels/isa.h). Where each comes from, per
  * ISA: docs/kernels.md. */
+#include "consts.h"
 #include "isa.h"
 
 /* ---- exp on AVX-512F ----
@@ -20,39 +21,6 @@
  * elsewhere exp is SLEEF's 1-ULP function and exp_fast is exp (SLEEF has no
  * faster one). */
 #if defined(OMPB_ISA_AVX512F)
-static const double EXP_T[16] = {
-    0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0,
-    0x1.2387a6e756238p+0, 0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0,
-    0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0, 0x1.6a09e667f3bcdp+0,
-    0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
-    0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0,
-    0x1.ea4afa2a490dap+0};
-static const double EXP_TL[16] = {0x0.0p+0,
-                                  0x1.8a62e4adc610bp-54,
-                                  -0x1.19041b9d78a76p-55,
-                                  0x1.9b07eb6c70573p-54,
-                                  0x1.6f46ad23182e4p-55,
-                                  0x1.ada0911f09ebcp-55,
-                                  0x1.d4397afec42e2p-56,
-                                  0x1.6324c054647adp-54,
-                                  -0x1.bdd3413b26456p-54,
-                                  -0x1.41577ee04992fp-55,
-                                  0x1.6e9f156864b27p-54,
-                                  0x1.c7c46b071f2bep-56,
-                                  0x1.7a1cd345dcc81p-54,
-                                  0x1.11065895048ddp-55,
-                                  0x1.2ed02d75b3707p-55,
-                                  -0x1.e9c23179c2893p-54};
-static const float EXP_TF[16] = {
-    0x1.000000p+0f, 0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f,
-    0x1.306fe0p+0f, 0x1.3dea64p+0f, 0x1.4bfdaep+0f, 0x1.5ab07ep+0f,
-    0x1.6a09e6p+0f, 0x1.7a1148p+0f, 0x1.8ace54p+0f, 0x1.9c4918p+0f,
-    0x1.ae89fap+0f, 0x1.c199bep+0f, 0x1.d5818ep+0f, 0x1.ea4afap+0f};
-static const float EXP_TLF[16] = {
-    0x0.0p+0f,        0x1.9f3122p-25f,  -0x1.c15742p-27f, 0x1.ceac48p-25f,
-    0x1.4636e2p-25f,  0x1.824684p-25f,  -0x1.593abcp-25f, -0x1.5bd5ecp-27f,
-    0x1.9fcef4p-26f,  -0x1.829fd0p-25f, 0x1.15506ep-27f,  0x1.51f848p-27f,
-    -0x1.a94b14p-26f, -0x1.3d56b2p-27f, -0x1.822dbcp-27f, 0x1.52486cp-27f};
 
 /* `precise` is a constant: 1 for exp, 0 for exp_fast (no Tl, E one degree
  * lower: ~1.3 ULP, 20% faster). */
@@ -60,11 +28,11 @@ static inline __attribute__((always_inline)) __m512d
 exp8(__m512d x, __m512d t0, __m512d t1, __m512d l0, __m512d l1, int precise) {
   x = _mm512_min_pd(_mm512_set1_pd(1000.0),
                     _mm512_max_pd(_mm512_set1_pd(-1000.0), x));
-  const __m512d t = _mm512_fmadd_pd(x, _mm512_set1_pd(0x1.71547652b82fep+4),
-                                    _mm512_set1_pd(0x1.8p52));
+  const __m512d t =
+      _mm512_fmadd_pd(x, _mm512_set1_pd(EXP16[0]), _mm512_set1_pd(0x1.8p52));
   const __m512d k = _mm512_sub_pd(t, _mm512_set1_pd(0x1.8p52));
-  __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(0x1.62e42fefa39efp-5), x);
-  r = _mm512_fnmadd_pd(k, _mm512_set1_pd(0x1.abc9e3b39803fp-60), r);
+  __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(EXP16[1]), x);
+  r = _mm512_fnmadd_pd(k, _mm512_set1_pd(EXP16[2]), r);
   __m512d e;
   if (precise) { /* Taylor, degree 5 */
     e = _mm512_fmadd_pd(_mm512_set1_pd(1.0 / 5040), r,
@@ -73,10 +41,10 @@ exp8(__m512d x, __m512d t0, __m512d t1, __m512d l0, __m512d l1, int precise) {
     e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(1.0 / 24));
     e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(1.0 / 6));
   } else { /* near-minimax, degree 4 (error 2.8e-17) */
-    e = _mm512_fmadd_pd(_mm512_set1_pd(0x1.6c17bbd1f560ap-10), r,
-                        _mm512_set1_pd(0x1.11120b77051e7p-7));
-    e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(0x1.55555555190f9p-5));
-    e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(0x1.55555554dcc9bp-3));
+    e = _mm512_fmadd_pd(_mm512_set1_pd(EXP_E4[0]), r,
+                        _mm512_set1_pd(EXP_E4[1]));
+    e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(EXP_E4[2]));
+    e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(EXP_E4[3]));
   }
   e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(0.5));
   const __m512d q = _mm512_fmadd_pd(_mm512_mul_pd(r, r), e, r);
@@ -116,11 +84,11 @@ static inline __attribute__((always_inline)) __m512
 exp16(__m512 x, __m512 tt0, __m512 tl0, int precise) {
   x = _mm512_min_ps(_mm512_set1_ps(200.0f),
                     _mm512_max_ps(_mm512_set1_ps(-200.0f), x));
-  const __m512 t = _mm512_fmadd_ps(x, _mm512_set1_ps(0x1.715476p+4f),
-                                   _mm512_set1_ps(0x1.8p23f));
+  const __m512 t =
+      _mm512_fmadd_ps(x, _mm512_set1_ps(EXP16F[0]), _mm512_set1_ps(0x1.8p23f));
   const __m512 k = _mm512_sub_ps(t, _mm512_set1_ps(0x1.8p23f));
-  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0x1.62e430p-5f), x);
-  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-0x1.05c610p-33f), r);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(EXP16F[1]), x);
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(EXP16F[2]), r);
   __m512 e = _mm512_set1_ps(1.0f / 24);
   e = _mm512_fmadd_ps(e, r, _mm512_set1_ps(1.0f / 6));
   e = _mm512_fmadd_ps(e, r, _mm512_set1_ps(0.5f));
@@ -161,20 +129,14 @@ EXP_F32(exp_fast_f32, 0)
  * results must be normal: a vector holding any |x| > 87, or a NaN, is
  * computed again by SLEEF's 1-ULP expf. exp_fast leaves out the low table
  * part. */
-static const float EXP8_TF[8] = {0x1p+0f,        0x1.172b84p+0f, 0x1.306fep+0f,
-                                 0x1.4bfdaep+0f, 0x1.6a09e6p+0f, 0x1.8ace54p+0f,
-                                 0x1.ae89fap+0f, 0x1.d5818ep+0f};
-static const float EXP8_TLF[8] = {
-    0x0p+0f,         -0x1.c15742p-27f, 0x1.4636e2p-25f,  -0x1.593abcp-25f,
-    0x1.9fcef4p-26f, 0x1.15506ep-27f,  -0x1.a94b14p-26f, -0x1.822dbcp-27f};
 
 static inline __attribute__((always_inline)) __m256
 exp8f(__m256 x, __m256 tt0, __m256 tl0, int precise) {
   const __m256 magic = _mm256_set1_ps(0x1.8p23f);
-  const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+3f), magic);
+  const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(EXP8F[0]), magic);
   const __m256 k = _mm256_sub_ps(t, magic);
-  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0x1.62e430p-4f), x);
-  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-0x1.05c610p-32f), r);
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(EXP8F[1]), x);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(EXP8F[2]), r);
   __m256 e =
       _mm256_fmadd_ps(_mm256_set1_ps(1.0f / 24), r, _mm256_set1_ps(1.0f / 6));
   e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(0.5f));
@@ -228,23 +190,15 @@ EXP_F32_AVX2(exp_fast_f32, 0)
  * normal, so elements with |x| > 708 (or NaN) take SLEEF's 1-ULP exp.
  * exp_fast is the same kernel. */
 INLINE double exp_avx2_core(double x) {
-  const double t = fma(x, 0x1.71547652b82fep0, ROUND_MAGIC);
+  const double t = fma(x, INV_LN2, ROUND_MAGIC);
   const double k = t - ROUND_MAGIC;
-  const double r1 = fma(-k, 0x1.62e42fefa39efp-1, x); /* exact */
-  const double r = fma(-k, 0x1.abc9e3b39803fp-56, r1);
+  const double r1 = fma(-k, LN2[0], x); /* exact */
+  const double r = fma(-k, LN2[1], r1);
   /* what that rounding lost, added to the low part below */
-  const double dr = fma(-k, 0x1.abc9e3b39803fp-56, r1 - r);
-  double e = 0x1.1f7340dbc337ep-29;
-  e = fma(e, r, 0x1.af4e554377204p-26);
-  e = fma(e, r, 0x1.27e4db46cddd1p-22);
-  e = fma(e, r, 0x1.71de01fdbf9cap-19);
-  e = fma(e, r, 0x1.a01a01a6e1e2ap-16);
-  e = fma(e, r, 0x1.a01a01abf85abp-13);
-  e = fma(e, r, 0x1.6c16c16c162c3p-10);
-  e = fma(e, r, 0x1.11111111100bep-7);
-  e = fma(e, r, 0x1.5555555555556p-5);
-  e = fma(e, r, 0x1.5555555555557p-3);
-  e = fma(e, r, 0x1.0000000000000p-1);
+  const double dr = fma(-k, LN2[1], r1 - r);
+  double e = EXP_E10[0];
+  for (int d = 1; d < 11; d++)
+    e = fma(e, r, EXP_E10[d]);
   const double s = 1.0 + r, lo = (1.0 - s) + r; /* s + lo = 1 + r exactly */
   const double y = s + fma(r * r, e, lo + dr);
   /* k + 1023 into the exponent field: t's low bits hold k */

@@ -2,6 +2,7 @@
 /* ompbatch kernels: log and log_fast, f32 and f64, for the ISA this object
  * is compiled for (kernels/isa.h). Where each comes from, per ISA:
  * docs/kernels.md. */
+#include "consts.h"
 #include "isa.h"
 
 /* ---- log: SLEEF's 1-ULP functions; f64 log_fast: SLEEF's 3.5-ULP one ---- */
@@ -21,21 +22,6 @@ SLEEF1_F64(log_fast, log, u35)
  * and negatives come out right by themselves. Constants:
  * kernels/gen_consts.py. */
 #if defined(OMPB_ISA_AVX512F)
-static const float LOGF_INVC[16] = {
-    0x1p+0f,        0x1.d41d42p-1f, 0x1.bacf92p-1f, 0x1.a41a42p-1f,
-    0x1.8f9c18p-1f, 0x1.7d05f4p-1f, 0x1.6c16c2p-1f, 0x1.5c9882p-1f,
-    0x1.4e5e0ap+0f, 0x1.414142p+0f, 0x1.3521dp+0f,  0x1.29e412p+0f,
-    0x1.1f7048p+0f, 0x1.15b1e6p+0f, 0x1.0c9714p+0f, 0x1p+0f};
-static const float LOGF_C_HI[16] = {
-    0x0p+0f,         0x1.6f0d28p-4f,  0x1.29552cp-3f,  0x1.9525a8p-3f,
-    0x1.fb918cp-3f,  0x1.2e8e2cp-2f,  0x1.5d1bdap-2f,  0x1.89a33ap-2f,
-    -0x1.1178e6p-2f, -0x1.d10384p-3f, -0x1.823c18p-3f, -0x1.365fc6p-3f,
-    -0x1.da7278p-4f, -0x1.4d3116p-4f, -0x1.894a84p-5f, 0x0p+0f};
-static const float LOGF_C_LO[16] = {
-    0x0p+0f,          -0x1.a35296p-29f, 0x1.07fd4cp-29f, 0x1.e8ad7p-32f,
-    -0x1.50e0dep-30f, -0x1.1ee2dp-30f,  0x1.560274p-28f, 0x1.18284cp-27f,
-    -0x1.84fc9p-27f,  0x1.9aa19cp-31f,  -0x1.5468fp-29f, -0x1.82b2p-28f,
-    -0x1.c2235p-31f,  -0x1.481facp-30f, 0x1.6c09b4p-30f, 0x0p+0f};
 
 static inline __attribute__((always_inline)) __m512
 logf16(__m512 x, __m512 ti, __m512 th, __m512 tl) {
@@ -52,12 +38,12 @@ logf16(__m512 x, __m512 ti, __m512 th, __m512 tl) {
   e = _mm512_fmadd_ps(e, r, _mm512_set1_ps(-0.25f));
   e = _mm512_fmadd_ps(e, r, _mm512_set1_ps(1.0f / 3));
   e = _mm512_fmadd_ps(e, r, _mm512_set1_ps(-0.5f));
-  const __m512 lo = _mm512_fmadd_ps(k, _mm512_set1_ps(0x1.7f7d1cp-20f),
-                                    _mm512_permutexvar_ps(j, tl));
+  const __m512 lo =
+      _mm512_fmadd_ps(k, _mm512_set1_ps(LN2F[1]), _mm512_permutexvar_ps(j, tl));
   const __m512 p =
       _mm512_fmadd_ps(_mm512_mul_ps(r, r), e, _mm512_add_ps(r, lo));
-  const __m512 hi = _mm512_fmadd_ps(k, _mm512_set1_ps(0x1.62e4p-1f),
-                                    _mm512_permutexvar_ps(j, th));
+  const __m512 hi =
+      _mm512_fmadd_ps(k, _mm512_set1_ps(LN2F[0]), _mm512_permutexvar_ps(j, th));
   const __m512 y = _mm512_add_ps(hi, p);
   return _mm512_mask_blend_ps(
       _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_EQ_OQ), y,
@@ -88,15 +74,6 @@ KDEF(log_fast_f32)(const float *in, float *out, size_t n, const void *params) {
  * positive normal finite float (0, subnormal, negative, inf, NaN) take
  * SLEEF's logf, lane by lane. */
 #elif defined(OMPB_ISA_AVX2)
-static const float LOG8_INVC[8] = {
-    0x1p+0f,        0x1.af286cp-1f, 0x1.861862p-1f, 0x1.642c86p-1f,
-    0x1.47ae14p+0f, 0x1.2f684cp+0f, 0x1.1a7b96p+0f, 0x1p+0f};
-static const float LOG8_C_HI[8] = {
-    0x0p+0f,         0x1.5ff306p-3f,  0x1.1675cap-2f,  0x1.739d7ep-2f,
-    -0x1.f991c4p-3f, -0x1.5bf408p-3f, -0x1.9335e4p-4f, 0x0p+0f};
-static const float LOG8_C_LO[8] = {
-    0x0p+0f,         0x1.4f27aap-32f, -0x1.0a8b3ep-27f, 0x1.5de804p-29f,
-    0x1.a62648p-30f, 0x1.2af094p-29f, -0x1.ab2932p-29f, 0x0p+0f};
 
 static inline __attribute__((always_inline)) __m256
 logf8(__m256 x, __m256 ti, __m256 th, __m256 tl) {
@@ -116,11 +93,11 @@ logf8(__m256 x, __m256 ti, __m256 th, __m256 tl) {
   e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(-0.25f));
   e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f / 3));
   e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(-0.5f));
-  const __m256 lo = _mm256_fmadd_ps(kf, _mm256_set1_ps(0x1.7f7d1cp-20f),
+  const __m256 lo = _mm256_fmadd_ps(kf, _mm256_set1_ps(LN2F[1]),
                                     _mm256_permutevar8x32_ps(tl, j));
   const __m256 p =
       _mm256_fmadd_ps(_mm256_mul_ps(r, r), e, _mm256_add_ps(r, lo));
-  const __m256 hi = _mm256_fmadd_ps(kf, _mm256_set1_ps(0x1.62e4p-1f),
+  const __m256 hi = _mm256_fmadd_ps(kf, _mm256_set1_ps(LN2F[0]),
                                     _mm256_permutevar8x32_ps(th, j));
   const __m256 y = _mm256_add_ps(hi, p);
   /* positive normal finite: bits in [0x00800000, 0x7f800000) */

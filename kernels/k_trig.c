@@ -2,6 +2,7 @@
 /* ompbatch kernels: sin, cos, tan and their _fast forms, f32 and f64, for
  * the ISA this object is compiled for (kernels/isa.h). Where each comes
  * from, per ISA: docs/kernels.md. */
+#include "consts.h"
 #include "isa.h"
 
 /* SLEEF's 3.5-ULP double sin/cos/tan: the fallback of the blocks the own
@@ -23,13 +24,13 @@ SLEEF1_F64_LOCAL(tan_wide, tan, u35)
  * returns x itself (the reduction may lose the sign of a zero).
  *
  * f32 (default, <= 1 ULP): the float is widened to double, pi is split into
- * PI_A + PI_B + PI_C with PI_A and PI_B of 30 bits, so h*PI_A and h*PI_B
- * are exact (|2h| < 2^23) and x - h*PI_A is exact: r carries ~53 good bits.
- * P has degree 4 (error 7e-11 relative), the one rounding to float gives
- * ~0.5 ULP. For |x| <= TRIG32_MAX.
+ * PI30[0] + PI30[1] + PI30[2] with PI30[0] and PI30[1] of 30 bits, so h*PI30[0]
+ * and h*PI30[1] are exact (|2h| < 2^23) and x - h*PI30[0] is exact: r carries
+ * ~53 good bits. P has degree 4 (error 7e-11 relative), the one rounding to
+ * float gives ~0.5 ULP. For |x| <= TRIG32_MAX.
  *
  * f64 _fast (<= 3.5 ULP): with FMA hardware pi is three 53-bit parts (each
- * h*part is exact inside the fma, x - h*PI53_A is exact, pi to 160 bits);
+ * h*part is exact inside the fma, x - h*PI53[0] is exact, pi to 160 bits);
  * without, four parts of 33 bits (exact products for |h| < 2^20). P has
  * degree 7 (error 2.4e-17). For |x| <= TRIG64_MAX.
  *
@@ -38,20 +39,9 @@ SLEEF1_F64_LOCAL(tan_wide, tan, u35)
  * that is ~0.5 float ULP over the whole float range). */
 #define TRIG32_MAX 4194304.0f /* 2^22 */
 #define TRIG64_MAX 1048576.0  /* 2^20 */
-static const double INV_PI = 0x1.45f306dc9c883p-2;
-static const double PI_A = 0x1.921fb548p+1; /* 30-bit parts: f32 */
-static const double PI_B = -0x1.de973ddp-30;
-static const double PI_C = 0x1.313198a2e037p-60;
 #if defined(__FMA__)
-static const double PI53_A = 0x1.921fb54442d18p+1;
-static const double PI53_B = 0x1.1a62633145c07p-53;
-static const double PI53_C = -0x1.f1976b7ed8fbcp-109;
 #define MADD(a, b, c) fma(a, b, c)
 #else
-static const double PI33_A = 0x1.921fb544p+1;
-static const double PI33_B = 0x1.0b4611a6p-33;
-static const double PI33_C = 0x1.3198a2ep-68;
-static const double PI33_D = 0x1.b839a252049c1p-103;
 #define MADD(a, b, c) ((a) * (b) + (c))
 #endif
 
@@ -67,15 +57,13 @@ INLINE double sin_finish(double r, double z, double p, double t, uint64_t flip,
 INLINE double trig32_core(double x, double half, uint64_t flip) {
   const double t = MADD(x, INV_PI, -half) + ROUND_MAGIC;
   const double h = (t - ROUND_MAGIC) + half;
-  double r = MADD(-h, PI_A, x); /* both steps exact: see above */
-  r = MADD(-h, PI_B, r);
-  r = MADD(-h, PI_C, r);
+  double r = MADD(-h, PI30[0], x); /* both steps exact: see above */
+  r = MADD(-h, PI30[1], r);
+  r = MADD(-h, PI30[2], r);
   const double z = r * r;
-  double p = -0x1.9dad9aaf55915p-26;
-  p = MADD(p, z, 0x1.71966d40f5096p-19);
-  p = MADD(p, z, -0x1.a01904fa690dap-13);
-  p = MADD(p, z, 0x1.11110fd9738c0p-7);
-  p = MADD(p, z, -0x1.555555545f1aap-3);
+  double p = SIN_P4[0];
+  for (int d = 1; d < 5; d++)
+    p = MADD(p, z, SIN_P4[d]);
   return sin_finish(r, z, p, t, flip, x);
 }
 
@@ -83,24 +71,19 @@ INLINE double trig64_core(double x, double half, uint64_t flip) {
   const double t = MADD(x, INV_PI, -half) + ROUND_MAGIC;
   const double h = (t - ROUND_MAGIC) + half;
 #if defined(__FMA__)
-  double r = fma(-h, PI53_A, x);
-  r = fma(-h, PI53_B, r);
-  r = fma(-h, PI53_C, r);
+  double r = fma(-h, PI53[0], x);
+  r = fma(-h, PI53[1], r);
+  r = fma(-h, PI53[2], r);
 #else
-  double r = x - h * PI33_A;
-  r = r - h * PI33_B;
-  r = r - h * PI33_C;
-  r = r - h * PI33_D;
+  double r = x - h * PI33[0];
+  r = r - h * PI33[1];
+  r = r - h * PI33[2];
+  r = r - h * PI33[3];
 #endif
   const double z = r * r;
-  double p = 0x1.89a19d400e252p-49;
-  p = MADD(p, z, -0x1.ae512165ca336p-41);
-  p = MADD(p, z, 0x1.612401122d89fp-33);
-  p = MADD(p, z, -0x1.ae6455a0f523dp-26);
-  p = MADD(p, z, 0x1.71de3a54550e7p-19);
-  p = MADD(p, z, -0x1.a01a01a018a8cp-13);
-  p = MADD(p, z, 0x1.1111111111107p-7);
-  p = MADD(p, z, -0x1.5555555555555p-3);
+  double p = SIN_P7[0];
+  for (int d = 1; d < 8; d++)
+    p = MADD(p, z, SIN_P7[d]);
   return sin_finish(r, z, p, t, flip, x);
 }
 
@@ -152,16 +135,15 @@ INLINE float float_of(uint32_t b) {
   return x;
 }
 INLINE float trigf_core(float x, float half, uint32_t flip) {
-  const float t = fmaf(x, 0x1.45f306p-2f, -half) + 0x1.8p23f;
+  const float t = fmaf(x, INV_PIF, -half) + 0x1.8p23f;
   const float h = (t - 0x1.8p23f) + half;
-  float r = fmaf(-h, 0x1.921fb6p+1f, x);
-  r = fmaf(-h, -0x1.777a5cp-24f, r);
-  r = fmaf(-h, -0x1.ee59dap-49f, r);
+  float r = fmaf(-h, PIF3[0], x);
+  r = fmaf(-h, PIF3[1], r);
+  r = fmaf(-h, PIF3[2], r);
   const float z = r * r;
-  float p = 0x1.619d7ap-19f;
-  p = fmaf(p, z, -0x1.9fb654p-13f);
-  p = fmaf(p, z, 0x1.11104cp-7f);
-  p = fmaf(p, z, -0x1.555554p-3f);
+  float p = SINF_P3[0];
+  for (int d = 1; d < 4; d++)
+    p = fmaf(p, z, SINF_P3[d]);
   const float s = r == 0 ? x : fmaf(r * z, p, r); /* as in sin_finish */
   return float_of(bits_of_f(s) ^ ((bits_of_f(t) ^ flip) << 31));
 }
@@ -178,7 +160,7 @@ SLEEF1_F32(cos_fast, cos, u35)
 
 /* ---- f64 sin and cos, default accuracy (<= 1 ULP), with FMA hardware ----
  * x = k pi/2 + r, |r| <= pi/4, r = rh + rl as a double-double: pi/2 is three
- * 53-bit parts, x - k*PIO2_A is exact in the fma, k*PIO2_B is split exactly
+ * 53-bit parts, x - k*PIO2[0] is exact in the fma, k*PIO2[1] is split exactly
  * (fma) and subtracted with TwoSum, so r carries ~100 good bits even next
  * to a multiple of pi/2. Then, z = rh^2 (its rounding error zl kept):
  *   sin r = rh + (rh z S(z) + rl (1 - z/2))
@@ -191,35 +173,24 @@ SLEEF1_F32(cos_fast, cos, u35)
 #if defined(__FMA__)
 SLEEF1_F64_LOCAL(sin_u10, sin, u10)
 SLEEF1_F64_LOCAL(cos_u10, cos, u10)
-static const double TWO_OVER_PI = 0x1.45f306dc9c883p-1;
-static const double PIO2_A = 0x1.921fb54442d18p+0;
-static const double PIO2_B = 0x1.1a62633145c07p-54;
-static const double PIO2_C = -0x1.f1976b7ed8fbcp-110;
 
 INLINE double trig64_precise(double x, uint64_t qoff) {
   const double t = fma(x, TWO_OVER_PI, ROUND_MAGIC);
   const double k = t - ROUND_MAGIC;
   const uint64_t q = bits_of(t) + qoff; /* k + qoff, mod 4 in the low bits */
-  const double a = fma(-k, PIO2_A, x);  /* exact */
-  const double bh = k * PIO2_B, bl = fma(k, PIO2_B, -bh);
+  const double a = fma(-k, PIO2[0], x); /* exact */
+  const double bh = k * PIO2[1], bl = fma(k, PIO2[1], -bh);
   const double rh = a - bh, bb = rh - a; /* TwoSum(a, -bh) */
   const double e = (a - (rh - bb)) + (-bh - bb);
-  const double rl = fma(-k, PIO2_C, e - bl);
+  const double rl = fma(-k, PIO2[2], e - bl);
   const double z = rh * rh, zl = fma(rh, rh, -z);
-  double p = -0x1.ab16f5caa198ap-41; /* S */
-  p = fma(p, z, 0x1.61217d9252c03p-33);
-  p = fma(p, z, -0x1.ae645410e937bp-26);
-  p = fma(p, z, 0x1.71de3a545f836p-19);
-  p = fma(p, z, -0x1.a01a01a01992fp-13);
-  p = fma(p, z, 0x1.1111111111110p-7);
-  p = fma(p, z, -0x1.5555555555555p-3);
+  double p = SIN_S6[0];
+  for (int d = 1; d < 7; d++)
+    p = fma(p, z, SIN_S6[d]);
   const double ss = copysign(rh + fma(rh * z, p, fma(rl, -0.5 * z, rl)), rh);
-  double c = -0x1.907cd8ff5ede7p-37; /* C */
-  c = fma(c, z, 0x1.1eeb67d026ec6p-29);
-  c = fma(c, z, -0x1.27e4fa16cc2d1p-22);
-  c = fma(c, z, 0x1.a01a019f4ddfdp-16);
-  c = fma(c, z, -0x1.6c16c16c16963p-10);
-  c = fma(c, z, 0x1.5555555555555p-5);
+  double c = COS_C5[0];
+  for (int d = 1; d < 6; d++)
+    c = fma(c, z, COS_C5[d]);
   const double hz = 0.5 * z, w = 1.0 - hz;
   const double cc =
       w + (((1.0 - w) - hz) + fma(z * z, c, -fma(rh, rl, 0.5 * zl)));
