@@ -197,8 +197,16 @@ INLINE double exp_avx2_core(double x) {
   /* what that rounding lost, added to the low part below */
   const double dr = fma(-k, LN2[1], r1 - r);
   double e = EXP_E10[0];
-  for (int d = 1; d < 11; d++)
-    e = fma(e, r, EXP_E10[d]);
+  e = fma(e, r, EXP_E10[1]);
+  e = fma(e, r, EXP_E10[2]);
+  e = fma(e, r, EXP_E10[3]);
+  e = fma(e, r, EXP_E10[4]);
+  e = fma(e, r, EXP_E10[5]);
+  e = fma(e, r, EXP_E10[6]);
+  e = fma(e, r, EXP_E10[7]);
+  e = fma(e, r, EXP_E10[8]);
+  e = fma(e, r, EXP_E10[9]);
+  e = fma(e, r, EXP_E10[10]);
   const double s = 1.0 + r, lo = (1.0 - s) + r; /* s + lo = 1 + r exactly */
   const double y = s + fma(r * r, e, lo + dr);
   /* k + 1023 into the exponent field: t's low bits hold k */

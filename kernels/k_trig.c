@@ -62,8 +62,10 @@ INLINE double trig32_core(double x, double half, uint64_t flip) {
   r = MADD(-h, PI30[2], r);
   const double z = r * r;
   double p = SIN_P4[0];
-  for (int d = 1; d < 5; d++)
-    p = MADD(p, z, SIN_P4[d]);
+  p = MADD(p, z, SIN_P4[1]);
+  p = MADD(p, z, SIN_P4[2]);
+  p = MADD(p, z, SIN_P4[3]);
+  p = MADD(p, z, SIN_P4[4]);
   return sin_finish(r, z, p, t, flip, x);
 }
 
@@ -82,8 +84,13 @@ INLINE double trig64_core(double x, double half, uint64_t flip) {
 #endif
   const double z = r * r;
   double p = SIN_P7[0];
-  for (int d = 1; d < 8; d++)
-    p = MADD(p, z, SIN_P7[d]);
+  p = MADD(p, z, SIN_P7[1]);
+  p = MADD(p, z, SIN_P7[2]);
+  p = MADD(p, z, SIN_P7[3]);
+  p = MADD(p, z, SIN_P7[4]);
+  p = MADD(p, z, SIN_P7[5]);
+  p = MADD(p, z, SIN_P7[6]);
+  p = MADD(p, z, SIN_P7[7]);
   return sin_finish(r, z, p, t, flip, x);
 }
 
@@ -142,8 +149,9 @@ INLINE float trigf_core(float x, float half, uint32_t flip) {
   r = fmaf(-h, PIF3[2], r);
   const float z = r * r;
   float p = SINF_P3[0];
-  for (int d = 1; d < 4; d++)
-    p = fmaf(p, z, SINF_P3[d]);
+  p = fmaf(p, z, SINF_P3[1]);
+  p = fmaf(p, z, SINF_P3[2]);
+  p = fmaf(p, z, SINF_P3[3]);
   const float s = r == 0 ? x : fmaf(r * z, p, r); /* as in sin_finish */
   return float_of(bits_of_f(s) ^ ((bits_of_f(t) ^ flip) << 31));
 }
@@ -185,12 +193,19 @@ INLINE double trig64_precise(double x, uint64_t qoff) {
   const double rl = fma(-k, PIO2[2], e - bl);
   const double z = rh * rh, zl = fma(rh, rh, -z);
   double p = SIN_S6[0];
-  for (int d = 1; d < 7; d++)
-    p = fma(p, z, SIN_S6[d]);
+  p = fma(p, z, SIN_S6[1]);
+  p = fma(p, z, SIN_S6[2]);
+  p = fma(p, z, SIN_S6[3]);
+  p = fma(p, z, SIN_S6[4]);
+  p = fma(p, z, SIN_S6[5]);
+  p = fma(p, z, SIN_S6[6]);
   const double ss = copysign(rh + fma(rh * z, p, fma(rl, -0.5 * z, rl)), rh);
   double c = COS_C5[0];
-  for (int d = 1; d < 6; d++)
-    c = fma(c, z, COS_C5[d]);
+  c = fma(c, z, COS_C5[1]);
+  c = fma(c, z, COS_C5[2]);
+  c = fma(c, z, COS_C5[3]);
+  c = fma(c, z, COS_C5[4]);
+  c = fma(c, z, COS_C5[5]);
   const double hz = 0.5 * z, w = 1.0 - hz;
   const double cc =
       w + (((1.0 - w) - hz) + fma(z * z, c, -fma(rh, rl, 0.5 * zl)));
