@@ -69,7 +69,7 @@ $(FORTRAN_TEST): tests/fortran/test_ompbatch.f90 $(FORTRAN_DIR)/layout.o $(FORTR
 
 $(FORTRAN_EXAMPLE): examples/fortran_batch.f90 $(FORTRAN_MOD) $(LIB_A) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(FC) $(FORTRAN_FFLAGS) -I$(dir $(FORTRAN_MOD)) -o $@ $< $(LIB_A) $(LDFLAGS) $(LDLIBS)
+	$(FC) $(FORTRAN_FFLAGS) -I$(dir $(FORTRAN_MOD)) -J$(FORTRAN_DIR) -o $@ $< $(LIB_A) $(LDFLAGS) $(LDLIBS)
 
 # The tests and the example under three team sizes, with OpenMP
 # cancellation off and on; the shared library once too (the module's
