@@ -4,62 +4,10 @@
  * kernels' ISA flags, so that each `omp simd` loop is vectorised for it.
  * They are plain loops: the data is in L1/L2 (a block of the evaluator),
  * so the loop body is all that costs. */
-#include <math.h>
-#include <stddef.h>
-
 #include "expr_ops.h"
+#include "isa.h" /* the ISA macros: NF, ND, loads, stores, SLEEF names */
 
-#if defined(OMPB_WITH_SLEEF) && OMPB_WITH_SLEEF
-#define HAVE_SLEEF 1
-#include <sleef.h>
-#else
-#define HAVE_SLEEF 0
-#undef OMPB_ISA_AVX512F
-#undef OMPB_ISA_AVX2
-#undef OMPB_ISA_SSE2
-#endif
-
-#if defined(OMPB_ISA_AVX512F)
-#include <immintrin.h>
-#define ISA_NAME "avx512f"
-#define OPS ompb__expr_ops_avx512f
-#define NF 16
-#define ND 8
-#define LDF _mm512_loadu_ps
-#define STF _mm512_storeu_ps
-#define LDD _mm512_loadu_pd
-#define STD _mm512_storeu_pd
-#define VF(fn) Sleef_##fn##f16_u10avx512f
-#define VD(fn) Sleef_##fn##d8_u10avx512f
-#elif defined(OMPB_ISA_AVX2)
-#include <immintrin.h>
-#define ISA_NAME "avx2"
-#define OPS ompb__expr_ops_avx2
-#define NF 8
-#define ND 4
-#define LDF _mm256_loadu_ps
-#define STF _mm256_storeu_ps
-#define LDD _mm256_loadu_pd
-#define STD _mm256_storeu_pd
-#define VF(fn) Sleef_##fn##f8_u10avx2
-#define VD(fn) Sleef_##fn##d4_u10avx2
-#elif defined(OMPB_ISA_SSE2)
-#include <emmintrin.h>
-#define ISA_NAME "sse2"
-#define OPS ompb__expr_ops_sse2
-#define NF 4
-#define ND 2
-#define LDF _mm_loadu_ps
-#define STF _mm_storeu_ps
-#define LDD _mm_loadu_pd
-#define STD _mm_storeu_pd
-#define VF(fn) Sleef_##fn##f4_u10sse2
-#define VD(fn) Sleef_##fn##d2_u10sse2
-#else
-#define ISA_SCALAR 1
-#define ISA_NAME "scalar"
-#define OPS ompb__expr_ops_scalar
-#endif
+#define OPS ISA_CAT_(ompb__expr_ops, ISA_TAG)
 
 /* One rounding where the ISA has FMA (AVX2 and AVX-512F builds enable it),
  * two elsewhere: a software fma is far slower than the two roundings, and
@@ -129,32 +77,25 @@ UN(CEIL, double, f64, ceil(x))
 
 /* The inverse hyperbolic functions: SLEEF's 1-ULP vector functions over
  * the full vectors, its scalar ones for the tail. */
-#if HAVE_SLEEF
-#define SCAL_F(fn) Sleef_##fn##f_u10
-#define SCAL_D(fn) Sleef_##fn##_u10
-#else
-#define SCAL_F(fn) fn##f
-#define SCAL_D(fn) fn
-#endif
 #if defined(ISA_SCALAR)
 #define VEC_F(fn)
 #define VEC_D(fn)
 #else
 #define VEC_F(fn)                                                              \
-  for (; i + NF <= n; i += NF) STF(out + i, VF(fn)(LDF(a + i)));
+  for (; i + NF <= n; i += NF) STF(out + i, VF(fn, u10)(LDF(a + i)));
 #define VEC_D(fn)                                                              \
-  for (; i + ND <= n; i += ND) STD(out + i, VD(fn)(LDD(a + i)));
+  for (; i + ND <= n; i += ND) STD(out + i, VD(fn, u10)(LDD(a + i)));
 #endif
 #define HYP(NAME, fn)                                                          \
   static void un_##NAME##_f32(const float *a, float *out, size_t n) {          \
     size_t i = 0;                                                              \
     VEC_F(fn)                                                                  \
-    for (; i < n; i++) out[i] = SCAL_F(fn)(a[i]);                              \
+    for (; i < n; i++) out[i] = SF(fn, u10)(a[i]);                              \
   }                                                                            \
   static void un_##NAME##_f64(const double *a, double *out, size_t n) {        \
     size_t i = 0;                                                              \
     VEC_D(fn)                                                                  \
-    for (; i < n; i++) out[i] = SCAL_D(fn)(a[i]);                              \
+    for (; i < n; i++) out[i] = SD(fn, u10)(a[i]);                              \
   }
 HYP(ASINH, asinh)
 HYP(ACOSH, acosh)

@@ -59,26 +59,16 @@ static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
 static void make_c_locale(void) { c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); }
 
 static bool parse_number(const char *s, size_t len, double *out) {
-  char buf[128];
-  if (len >= sizeof buf) {
-    /* a long literal: only its digits matter, but keep it exact */
-    char *big = ompb__malloc(len + 1);
-    if (!big) return false;
-    memcpy(big, s, len);
-    big[len] = '\0';
-    pthread_once(&c_locale_once, make_c_locale);
-    locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
-    *out = strtod(big, NULL);
-    if (c_locale) uselocale(old);
-    ompb__free(big);
-    return true;
-  }
+  char small[128];
+  char *buf = len < sizeof small ? small : ompb__malloc(len + 1); /* a long literal */
+  if (!buf) return false;
   memcpy(buf, s, len);
   buf[len] = '\0';
   pthread_once(&c_locale_once, make_c_locale);
   locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
   *out = strtod(buf, NULL);
   if (c_locale) uselocale(old);
+  if (buf != small) ompb__free(buf);
   return true;
 }
 
