@@ -130,7 +130,8 @@ static int parse_descr(const char *d, size_t n, npy_header *h, char *err,
                        size_t errlen) {
   char buf[64];
   snprintf(buf, sizeof buf, "%.*s", (int)(n < 60 ? n : 60), d);
-  if (n == 3 && strchr("<>=|", d[0]) && strchr("fiub", d[1]) &&
+  /* strchr finds the terminator too: a NUL is no byte order or kind */
+  if (n == 3 && d[0] && strchr("<>=|", d[0]) && d[1] && strchr("fiub", d[1]) &&
       d[2] >= '1' && d[2] <= '8') {
     size_t size = (size_t)(d[2] - '0');
     char kind = d[1];

@@ -29,7 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_accepted(const uint8_t *data, size_t size,
                            const npy_header *h) {
-  EXPECT(h->elem_size == 4 || h->elem_size == 8);
+  /* what cli/npy.h accepts: f4 f8, i/u 1 2 4 8, b1 */
+  EXPECT(h->kind == 'f' ? h->elem_size == 4 || h->elem_size == 8
+         : h->kind == 'b' ? h->elem_size == 1
+         : (h->kind == 'i' || h->kind == 'u') &&
+               (h->elem_size == 1 || h->elem_size == 2 || h->elem_size == 4 ||
+                h->elem_size == 8));
   EXPECT(h->ndim >= 0 && h->ndim <= NPY_MAXDIMS);
   /* numpy's limits (docs/cli.md): each dimension, and the bytes of the
    * non-zero ones together, at most PTRDIFF_MAX, even for an empty array. */
@@ -49,14 +54,16 @@ static void check_accepted(const uint8_t *data, size_t size,
   EXPECT(h->data_offset >= start &&
          memchr(data + start, '\0', h->data_offset - start) == NULL);
 
-  /* The same array again, with the header the CLI writes. The data is
-   * copied as it is: its bytes are part of the input, so this allocation is
-   * bounded by the input's size. */
+  /* The same array again, with the header the CLI writes (it writes only
+   * little-endian floats, in the input's order). The data is copied as it
+   * is: its bytes are part of the input, so this allocation is bounded by
+   * the input's size. */
+  if (h->kind != 'f' || h->swap) return;
   size_t dlen = size - h->data_offset;
   unsigned char *out = malloc(4096 + dlen);
   EXPECT(out != NULL);
-  size_t hlen = npy_format_header((char *)out, 4096, h->elem_size, h->ndim,
-                                  h->shape);
+  size_t hlen = npy_format_header((char *)out, 4096, h->elem_size, h->fortran,
+                                  h->ndim, h->shape);
   EXPECT(hlen > 0 && hlen % 64 == 0);
   if (dlen) memcpy(out + hlen, data + h->data_offset, dlen);
   npy_header h2;
@@ -64,6 +71,7 @@ static void check_accepted(const uint8_t *data, size_t size,
   int rc = npy_parse(out, hlen + dlen, &h2, err, sizeof err);
   if (rc != NPY_OK) fprintf(stderr, "fuzz_npy: re-parse: %s\n", err);
   EXPECT(rc == NPY_OK);
+  EXPECT(h2.kind == 'f' && h2.fortran == h->fortran && !h2.swap);
   EXPECT(h2.elem_size == h->elem_size && h2.ndim == h->ndim &&
          h2.count == h->count && h2.data_offset == hlen);
   EXPECT(memcmp(h2.shape, h->shape, (size_t)h->ndim * sizeof h->shape[0]) == 0);
