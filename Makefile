@@ -172,7 +172,7 @@ clean:
 # fragment has added its own, as global values (a target-specific value must
 # not leak into the stamp through whichever target happens to build it).
 FLAGS_VARS := CC CPPFLAGS CFLAGS OPT OMPFLAG SANFLAGS LDFLAGS LDLIBS AR \
-  WITH_SLEEF SAN MPICC MPI_CC KERNEL_ISAS KERNEL_CFLAGS MVEC_CFLAGS TEST_LIBS \
+  WITH_SLEEF SAN MPICC MPI_CC KERNEL_ISAS KERNEL_CFLAGS MVEC_CFLAGS TEST_LIBS FC FORTRAN_FFLAGS \
   $(sort $(filter ISAFLAGS_% PERF_CFLAGS_% PERF_LIBS_%,$(.VARIABLES)))
 FLAGS_TEXT := $(foreach v,$(FLAGS_VARS),$(v)=$(strip $($(v))))
 flags_sq = '$(subst ','\'',$(1))'
