@@ -49,9 +49,12 @@ SLEEF1_F64_LOCAL(tan_wide, tan, u35)
 INLINE double sin_finish(double r, double z, double p, double t, uint64_t flip,
                          double x) {
   /* r is 0 only for x = +-0 (x is never another exact multiple of pi),
-   * where the reduction may have lost the sign of zero: sin(+-0) = +-0 */
-  const double s = r == 0 ? x : MADD(r * z, p, r);
-  return double_of(bits_of(s) ^ ((bits_of(t) ^ flip) << 63));
+   * where the reduction may have lost the sign of zero: sin(+-0) = +-0.
+   * A mask select: gcc 12 leaves the loop scalar at AVX2 for a ?: here
+   * (f32 sin 20 ns/element instead of 1) */
+  const uint64_t zm = 0 - (uint64_t)(r == 0);
+  const uint64_t s = (bits_of(x) & zm) | (bits_of(MADD(r * z, p, r)) & ~zm);
+  return double_of(s ^ ((bits_of(t) ^ flip) << 63));
 }
 
 INLINE double trig32_core(double x, double half, uint64_t flip) {
@@ -152,8 +155,9 @@ INLINE float trigf_core(float x, float half, uint32_t flip) {
   p = fmaf(p, z, SINF_P3[1]);
   p = fmaf(p, z, SINF_P3[2]);
   p = fmaf(p, z, SINF_P3[3]);
-  const float s = r == 0 ? x : fmaf(r * z, p, r); /* as in sin_finish */
-  return float_of(bits_of_f(s) ^ ((bits_of_f(t) ^ flip) << 31));
+  const uint32_t zm = 0 - (uint32_t)(r == 0); /* as in sin_finish */
+  const uint32_t s = (bits_of_f(x) & zm) | (bits_of_f(fmaf(r * z, p, r)) & ~zm);
+  return float_of(s ^ ((bits_of_f(t) ^ flip) << 31));
 }
 #define SINF_FAST(x) trigf_core(x, 0.0f, 0)
 #define COSF_FAST(x) trigf_core(x, 0.5f, 1)
