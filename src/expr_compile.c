@@ -57,10 +57,16 @@ static bool valid_name(const char *s) {
   return true;
 }
 
+/* The name in a message: its first 100 bytes, any byte outside printable
+ * ASCII shown as '?', so that the message stays one line. */
 static void diag(ompb_expr_diag *d, size_t pos, const char *fmt, const char *arg, size_t k) {
   if (!d) return;
+  char shown[101];
+  size_t i = 0;
+  for (; arg && arg[i] && i < 100; i++) shown[i] = arg[i] >= 0x20 && arg[i] < 0x7f ? arg[i] : '?';
+  shown[i] = '\0';
   d->pos = pos;
-  snprintf(d->message, sizeof d->message, fmt, k, arg ? arg : "(null)");
+  snprintf(d->message, sizeof d->message, fmt, k, arg ? shown : "(null)");
 }
 
 /* Fills v; OMPB_OK, OMPB_EINVAL (bad or duplicate name, diag) or OMPB_ENOMEM. */
@@ -77,12 +83,12 @@ static int vars_init(struct ompb__xvars *v, const char *const *names, size_t n, 
   v->hcap = cap;
   for (size_t i = 0; i < n; i++) {
     if (!valid_name(names[i])) {
-      diag(d, 0, "variable %zu ('%.100s') is not a valid name", names[i], i);
+      diag(d, 0, "variable %zu ('%s') is not a valid name", names[i], i);
       return OMPB_EINVAL;
     }
     size_t len = strlen(names[i]);
     if (ompb__xvars_find(v, names[i], len) >= 0) {
-      diag(d, 0, "variable %zu ('%.100s') is named twice", names[i], i);
+      diag(d, 0, "variable %zu ('%s') is named twice", names[i], i);
       return OMPB_EINVAL;
     }
     size_t k = name_hash(names[i], len) & (cap - 1);
@@ -303,7 +309,9 @@ static void compute_need(struct sched *s) {
  * memory. */
 static bool emit_order(struct sched *s, uint32_t root) {
   unsigned char *state = ompb__calloc(s->nl, 1); /* 0 new, 1 open, 2 done */
-  uint32_t *stack = ompb__malloc((s->nl + 1) * sizeof *stack);
+  /* A node is pushed once per edge from a parent that meets it unvisited
+   * (a shared one may be on the stack several times): 3 per node at most. */
+  uint32_t *stack = ompb__malloc((3 * s->nl + 1) * sizeof *stack);
   if (!state || !stack) {
     ompb__free(state);
     ompb__free(stack);
