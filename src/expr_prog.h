@@ -14,6 +14,13 @@
 #include "expr_ops.h"
 #include "ompbatch/expr.h"
 
+/* Elements per block of the evaluator (src/work_expr.c): every live block
+ * of a program stays in L1/L2 (docs/design.md, "Expressions: blocks and
+ * programs"). */
+#ifndef OMPB_EXPR_BLOCK
+#define OMPB_EXPR_BLOCK 1024
+#endif
+
 /* ---- the expression graph ----
  * Nodes are created children first (ids grow from the leaves to the
  * root), hash-consed (an equal node is found, not made: common

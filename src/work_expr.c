@@ -13,11 +13,6 @@
 #include "kernels.h"
 #include "work.h"
 
-/* Elements per block: every live block of a program stays in L1/L2
- * (docs/design.md, "Expressions: blocks and programs"). */
-#ifndef OMPB_EXPR_BLOCK
-#define OMPB_EXPR_BLOCK 1024
-#endif
 #define XBLOCK ((size_t)OMPB_EXPR_BLOCK)
 /* Blocks per claim at most: claims stay cheap next to their work. */
 #define CLAIM_BLOCKS_MAX 64
