@@ -28,10 +28,14 @@ BENCH_EXPR_PY_ROUNDS ?= 5
 BENCH_EXPR_JSON := $(BUILD)/perf/bench_expr.json
 BENCH_EXTRA += bench-expr
 .PHONY: bench-expr
+ifneq ($(filter bench bench-expr,$(MAKECMDGOALS)),)
+DEPS_EXTRA += numpy python3-numexpr
+endif
 
 # OMP_WAIT_POLICY=passive for the Python process too: an idle OpenMP team
 # spinning on one of the 2 cores would slow numexpr's threads.
 bench-expr: $(BUILD)/perf/bench_expr $(LIB_SO)
+	@AUTO_DEPS=$(AUTO_DEPS) EXTRA_DEPS="numpy python3-numexpr" sh scripts/deps.sh
 	./$(BUILD)/perf/bench_expr $(BENCH_EXPR_ROUNDS) --json $(BENCH_EXPR_JSON)
 	OMP_WAIT_POLICY=passive PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(abspath python) \
 	  OMPBATCH_LIBRARY=$(abspath $(LIB_SO)) \
