@@ -21,22 +21,21 @@ static int check_opts(const ompb_batch_opts *o) {
   return OMPB_OK;
 }
 
-/* Slots are cache-line aligned; the allocator hook has no aligned variant,
- * so over-allocate and align by hand. */
-static int alloc_slots(ompb_batch *b) {
-  size_t count = (size_t)b->nslots + 1;
-  size_t bytes = ompb__mul(count, sizeof(struct ompb__slot));
-  if (bytes == SIZE_MAX || bytes > SIZE_MAX - OMPB__CACHE_LINE) return OMPB_ENOMEM;
-  b->slots_mem = ompb__calloc(1, bytes + OMPB__CACHE_LINE);
-  if (!b->slots_mem) return OMPB_ENOMEM;
-  uintptr_t p = ((uintptr_t)b->slots_mem + OMPB__CACHE_LINE - 1) &
+/* Slots are cache-line aligned and follow the kind's state in the batch's
+ * one allocation; the allocator hook has no aligned variant, so the block
+ * is over-allocated and the slots aligned by hand. */
+static size_t slots_bytes(unsigned nslots) {
+  return ompb__mul((size_t)nslots + 1, sizeof(struct ompb__slot));
+}
+
+static void place_slots(ompb_batch *b, char *after_work) {
+  uintptr_t p = ((uintptr_t)after_work + OMPB__CACHE_LINE - 1) &
                 ~(uintptr_t)(OMPB__CACHE_LINE - 1);
   b->slots = (struct ompb__slot *)p;
-  for (size_t k = 0; k < count; k++) {
+  for (size_t k = 0; k <= b->nslots; k++) {
     b->slots[k].ctx.b = b;
     b->slots[k].ctx.s = &b->slots[k];
   }
-  return OMPB_OK;
 }
 
 /* b->mu and b->cv; OMPB_OK or OMPB_EAGAIN with neither left behind. */
@@ -58,8 +57,13 @@ int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
   int rc = check_opts(opts);
   if (rc != OMPB_OK) return rc;
   if (ompb__tls_reporter == pool) return OMPB_ESTATE;
-  if (work_size > SIZE_MAX - WORK_OFFSET) return OMPB_ENOMEM;
-  ompb_batch *b = ompb__calloc(1, WORK_OFFSET + work_size);
+  unsigned conc = opts ? opts->concurrency : 0;
+  unsigned nslots = conc && conc < pool->workers ? conc : pool->workers;
+  size_t sbytes = slots_bytes(nslots);
+  if (work_size > SIZE_MAX - WORK_OFFSET - OMPB__CACHE_LINE ||
+      sbytes > SIZE_MAX - WORK_OFFSET - OMPB__CACHE_LINE - work_size)
+    return OMPB_ENOMEM;
+  ompb_batch *b = ompb__calloc(1, WORK_OFFSET + work_size + OMPB__CACHE_LINE + sbytes);
   if (!b) return OMPB_ENOMEM;
   b->t_start_ns = ompb__now_ns();
   b->pool = pool;
@@ -69,8 +73,8 @@ int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
   if (opts) b->opts = *opts;
   if (b->opts.progress_throttle_ms == 0) b->opts.progress_throttle_ms = DEFAULT_THROTTLE_MS;
   else if (b->opts.progress_throttle_ms < MIN_THROTTLE_MS) b->opts.progress_throttle_ms = MIN_THROTTLE_MS;
-  unsigned conc = b->opts.concurrency;
-  b->nslots = conc && conc < pool->workers ? conc : pool->workers;
+  b->nslots = nslots;
+  place_slots(b, (char *)b->work + work_size);
   b->task_timeout_ns = ompb__ms_to_ns(b->opts.task_timeout_ms);
   b->min_timeout_ns = b->task_timeout_ns;
   if (b->opts.batch_timeout_ms > 0)
@@ -79,14 +83,12 @@ int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
   b->res = ompb__result_new(n, !b->opts.discard_results);
   if (!b->res) goto fail;
   b->results = b->res->pub.results;
-  if (alloc_slots(b) != OMPB_OK) goto fail;
   rc = init_sync(b);
   if (rc != OMPB_OK) goto fail;
   atomic_store(&b->state, OMPB__QUEUED);
   *out = b;
   return OMPB_OK;
 fail:
-  ompb__free(b->slots_mem);
   ompb__result_destroy(b->res, NULL);
   ompb__free(b);
   return rc;
@@ -100,7 +102,6 @@ static void destroy(ompb_batch *b) {
   ompb__result_destroy(b->res, sealed ? b : NULL);
   if (b->ops->team_done && !sealed) b->ops->team_done(b);
   if (b->ops->destroy) b->ops->destroy(b);
-  ompb__free(b->slots_mem);
   pthread_cond_destroy(&b->cv);
   pthread_mutex_destroy(&b->mu);
   ompb__free(b);
@@ -114,10 +115,12 @@ int ompb__launch(ompb_batch *b, bool sync, ompb_batch **out) {
   bool report = b->opts.on_progress || b->deadline_ns || b->min_timeout_ns;
   if (report) ompb__reporter_add(b->pool, b);
   *out = b;
+  b->solo = sync && !report;
   if (nested_call()) {
     /* Nested path: run now in the caller's team, never behind the queue. */
     ompb__run_nested(b);
   } else if (!sync || !ompb__run_here(b->pool, b)) {
+    b->solo = false; /* the dispatcher runs it while the caller waits */
     ompb__enqueue(b->pool, b);
   }
   return OMPB_OK;
@@ -160,6 +163,12 @@ int ompb_batch_wait(ompb_batch *b, ompb_result **out) {
   if (out) *out = NULL;
   if (!b || !out) return OMPB_EINVAL;
   if (would_deadlock(b)) return OMPB_ESTATE;
+  if (b->solo) { /* sealed on this thread already; nobody else has b */
+    b->taken = true;
+    if (b->res) *out = &b->res->pub;
+    b->res = NULL;
+    return b->rc;
+  }
   spin_until_sealed(b);
   pthread_mutex_lock(&b->mu);
   wait_sealed(b);
@@ -209,6 +218,10 @@ int ompb_batch_progress(const ompb_batch *b, ompb_progress *out) {
 
 void ompb_batch_free(ompb_batch *b) {
   if (!b) return;
+  if (b->solo) {
+    destroy(b);
+    return;
+  }
   if (atomic_load(&b->state) != OMPB__SEALED) ompb_batch_cancel(b);
   pthread_mutex_lock(&b->mu);
   wait_sealed(b);

@@ -131,8 +131,7 @@ struct ompb_batch {
   int64_t t_start_ns, t_end_ns, deadline_ns; /* deadline 0: none */
   struct ompb__result *res;  /* NULL once taken by a waiter or dropped */
   ompb_task_result *results; /* res's array; NULL with discard_results */
-  void *slots_mem;
-  struct ompb__slot *slots;
+  struct ompb__slot *slots; /* in the batch's allocation, after the kind's state */
 
   /* next is written by every claim, stop and paused are read before every
    * task: 64 bytes apart, a claim does not evict the line that the gate
@@ -156,6 +155,12 @@ struct ompb_batch {
   _Atomic int state;
   bool taken;
   int rc;
+  /* A synchronous call's batch that runs and is sealed on the calling
+   * thread with no reporter: no other thread ever holds its handle (the
+   * caller has none to give; tasks see only their ompb_ctx), so nobody can
+   * pause it or sleep on cv, and its state changes need no lock. Set
+   * before it runs, by ompb__launch. */
+  bool solo;
 
   ompb_batch *qnext; /* pool queue (pool->qmu) */
   /* reporter list (pool->rep.mu) */

@@ -123,6 +123,10 @@ static void seal(ompb_batch *b) {
     b->results = NULL;
     b->rc = OMPB_ENOMEM;
   }
+  if (b->solo) { /* the sealing thread is the only waiter */
+    atomic_store_explicit(&b->state, OMPB__SEALED, memory_order_relaxed);
+    return;
+  }
   pthread_mutex_lock(&b->mu);
   atomic_store(&b->state, OMPB__SEALED);
   pthread_cond_broadcast(&b->cv);

@@ -92,10 +92,14 @@ static void finish_team(ompb_batch *b) {
   if (atomic_compare_exchange_strong(&b->stop, &expect, OMPB__STOP_FINISHED))
     expect = 0;
   b->final_stop = expect;
-  pthread_mutex_lock(&b->mu);
-  atomic_store(&b->state, OMPB__TEAM_DONE);
-  atomic_store(&b->paused, false);
-  pthread_mutex_unlock(&b->mu);
+  if (b->solo) { /* nobody else can pause it (src/internal.h, solo) */
+    atomic_store_explicit(&b->state, OMPB__TEAM_DONE, memory_order_relaxed);
+  } else {
+    pthread_mutex_lock(&b->mu);
+    atomic_store(&b->state, OMPB__TEAM_DONE);
+    atomic_store(&b->paused, false);
+    pthread_mutex_unlock(&b->mu);
+  }
   ompb__reporter_team_done(b);
 }
 
@@ -113,6 +117,10 @@ static void yield_to_late_members(_Atomic unsigned *arrived, unsigned team) {
 }
 
 static void start_running(ompb_batch *b) {
+  if (b->solo) {
+    atomic_store_explicit(&b->state, OMPB__RUNNING, memory_order_relaxed);
+    return;
+  }
   pthread_mutex_lock(&b->mu);
   atomic_store(&b->state, OMPB__RUNNING);
   pthread_mutex_unlock(&b->mu);

@@ -20,8 +20,13 @@ struct unknown {
 };
 
 /* Copied and resolved at start; tasks, arg_free and timeout_ns are freed
- * when the team is done, unknown when the handle goes. */
+ * when the team is done, unknown when the handle goes. A synchronous call
+ * whose tasks are all direct functions borrows the caller's list instead
+ * (`user`; the caller is blocked until the batch is sealed): no copy, no
+ * allocation, one validating pass. */
 struct tasks {
+  const ompb_task *user; /* borrowed list, or NULL: the copy below */
+  bool user_arg_free;    /* some borrowed task transfers its arg */
   struct task *tasks;
   void (**arg_free)(void *); /* NULL when no task transfers its arg */
   int64_t *timeout_ns;       /* per-task deadlines; NULL when none is set */
@@ -99,6 +104,33 @@ static void skip(ompb_batch *b, size_t lo, size_t hi) {
   for (size_t i = lo; i < hi; i++) release_arg(b, i);
 }
 
+/* The same over a borrowed list (every task has fn: checked at start). */
+static inline int call_user(ompb_batch *b, struct ompb__slot *s, size_t i, ompb_value *v) {
+  const ompb_task *t = &OMPB__WORK(b, struct tasks)->user[i];
+  return t->fn(&s->ctx, t->arg, v);
+}
+
+static inline int64_t user_limit(const ompb_batch *b, size_t i) {
+  double ms = OMPB__WORK(b, struct tasks)->user[i].timeout_ms;
+  return ms > 0 ? ompb__ms_to_ns(ms) : b->task_timeout_ns;
+}
+
+static inline void release_user_arg(ompb_batch *b, size_t i) {
+  const struct tasks *w = OMPB__WORK(b, struct tasks);
+  if (w->user_arg_free && w->user[i].arg_free) w->user[i].arg_free(w->user[i].arg);
+}
+
+static const ompb__each each_user = {call_user, user_limit, release_user_arg};
+
+static bool run_user_range(ompb_batch *b, struct ompb__slot *s, size_t lo, size_t hi) {
+  return ompb__run_each(b, s, lo, hi, &each_user);
+}
+
+static void skip_user(ompb_batch *b, size_t lo, size_t hi) {
+  if (!OMPB__WORK(b, struct tasks)->user_arg_free) return;
+  for (size_t i = lo; i < hi; i++) release_user_arg(b, i);
+}
+
 static void team_done(ompb_batch *b) {
   struct tasks *w = OMPB__WORK(b, struct tasks);
   ompb__free(w->tasks);
@@ -120,6 +152,12 @@ static const struct ompb__work_ops tasks_ops = {
     .skip = skip,
     .team_done = team_done,
     .destroy = destroy,
+    .values = true,
+};
+
+static const struct ompb__work_ops user_tasks_ops = {
+    .run_range = run_user_range,
+    .skip = skip_user,
     .values = true,
 };
 
@@ -181,6 +219,31 @@ static int copy_tasks(ompb_batch *b, const ompb_task *tasks, size_t n) {
   return OMPB_OK;
 }
 
+/* A synchronous call's list, when every task is a direct function: check
+ * it and note what the run needs (deadlines, argument transfers). 1 when it
+ * can be borrowed, 0 when it needs the copy (a registered method), or a
+ * negative code. */
+static int check_user_tasks(ompb_batch *b, const ompb_task *tasks, size_t n) {
+  struct tasks *w = OMPB__WORK(b, struct tasks);
+  bool arg_free = false;
+  int64_t min_ns = b->min_timeout_ns;
+  for (size_t i = 0; i < n; i++) {
+    const ompb_task *t = &tasks[i];
+    if (t->method) return 0;
+    if (!t->fn || ompb__bad_ms(t->timeout_ms)) return OMPB_EINVAL;
+    arg_free |= t->arg_free != NULL;
+    if (t->timeout_ms > 0) {
+      int64_t ns = ompb__ms_to_ns(t->timeout_ms);
+      if (!min_ns || ns < min_ns) min_ns = ns;
+    }
+  }
+  b->min_timeout_ns = min_ns;
+  w->user = tasks;
+  w->user_arg_free = arg_free;
+  b->ops = &user_tasks_ops;
+  return 1;
+}
+
 /* ompb_batch_start; `sync`: the caller waits next (ompb__launch). */
 static int start(ompb_pool *pool, const ompb_task *tasks, size_t n,
                  const ompb_batch_opts *opts, bool sync, ompb_batch **out) {
@@ -190,7 +253,9 @@ static int start(ompb_pool *pool, const ompb_task *tasks, size_t n,
   int rc = ompb__batch_new(pool, &tasks_ops, n, opts, sizeof(struct tasks), &b);
   if (rc != OMPB_OK) return rc;
   ompb__freeze_registry(pool);
-  rc = copy_tasks(b, tasks, n);
+  rc = sync ? check_user_tasks(b, tasks, n) : 0;
+  if (rc == 0) rc = copy_tasks(b, tasks, n);
+  else if (rc == 1) rc = OMPB_OK;
   if (rc != OMPB_OK) {
     ompb__batch_discard(b);
     return rc;
