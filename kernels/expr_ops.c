@@ -4,6 +4,8 @@
  * kernels' ISA flags, so that each `omp simd` loop is vectorised for it.
  * They are plain loops: the data is in L1/L2 (a block of the evaluator),
  * so the loop body is all that costs. */
+#include <float.h>
+
 #include "expr_ops.h"
 #include "isa.h" /* the ISA macros: NF, ND, loads, stores, SLEEF names */
 
@@ -87,19 +89,55 @@ UN(CEIL, double, f64, ceil(x))
   for (; i + ND <= n; i += ND) STD(out + i, VD(fn, u10)(LDD(a + i)));
 #endif
 #define HYP(NAME, fn)                                                          \
-  static void un_##NAME##_f32(const float *a, float *out, size_t n) {          \
+  static void NAME##_f32(const float *a, float *out, size_t n) {               \
     size_t i = 0;                                                              \
     VEC_F(fn)                                                                  \
     for (; i < n; i++) out[i] = SF(fn, u10)(a[i]);                              \
   }                                                                            \
-  static void un_##NAME##_f64(const double *a, double *out, size_t n) {        \
+  static void NAME##_f64(const double *a, double *out, size_t n) {             \
     size_t i = 0;                                                              \
     VEC_D(fn)                                                                  \
     for (; i < n; i++) out[i] = SD(fn, u10)(a[i]);                              \
   }
-HYP(ASINH, asinh)
-HYP(ACOSH, acosh)
-HYP(ATANH, atanh)
+HYP(sleef_ASINH, asinh)
+HYP(sleef_ACOSH, acosh)
+HYP(un_ATANH, atanh)
+
+/* SLEEF's asinh and acosh return inf for finite |x| beyond its range
+ * (1.34e154 in f64, 1.84e19 in f32), where numpy gives about 355 and 44:
+ * there both are sign(x) log(2|x|) to far below an ULP (the next term is
+ * 1/(4x^2)), computed so in double (log(|x|) + ln 2 where 2|x| would
+ * overflow). The block goes through a copy of its inputs, 64 elements at a
+ * time, so that this works in place; 64 is a multiple of every vector
+ * width, so each element takes the same path as in one call. */
+static double log_2x(double ax) {
+  return ax <= DBL_MAX / 2 ? log(2 * ax) : log(ax) + 0x1.62e42fefa39efp-1;
+}
+#define HYP_BIG(NAME)                                                          \
+  static void un_##NAME##_f32(const float *a, float *out, size_t n) {          \
+    for (size_t j = 0; j < n; j += 64) {                                       \
+      const size_t m = n - j < 64 ? n - j : 64;                                \
+      float t[64];                                                             \
+      memcpy(t, a + j, m * sizeof t[0]);                                       \
+      sleef_##NAME##_f32(t, out + j, m);                                       \
+      for (size_t k = 0; k < m; k++)                                           \
+        if (isinf(out[j + k]) && isfinite(t[k]))                               \
+          out[j + k] = copysignf((float)log_2x(fabs((double)t[k])), t[k]);     \
+    }                                                                          \
+  }                                                                            \
+  static void un_##NAME##_f64(const double *a, double *out, size_t n) {        \
+    for (size_t j = 0; j < n; j += 64) {                                       \
+      const size_t m = n - j < 64 ? n - j : 64;                                \
+      double t[64];                                                            \
+      memcpy(t, a + j, m * sizeof t[0]);                                       \
+      sleef_##NAME##_f64(t, out + j, m);                                       \
+      for (size_t k = 0; k < m; k++)                                           \
+        if (isinf(out[j + k]) && isfinite(t[k]))                               \
+          out[j + k] = copysign(log_2x(fabs(t[k])), t[k]);                     \
+    }                                                                          \
+  }
+HYP_BIG(ASINH)
+HYP_BIG(ACOSH)
 
 /* Block reductions. The simd reductions reassociate within the block in a
  * way fixed by the ISA's vector width and n: the same block gives the same
