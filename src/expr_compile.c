@@ -5,7 +5,8 @@
  * Lowering turns operations with a constant operand into a kernel call
  * with that constant as its parameter (`x*2.5` is scale, `x+1` add_scalar,
  * `1-x` and `2*x+1` affine, `x**2` a multiplication, `x**0.5` sqrt as in
- * numpy, `x**p` pow with p), and a product used once and then added or
+ * numpy, `x**p` pow with p; sqrt is the ISA's square root instruction,
+ * OMPB__EU_SQRT), and a product used once and then added or
  * subtracted into one fused multiply-add. The remaining constants become
  * constant blocks. Scheduling visits operands in Sethi-Ullman order (the
  * operand needing more blocks first), and blocks are reused as soon as
@@ -234,7 +235,7 @@ static uint32_t lower_bin(struct lower *w, const struct ompb__xnode *h) {
       if (e == 3) return lop(w, OMPB__XI_BIN, OMPB__EB_MUL, lop(w, OMPB__XI_BIN, OMPB__EB_MUL, la, la, NONE), la, NONE);
       if (e == -1) return lop(w, OMPB__XI_BIN, OMPB__EB_DIV, lconst(w, 1), la, NONE);
       if (e == -2) return lop(w, OMPB__XI_BIN, OMPB__EB_DIV, lconst(w, 1), lop(w, OMPB__XI_BIN, OMPB__EB_MUL, la, la, NONE), NONE);
-      if (e == 0.5) return lop(w, OMPB__XI_K1, OMPB__K1_sqrt, la, NONE, NONE);
+      if (e == 0.5) return lop(w, OMPB__XI_UN, OMPB__EU_SQRT, la, NONE, NONE);
       return lk1p(w, OMPB__K1_pow, la, e, 0);
     }
     return lop(w, OMPB__XI_K2, OMPB__K2_pow, LO(a), LO(b), NONE);
@@ -262,7 +263,10 @@ static uint32_t lower_node(struct lower *w, uint32_t id) {
     return lop(w, OMPB__XI_UN, h->sub, w->lo[h->a], NONE, NONE);
   case OMPB__X_BIN: return lower_bin(w, h);
   case OMPB__X_WHERE: return lop(w, OMPB__XI_TRI, OMPB__ET_WHERE, w->lo[h->a], w->lo[h->b], w->lo[h->c]);
-  case OMPB__X_K1: return lop(w, OMPB__XI_K1, h->sub, w->lo[h->a], NONE, NONE);
+  case OMPB__X_K1:
+    /* sqrt: the ISA's instruction (correctly rounded like the kernel) */
+    if (h->sub == OMPB__K1_sqrt) return lop(w, OMPB__XI_UN, OMPB__EU_SQRT, w->lo[h->a], NONE, NONE);
+    return lop(w, OMPB__XI_K1, h->sub, w->lo[h->a], NONE, NONE);
   case OMPB__X_K2: return lop(w, OMPB__XI_K2, h->sub, w->lo[h->a], w->lo[h->b], NONE);
   case OMPB__X_RED: return w->lo[h->a];
   }
