@@ -126,7 +126,8 @@ size_t ompb__stream_min(void) {
       k1(a, out, n, params);                                                   \
   }                                                                            \
   static void streamed_##sfx(const ompb__simd_table *t, ompb_kernel_##sfx *k1, \
-                             ompb_kernel2_##sfx *k2, const T *a, const T *b,   \
+                             ompb_kernel2_##sfx *k2, ompb_kernel_##sfx *nt1,   \
+                             ompb_kernel2_##sfx *nt2, const T *a, const T *b,  \
                              T *out, size_t n, const void *params) {           \
     _Alignas(64) T buf[STREAM_BLOCK];                                          \
     size_t head = (size_t)((64 - ((uintptr_t)out & 63)) & 63) / sizeof(T);     \
@@ -134,6 +135,12 @@ size_t ompb__stream_min(void) {
       head = n;                                                                \
     if (head > 0)                                                              \
       call_##sfx(k1, k2, a, b, out, head, params);                             \
+    if (head < n && (nt1 != NULL || nt2 != NULL)) {                            \
+      call_##sfx(nt1, nt2, a + head, k2 ? b + head : NULL, out + head,         \
+                 n - head, params);                                            \
+      t->stream_fence();                                                       \
+      return;                                                                  \
+    }                                                                          \
     for (size_t lo = head; lo < n; lo += STREAM_BLOCK) {                       \
       size_t m = n - lo < STREAM_BLOCK ? n - lo : STREAM_BLOCK;                \
       call_##sfx(k1, k2, a + lo, k2 ? b + lo : NULL, buf, m, params);          \
@@ -173,7 +180,8 @@ STREAM_FN(double, f64)
                              const void *params) {                             \
     const ompb__simd_table *t = ompb__simd_active();                           \
     if (STREAMS(name, T) && n >= stream_min / sizeof(T))                       \
-      streamed_##sfx(t, t->sfx[OMPB__K1_##name], NULL, in, NULL, out, n,       \
+      streamed_##sfx(t, t->sfx[OMPB__K1_##name], NULL,                         \
+                     t->nt_##sfx[OMPB__K1_##name], NULL, in, NULL, out, n,     \
                      params);                                                  \
     else                                                                       \
       t->sfx[OMPB__K1_##name](in, out, n, params);                             \
@@ -181,7 +189,8 @@ STREAM_FN(double, f64)
   static void stream_##name##_##sfx(const T *in, T *out, size_t n,             \
                                     const void *params) {                      \
     const ompb__simd_table *t = ompb__simd_active();                           \
-    streamed_##sfx(t, t->sfx[OMPB__K1_##name], NULL, in, NULL, out, n,         \
+    streamed_##sfx(t, t->sfx[OMPB__K1_##name], NULL,                           \
+                   t->nt_##sfx[OMPB__K1_##name], NULL, in, NULL, out, n,       \
                    params);                                                    \
   }
 #define WRAP_K1(name, np, uf, ud, what)                                        \
@@ -192,8 +201,8 @@ STREAM_FN(double, f64)
                               const void *params) {                            \
     const ompb__simd_table *t = ompb__simd_active();                           \
     if (STREAMS2(name) && n >= stream_min / sizeof(T))                         \
-      streamed_##sfx(t, NULL, t->sfx##_2[OMPB__K2_##name], a, b, out, n,       \
-                     params);                                                  \
+      streamed_##sfx(t, NULL, t->sfx##_2[OMPB__K2_##name], NULL,               \
+                     t->nt2_##sfx[OMPB__K2_##name], a, b, out, n, params);     \
     else                                                                       \
       t->sfx##_2[OMPB__K2_##name](a, b, out, n, params);                       \
   }

@@ -113,6 +113,20 @@ OMPB_KERNELS_BINARY(ISA_DECL_K2)
 void K(stream_f32)(const float *buf, float *out, size_t m);
 void K(stream_f64)(const double *buf, double *out, size_t m);
 void K(stream_fence)(void);
+/* kernels/stream.c: arithmetic kernels with non-temporal stores */
+#define ISA_DECL_NT(name)                                                      \
+  ompb_kernel_f32 K(nt_##name##_f32);                                          \
+  ompb_kernel_f64 K(nt_##name##_f64);
+ISA_DECL_NT(scale)
+ISA_DECL_NT(add_scalar)
+ISA_DECL_NT(clamp)
+ISA_DECL_NT(abs)
+#if defined(__FMA__)
+ISA_DECL_NT(affine)
+#endif
+#undef ISA_DECL_NT
+ompb_kernel2_f32 K(nt2_add_f32), K(nt2_mul_f32);
+ompb_kernel2_f64 K(nt2_add_f64), K(nt2_mul_f64);
 #endif
 
 /* Software prefetch, PREFETCH_AHEAD bytes ahead of the reads: on the

@@ -36,6 +36,13 @@ typedef struct ompb__simd_table {
   void (*stream_f32)(const float *buf, float *out, size_t m);
   void (*stream_f64)(const double *buf, double *out, size_t m);
   void (*stream_fence)(void);
+  /* The kernel of the same slot storing with non-temporal stores, for out
+   * 64-byte aligned, without the fence (the arithmetic kernels of the
+   * vector ISAs: no buffer round trip); NULL where there is none. */
+  ompb_kernel_f32 *nt_f32[OMPB__K1_COUNT];
+  ompb_kernel_f64 *nt_f64[OMPB__K1_COUNT];
+  ompb_kernel2_f32 *nt2_f32[OMPB__K2_COUNT];
+  ompb_kernel2_f64 *nt2_f64[OMPB__K2_COUNT];
 } ompb__simd_table;
 
 /* The table for `isa` when it was compiled into this build and the CPU runs

@@ -7,9 +7,23 @@
 #define TABLE ISA_CAT_(ompb__simd_table, ISA_TAG)
 
 #if !defined(ISA_SCALAR)
+#if defined(__FMA__)
+#define NT_AFFINE(t) [OMPB__K1_affine] = K(nt_affine_##t),
+#else
+#define NT_AFFINE(t)
+#endif
+#define NT_ENTRIES(t)                                                          \
+  {[OMPB__K1_scale] = K(nt_scale_##t), [OMPB__K1_add_scalar] =                 \
+       K(nt_add_scalar_##t),                                                   \
+   [OMPB__K1_clamp] = K(nt_clamp_##t), [OMPB__K1_abs] = K(nt_abs_##t),         \
+   NT_AFFINE(t)}
 #define STREAM_ENTRIES                                                         \
   .stream_f32 = K(stream_f32), .stream_f64 = K(stream_f64),                    \
-  .stream_fence = K(stream_fence),
+  .stream_fence = K(stream_fence), .nt_f32 = NT_ENTRIES(f32),                  \
+  .nt_f64 = NT_ENTRIES(f64),                                                   \
+  .nt2_f32 = {[OMPB__K2_add] = K(nt2_add_f32), [OMPB__K2_mul] =                \
+                  K(nt2_mul_f32)},                                             \
+  .nt2_f64 = {[OMPB__K2_add] = K(nt2_add_f64), [OMPB__K2_mul] = K(nt2_mul_f64)},
 #else
 #define STREAM_ENTRIES
 #endif
