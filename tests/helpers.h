@@ -23,6 +23,7 @@ int ompb_suite_simd(void);
 int ompb_suite_guarantees(void);
 int ompb_suite_caller(void);
 int ompb_suite_limits(void);
+int ompb_suite_expr(void);
 
 /* Milliseconds on the monotonic clock. */
 double th_now_ms(void);

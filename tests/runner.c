@@ -17,6 +17,7 @@ static int (*const suites[])(void) = {
     ompb_suite_error, ompb_suite_pool, ompb_suite_batch, ompb_suite_control,
     ompb_suite_map,   ompb_suite_simd,
     ompb_suite_guarantees, ompb_suite_caller, ompb_suite_limits,
+    ompb_suite_expr,
 };
 
 static void on_alarm(int sig) {
