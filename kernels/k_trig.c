@@ -57,9 +57,11 @@ INLINE double sin_finish(double r, double z, double p, double t, uint64_t flip,
   return double_of(s ^ ((bits_of(t) ^ flip) << 63));
 }
 
+/* half is a constant 0 or 0.5: for sin h is t - M itself (never -0, so
+ * the + 0 that gcc cannot drop changed nothing) */
 INLINE double trig32_core(double x, double half, uint64_t flip) {
   const double t = MADD(x, INV_PI, -half) + ROUND_MAGIC;
-  const double h = (t - ROUND_MAGIC) + half;
+  const double h = half != 0 ? (t - ROUND_MAGIC) + half : t - ROUND_MAGIC;
   double r = MADD(-h, PI30[0], x); /* both steps exact: see above */
   r = MADD(-h, PI30[1], r);
   r = MADD(-h, PI30[2], r);
@@ -74,7 +76,7 @@ INLINE double trig32_core(double x, double half, uint64_t flip) {
 
 INLINE double trig64_core(double x, double half, uint64_t flip) {
   const double t = MADD(x, INV_PI, -half) + ROUND_MAGIC;
-  const double h = (t - ROUND_MAGIC) + half;
+  const double h = half != 0 ? (t - ROUND_MAGIC) + half : t - ROUND_MAGIC;
 #if defined(__FMA__)
   double r = fma(-h, PI53[0], x);
   r = fma(-h, PI53[1], r);
@@ -146,7 +148,7 @@ INLINE float float_of(uint32_t b) {
 }
 INLINE float trigf_core(float x, float half, uint32_t flip) {
   const float t = fmaf(x, INV_PIF, -half) + 0x1.8p23f;
-  const float h = (t - 0x1.8p23f) + half;
+  const float h = half != 0 ? (t - 0x1.8p23f) + half : t - 0x1.8p23f;
   float r = fmaf(-h, PIF3[0], x);
   r = fmaf(-h, PIF3[1], r);
   r = fmaf(-h, PIF3[2], r);
