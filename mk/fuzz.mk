@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Fuzz targets (tests/fuzz/, issue 16): libFuzzer programs for the .npy
-# header parser (cli/npy.c) and the MPI wire decoders (src/mpi/wire.c).
+# header parser (cli/npy.c), the MPI wire decoders (src/mpi/wire.c) and the
+# expression compiler and evaluator (src/expr_*.c, src/work_expr.c,
+# kernels/expr_ops.c; issue 13).
 #
-#   make fuzz [FUZZ_S=60] [FUZZ_TARGETS="npy wire"] [FUZZ_ARGS=-seed=N]
+#   make fuzz [FUZZ_S=60] [FUZZ_TARGETS="npy wire expr"] [FUZZ_ARGS=-seed=N]
 #
 # Each target runs for FUZZ_S seconds, one job, over a copy of its seed
 # corpus (tests/fuzz/corpus/NAME/) in $(BUILD)/fuzz/run/NAME/, with its
@@ -17,9 +19,14 @@
 # (libmpich-dev): wire.h includes ompbatch/mpi.h, which includes mpi.h. No
 # MPI function is called, so nothing links against MPICH. `make fuzz`
 # installs the three through scripts/deps.sh.
+#
+# fuzz_expr needs the whole library (pool, engine, kernels): a sub-make
+# builds libompbatch.a in $(BUILD)/fuzz/lib with clang, libomp and the
+# fuzzer's coverage (fuzzer-no-link) plus ASan+UBSan, by the Makefile's own
+# rules, so every ISA's kernels are in it as in the normal build.
 
 FUZZ_S ?= 60
-FUZZ_TARGETS ?= npy wire
+FUZZ_TARGETS ?= npy wire expr
 FUZZ_ARGS ?=
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
@@ -37,14 +44,25 @@ FUZZ_CPPFLAGS_wire = -Iinclude -Isrc -Isrc/mpi $(FUZZ_MPI_INC)
 FUZZ_OBJS_npy := $(FUZZ_DIR)/obj/tests/fuzz/fuzz_npy.o $(FUZZ_DIR)/obj/cli/npy.o
 FUZZ_OBJS_wire := $(FUZZ_DIR)/obj/tests/fuzz/fuzz_wire.o \
   $(FUZZ_DIR)/obj/src/mpi/wire.o $(FUZZ_DIR)/obj/src/alloc.o
-FUZZ_ALL_OBJS := $(FUZZ_OBJS_npy) $(FUZZ_OBJS_wire)
+FUZZ_CPPFLAGS_expr := -Iinclude
+FUZZ_OBJS_expr := $(FUZZ_DIR)/obj/tests/fuzz/fuzz_expr.o
+FUZZ_ALL_OBJS := $(FUZZ_OBJS_npy) $(FUZZ_OBJS_wire) $(FUZZ_OBJS_expr)
 # Each object's target: the one whose object list holds it.
-fuzz_target_of = $(firstword $(foreach t,npy wire,$(if $(filter $(1),$(FUZZ_OBJS_$(t))),$(t))))
+fuzz_target_of = $(firstword $(foreach t,npy wire expr,$(if $(filter $(1),$(FUZZ_OBJS_$(t))),$(t))))
+
+# The instrumented library for fuzz_expr, and what the sub-make is given.
+FUZZ_LIB_DIR := $(FUZZ_DIR)/lib
+FUZZ_LIB := $(FUZZ_LIB_DIR)/libompbatch.a
+FUZZ_OMPFLAG := -fopenmp=libomp
+FUZZ_LIB_MAKE = $(MAKE) --no-print-directory BUILD=$(FUZZ_LIB_DIR) CC=$(FUZZ_CC) \
+  OMPFLAG=$(FUZZ_OMPFLAG) OPT='-O1 -g -fno-omit-frame-pointer' \
+  SANFLAGS='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all'
 
 # The fuzz settings are not in the Makefile's FLAGS_VARS, so they get a
 # stamp of their own (same scheme: rewritten only when its content changes).
 FUZZ_STAMP := $(FUZZ_DIR)/flags.stamp
-FUZZ_FLAGS_TEXT := FUZZ_CC=$(FUZZ_CC) FUZZ_CFLAGS=$(FUZZ_CFLAGS) MPICC=$(MPICC)
+FUZZ_FLAGS_TEXT := FUZZ_CC=$(FUZZ_CC) FUZZ_CFLAGS=$(FUZZ_CFLAGS) MPICC=$(MPICC) \
+  FUZZ_OMPFLAG=$(FUZZ_OMPFLAG) LDLIBS=$(LDLIBS)
 
 .PHONY: fuzz fuzz-run fuzz-build
 
@@ -72,6 +90,13 @@ $(FUZZ_DIR)/fuzz_npy: $(FUZZ_OBJS_npy) $(FUZZ_STAMP) $(FLAGS_STAMP)
 	$(FUZZ_LINK)
 $(FUZZ_DIR)/fuzz_wire: $(FUZZ_OBJS_wire) $(FUZZ_STAMP) $(FLAGS_STAMP)
 	$(FUZZ_LINK)
+$(FUZZ_DIR)/fuzz_expr: $(FUZZ_OBJS_expr) $(FUZZ_LIB) $(FUZZ_STAMP) $(FLAGS_STAMP)
+	$(FUZZ_LINK) $(FUZZ_OMPFLAG) -pthread $(LDLIBS)
+
+# The sub-make decides what is out of date in the library (its own flags
+# stamp and dependency files), so it always runs.
+$(FUZZ_LIB): FORCE
+	+@$(FUZZ_LIB_MAKE) $@
 
 # Every target runs, then the rule fails if any crashed. The corpus copy is
 # fresh each time, so a run never depends on the one before.
