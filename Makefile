@@ -139,12 +139,18 @@ demo: deps
 
 # The whole suite, with OpenMP cancellation off and on (libgomp reads
 # OMP_CANCELLATION only at program start), then the simd suite again with a
-# 4 KiB streaming size, so that every large-call path runs at small sizes.
+# 4 KiB streaming size, so that every large-call path runs at small sizes,
+# and the expr suite under each ISA of this CPU below the best one (the
+# runs above use the best; OMPB_SIMD is read once per process).
 check: deps
 	@$(MAKE) --no-print-directory all
 	env -u OMP_CANCELLATION ./$(RUNNER)
 	OMP_CANCELLATION=true ./$(RUNNER)
 	OMPB_STREAM_BYTES=4096 ./$(RUNNER) simd
+	@isas=; for isa in scalar sse2 avx2 avx512f; do if [ $$isa = scalar ] || \
+	  grep -qw $$isa /proc/cpuinfo 2>/dev/null; then isas="$$isas $$isa"; fi; done; \
+	for isa in $$isas; do [ $$isa = "$${isas##* }" ] && break; echo "OMPB_SIMD=$$isa ./$(RUNNER) expr"; \
+	  OMPB_SIMD=$$isa ./$(RUNNER) expr > $(BUILD)/expr-$$isa.log 2>&1 || { cat $(BUILD)/expr-$$isa.log; exit 1; }; done
 	@sh tests/run_examples.sh $(BUILD)/examples
 	@for t in $(CHECK_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 
