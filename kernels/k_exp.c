@@ -57,7 +57,9 @@ exp8(__m512d x, __m512d t0, __m512d t1, __m512d l0, __m512d l1, int precise) {
   return _mm512_scalef_pd(y, _mm512_mul_pd(k, _mm512_set1_pd(0.0625)));
 }
 
-#define EXP_F64(name, precise)                                                 \
+/* ST: _mm512_storeu_pd, or _mm512_stream_pd for the nt_ form (out 64-byte
+ * aligned, kernels/dispatch.c's streamed calls) */
+#define EXP_F64(name, precise, ST)                                             \
   KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
     (void)params;                                                              \
     const __m512d t0 = _mm512_loadu_pd(EXP_T),                                 \
@@ -67,8 +69,7 @@ exp8(__m512d x, __m512d t0, __m512d t1, __m512d l0, __m512d l1, int precise) {
     size_t i = 0;                                                              \
     for (; i + 8 <= n; i += 8) {                                               \
       PREFETCH(in + i);                                                        \
-      _mm512_storeu_pd(                                                        \
-          out + i, exp8(_mm512_loadu_pd(in + i), t0, t1, l0, l1, precise));    \
+      ST(out + i, exp8(_mm512_loadu_pd(in + i), t0, t1, l0, l1, precise));    \
     }                                                                          \
     if (i < n) {                                                               \
       const __mmask8 m = (__mmask8)((1u << (n - i)) - 1);                      \
@@ -77,8 +78,10 @@ exp8(__m512d x, __m512d t0, __m512d t1, __m512d l0, __m512d l1, int precise) {
           exp8(_mm512_maskz_loadu_pd(m, in + i), t0, t1, l0, l1, precise));    \
     }                                                                          \
   }
-EXP_F64(exp_f64, 1)
-EXP_F64(exp_fast_f64, 0)
+EXP_F64(exp_f64, 1, _mm512_storeu_pd)
+EXP_F64(exp_fast_f64, 0, _mm512_storeu_pd)
+EXP_F64(nt_exp_f64, 1, _mm512_stream_pd)
+EXP_F64(nt_exp_fast_f64, 0, _mm512_stream_pd)
 
 static inline __attribute__((always_inline)) __m512
 exp16(__m512 x, __m512 tt0, __m512 tl0, int precise) {
@@ -102,7 +105,7 @@ exp16(__m512 x, __m512 tt0, __m512 tl0, int precise) {
   return _mm512_scalef_ps(y, _mm512_mul_ps(k, _mm512_set1_ps(0.0625f)));
 }
 
-#define EXP_F32(name, precise)                                                 \
+#define EXP_F32(name, precise, ST)                                             \
   KDEF(name)(const float *in, float *out, size_t n, const void *params) {      \
     (void)params;                                                              \
     const __m512 tt0 = _mm512_loadu_ps(EXP_TF),                                \
@@ -110,8 +113,7 @@ exp16(__m512 x, __m512 tt0, __m512 tl0, int precise) {
     size_t i = 0;                                                              \
     for (; i + 16 <= n; i += 16) {                                             \
       PREFETCH(in + i);                                                        \
-      _mm512_storeu_ps(out + i,                                                \
-                       exp16(_mm512_loadu_ps(in + i), tt0, tl0, precise));     \
+      ST(out + i, exp16(_mm512_loadu_ps(in + i), tt0, tl0, precise));          \
     }                                                                          \
     if (i < n) {                                                               \
       const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);                    \
@@ -120,8 +122,10 @@ exp16(__m512 x, __m512 tt0, __m512 tl0, int precise) {
           exp16(_mm512_maskz_loadu_ps(m, in + i), tt0, tl0, precise));         \
     }                                                                          \
   }
-EXP_F32(exp_f32, 1)
-EXP_F32(exp_fast_f32, 0)
+EXP_F32(exp_f32, 1, _mm512_storeu_ps)
+EXP_F32(exp_fast_f32, 0, _mm512_storeu_ps)
+EXP_F32(nt_exp_f32, 1, _mm512_stream_ps)
+EXP_F32(nt_exp_fast_f32, 0, _mm512_stream_ps)
 #elif defined(OMPB_ISA_AVX2)
 /* ---- f32 exp on AVX2: the same scheme with 2^(j/8) in one register ----
  * vpermps picks from 8 entries, |r| <= ln2/16, E Taylor of degree 2
@@ -164,7 +168,7 @@ exp8f_checked(__m256 x, __m256 tt0, __m256 tl0, int precise) {
              : y;
 }
 
-#define EXP_F32_AVX2(name, precise)                                            \
+#define EXP_F32_AVX2(name, precise, ST)                                        \
   KDEF(name)(const float *in, float *out, size_t n, const void *params) {      \
     (void)params;                                                              \
     const __m256 tt0 = _mm256_loadu_ps(EXP8_TF),                               \
@@ -172,14 +176,15 @@ exp8f_checked(__m256 x, __m256 tt0, __m256 tl0, int precise) {
     size_t i = 0;                                                              \
     for (; i + 8 <= n; i += 8) {                                               \
       PREFETCH(in + i);                                                        \
-      _mm256_storeu_ps(                                                        \
-          out + i, exp8f_checked(_mm256_loadu_ps(in + i), tt0, tl0, precise)); \
+      ST(out + i, exp8f_checked(_mm256_loadu_ps(in + i), tt0, tl0, precise));  \
     }                                                                          \
     VTAIL_PAD(8, _mm256_loadu_ps, _mm256_storeu_ps,                            \
               exp8f_checked(v_, tt0, tl0, precise))                            \
   }
-EXP_F32_AVX2(exp_f32, 1)
-EXP_F32_AVX2(exp_fast_f32, 0)
+EXP_F32_AVX2(exp_f32, 1, _mm256_storeu_ps)
+EXP_F32_AVX2(exp_fast_f32, 0, _mm256_storeu_ps)
+EXP_F32_AVX2(nt_exp_f32, 1, _mm256_stream_ps)
+EXP_F32_AVX2(nt_exp_fast_f32, 0, _mm256_stream_ps)
 
 /* ---- f64 exp on AVX2: no table (a 4-lane permute cannot hold one) ----
  * x = k ln2 + r, |r| <= ln2/2, e^r = 1 + r + r^2 E(r) with E near-minimax of

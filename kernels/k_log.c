@@ -50,21 +50,27 @@ logf16(__m512 x, __m512 ti, __m512 th, __m512 tl) {
       _mm512_set1_ps(-INFINITY));
 }
 
-KDEF(log_fast_f32)(const float *in, float *out, size_t n, const void *params) {
-  (void)params;
-  const __m512 ti = _mm512_loadu_ps(LOGF_INVC), th = _mm512_loadu_ps(LOGF_C_HI),
-               tl = _mm512_loadu_ps(LOGF_C_LO);
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    PREFETCH(in + i);
-    _mm512_storeu_ps(out + i, logf16(_mm512_loadu_ps(in + i), ti, th, tl));
+/* ST: _mm512_storeu_ps, or _mm512_stream_ps for the nt_ form (out 64-byte
+ * aligned, kernels/dispatch.c's streamed calls) */
+#define LOG_FAST_F32(name, ST)                                                 \
+  KDEF(name)(const float *in, float *out, size_t n, const void *params) {      \
+    (void)params;                                                              \
+    const __m512 ti = _mm512_loadu_ps(LOGF_INVC),                              \
+                 th = _mm512_loadu_ps(LOGF_C_HI),                              \
+                 tl = _mm512_loadu_ps(LOGF_C_LO);                              \
+    size_t i = 0;                                                              \
+    for (; i + 16 <= n; i += 16) {                                             \
+      PREFETCH(in + i);                                                        \
+      ST(out + i, logf16(_mm512_loadu_ps(in + i), ti, th, tl));                \
+    }                                                                          \
+    if (i < n) {                                                               \
+      const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);                    \
+      _mm512_mask_storeu_ps(                                                   \
+          out + i, m, logf16(_mm512_maskz_loadu_ps(m, in + i), ti, th, tl));   \
+    }                                                                          \
   }
-  if (i < n) {
-    const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-    _mm512_mask_storeu_ps(out + i, m,
-                          logf16(_mm512_maskz_loadu_ps(m, in + i), ti, th, tl));
-  }
-}
+LOG_FAST_F32(log_fast_f32, _mm512_storeu_ps)
+LOG_FAST_F32(nt_log_fast_f32, _mm512_stream_ps)
 
 /* ---- log_fast f32 on AVX2 ----
  * The AVX-512F scheme without vgetmant/vgetexp: x's bits minus those of
@@ -111,17 +117,21 @@ logf8(__m256 x, __m256 ti, __m256 th, __m256 tl) {
              : y;
 }
 
-KDEF(log_fast_f32)(const float *in, float *out, size_t n, const void *params) {
-  (void)params;
-  const __m256 ti = _mm256_loadu_ps(LOG8_INVC), th = _mm256_loadu_ps(LOG8_C_HI),
-               tl = _mm256_loadu_ps(LOG8_C_LO);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    PREFETCH(in + i);
-    _mm256_storeu_ps(out + i, logf8(_mm256_loadu_ps(in + i), ti, th, tl));
+#define LOG_FAST_F32_AVX2(name, ST)                                            \
+  KDEF(name)(const float *in, float *out, size_t n, const void *params) {      \
+    (void)params;                                                              \
+    const __m256 ti = _mm256_loadu_ps(LOG8_INVC),                              \
+                 th = _mm256_loadu_ps(LOG8_C_HI),                              \
+                 tl = _mm256_loadu_ps(LOG8_C_LO);                              \
+    size_t i = 0;                                                              \
+    for (; i + 8 <= n; i += 8) {                                               \
+      PREFETCH(in + i);                                                        \
+      ST(out + i, logf8(_mm256_loadu_ps(in + i), ti, th, tl));                 \
+    }                                                                          \
+    VTAIL_PAD(8, _mm256_loadu_ps, _mm256_storeu_ps, logf8(v_, ti, th, tl))     \
   }
-  VTAIL_PAD(8, _mm256_loadu_ps, _mm256_storeu_ps, logf8(v_, ti, th, tl))
-}
+LOG_FAST_F32_AVX2(log_fast_f32, _mm256_storeu_ps)
+LOG_FAST_F32_AVX2(nt_log_fast_f32, _mm256_stream_ps)
 #else
 SLEEF1_F32(log_fast, log, u35)
 #endif

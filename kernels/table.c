@@ -12,11 +12,24 @@
 #else
 #define NT_AFFINE(t)
 #endif
+#if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
+#define NT_MATH_f32                                                            \
+  [OMPB__K1_exp] = K(nt_exp_f32), [OMPB__K1_exp_fast] = K(nt_exp_fast_f32),    \
+  [OMPB__K1_log_fast] = K(nt_log_fast_f32),
+#else
+#define NT_MATH_f32
+#endif
+#if defined(OMPB_ISA_AVX512F)
+#define NT_MATH_f64                                                            \
+  [OMPB__K1_exp] = K(nt_exp_f64), [OMPB__K1_exp_fast] = K(nt_exp_fast_f64),
+#else
+#define NT_MATH_f64
+#endif
 #define NT_ENTRIES(t)                                                          \
   {[OMPB__K1_scale] = K(nt_scale_##t), [OMPB__K1_add_scalar] =                 \
        K(nt_add_scalar_##t),                                                   \
    [OMPB__K1_clamp] = K(nt_clamp_##t), [OMPB__K1_abs] = K(nt_abs_##t),         \
-   NT_AFFINE(t)}
+   NT_AFFINE(t) NT_MATH_##t}
 #define STREAM_ENTRIES                                                         \
   .stream_f32 = K(stream_f32), .stream_f64 = K(stream_f64),                    \
   .stream_fence = K(stream_fence), .nt_f32 = NT_ENTRIES(f32),                  \
