@@ -32,6 +32,13 @@
  * block (the ops plus their dispatch). Also the compile time of a 100-op
  * expression (goal <= 50 us).
  *
+ * Every row is also timed in process CPU time divided by the threads
+ * ("cpu ms", "cpu x l", "cpu ovh"): on a machine shared with other work a
+ * row of tens of milliseconds is preempted in proportion to its length
+ * while the in-cache loops (a fraction of a millisecond each) mostly are
+ * not; CPU time leaves the preemption out (passive waiting threads use
+ * none). On a quiet machine both agree.
+ *
  * The program runs itself again with OMP_WAIT_POLICY=passive and
  * OMP_PROC_BIND=true unless they are set, as perf/bench_simd does: the
  * rows' OpenMP team and the pool's take turns on the same cores. */
@@ -64,6 +71,13 @@ static const fused_set *fset;
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* CPU milliseconds of the whole process (all threads). */
+static double cpu_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -196,18 +210,20 @@ static void chain_row(int x) {
     PMAP2(add, A.t, A.u, A.t);
     PMAP(sqrt, A.t, A.out);
     break;
-  case E4: { /* t = log(x); out = x > 0 ? t : -x */
+  case E4: { /* t = log(x); out = x > 0 ? t : -x (omp simd: a branch per
+               element mispredicts half the time, ~14 ns each on the VMs
+               this was measured on) */
     PMAP(log, X, A.t);
     const long n = (long)A.n;
     if (A.f32) {
       const float *x4 = X, *t4 = A.t;
       float *o4 = A.out;
-#pragma omp parallel for num_threads(nthreads) schedule(static)
+#pragma omp parallel for simd num_threads(nthreads) schedule(static)
       for (long i = 0; i < n; i++) o4[i] = x4[i] > 0 ? t4[i] : -x4[i];
     } else {
       const double *x8 = X, *t8 = A.t;
       double *o8 = A.out;
-#pragma omp parallel for num_threads(nthreads) schedule(static)
+#pragma omp parallel for simd num_threads(nthreads) schedule(static)
       for (long i = 0; i < n; i++) o8[i] = x8[i] > 0 ? t8[i] : -x8[i];
     }
     break;
@@ -302,7 +318,7 @@ typedef struct {
   char name[48];
   int kind, x, fused;
   int limit; /* the row of its limit */
-  double t[MAX_ROUNDS];
+  double t[MAX_ROUNDS], c[MAX_ROUNDS]; /* wall ms, CPU ms / threads */
   double ops[MAX_ROUNDS], prog[MAX_ROUNDS]; /* expr rows: in cache, ns */
 } row;
 static row rows[MAX_ROWS];
@@ -335,6 +351,12 @@ static double ratio(int a, int b) {
   for (int k = 0; k < rounds; k++) q[k] = rows[a].t[k] / rows[b].t[k];
   return median(q, rounds);
 }
+/* The same with CPU times. */
+static double cpu_ratio(int a, int b) {
+  double q[MAX_ROUNDS];
+  for (int k = 0; k < rounds; k++) q[k] = rows[a].c[k] / rows[b].c[k];
+  return median(q, rounds);
+}
 
 static int find_row(int x, int kind) {
   for (int i = 0; i < nrows; i++)
@@ -346,12 +368,14 @@ static int find_row(int x, int kind) {
 static FILE *json;
 static bool json_first = true;
 
-static void json_row(const char *type, const row *r, double ms, double xlim) {
+static void json_row(const char *type, const row *r, double ms, double xlim, double cms,
+                     double cxlim) {
   if (!json) return;
   fprintf(json, "%s\n    {\"type\": \"%s\", \"expr\": \"%s\", \"src\": \"%s\", \"row\": \"%s\", "
-                "\"name\": \"%s\", \"ms\": %.4f, \"x_limit\": %.4f}",
+                "\"name\": \"%s\", \"ms\": %.4f, \"x_limit\": %.4f, \"cpu_ms\": %.4f, "
+                "\"cpu_x_limit\": %.4f}",
           json_first ? "" : ",", type, exprs[r->x].name, exprs[r->x].src, kind_names[r->kind],
-          r->name, ms, xlim);
+          r->name, ms, xlim, cms, cxlim);
   json_first = false;
 }
 
@@ -406,21 +430,24 @@ static void run_type(bool f32) {
   for (int k = -1; k < rounds; k++) { /* round -1 warms up */
     for (int j = 0; j < nrows; j++) {
       row *r = &rows[(j + (k < 0 ? 0 : k)) % nrows];
-      double t0 = now_ms();
+      double c0 = cpu_ms(), t0 = now_ms();
       run_row(r);
-      double t = now_ms() - t0;
+      double t = now_ms() - t0, c = (cpu_ms() - c0) / nthreads;
       if (k < 0) continue;
       r->t[k] = t;
+      r->c[k] = c;
       if (r->kind == R_EXPR) in_cache(r->x, &r->ops[k], &r->prog[k]);
     }
   }
 
-  printf("\n%-4s %-18s %9s %8s %8s %8s\n", type, "row", "ms", "x limit", "x hand", "x chain");
+  printf("\n%-4s %-18s %9s %8s %8s %8s %8s %8s\n", type, "row", "ms", "cpu ms", "x limit",
+         "cpu x l", "x hand", "x chain");
   for (int i = 0; i < nrows; i++) {
     row *r = &rows[i];
     const double ms = median(r->t, rounds), xl = ratio(r->limit, i);
-    printf("%-4s %-18s %9.2f %8.3f", type, r->name, ms, xl);
-    json_row(type, r, ms, xl);
+    const double cms = median(r->c, rounds), cxl = cpu_ratio(r->limit, i);
+    printf("%-4s %-18s %9.2f %8.2f %8.3f %8.3f", type, r->name, ms, cms, xl, cxl);
+    json_row(type, r, ms, xl, cms, cxl);
     if (r->kind == R_EXPR || r->kind == R_CHAIN) {
       int h = find_row(r->x == E1F ? E1 : r->x, R_HAND);
       int c = find_row(r->x == E1F ? E1 : r->x, R_CHAIN);
@@ -429,29 +456,31 @@ static void run_type(bool f32) {
     }
     printf("\n");
   }
-  printf("%-4s %-4s %9s %9s %9s %9s %9s %10s\n", type, "expr", "expr ms", "limit ms", "ops ms",
-         "prog ms", "overhead", "max rel d");
+  printf("%-4s %-4s %9s %9s %9s %9s %9s %9s %10s\n", type, "expr", "expr ms", "limit ms",
+         "ops ms", "prog ms", "overhead", "cpu ovh", "max rel d");
   for (int i = 0; i < nrows; i++) {
     row *r = &rows[i];
     if (r->kind != R_EXPR) continue;
-    double q[MAX_ROUNDS], ops[MAX_ROUNDS], prog[MAX_ROUNDS];
+    double q[MAX_ROUNDS], qc[MAX_ROUNDS], ops[MAX_ROUNDS], prog[MAX_ROUNDS];
     const double scale = (double)A.n / nthreads / 1e6; /* ns/elem -> ms */
     for (int k = 0; k < rounds; k++) {
       ops[k] = r->ops[k] * scale;
       prog[k] = r->prog[k] * scale;
       q[k] = r->t[k] / fmax(rows[r->limit].t[k], ops[k]);
+      qc[k] = r->c[k] / fmax(rows[r->limit].c[k], ops[k]);
     }
     /* accuracy check against the hand-fused loop (E1f: against E1's) */
     expr_row(r->x, A.out);
     hand_row(exprs[r->x == E1F ? E1 : r->x].fused, A.t);
-    printf("%-4s %-4s %9.2f %9.2f %9.2f %9.2f %9.3f %10.2g\n", type, exprs[r->x].name,
+    printf("%-4s %-4s %9.2f %9.2f %9.2f %9.2f %9.3f %9.3f %10.2g\n", type, exprs[r->x].name,
            median(r->t, rounds), median(rows[r->limit].t, rounds), median(ops, rounds),
-           median(prog, rounds), median(q, rounds), max_rel(A.out, A.t));
+           median(prog, rounds), median(q, rounds), median(qc, rounds), max_rel(A.out, A.t));
     if (json)
       fprintf(json, ",\n    {\"type\": \"%s\", \"expr\": \"%s\", \"row\": \"overhead\", "
-                    "\"ops_ms\": %.4f, \"prog_ms\": %.4f, \"overhead\": %.4f}",
+                    "\"ops_ms\": %.4f, \"prog_ms\": %.4f, \"overhead\": %.4f, "
+                    "\"cpu_overhead\": %.4f}",
               type, exprs[r->x].name, median(ops, rounds), median(prog, rounds),
-              median(q, rounds));
+              median(q, rounds), median(qc, rounds));
   }
   fflush(stdout);
   for (int x = 0; x < NEXPR; x++) ompb_expr_free(A.e[x]);
@@ -459,8 +488,10 @@ static void run_type(bool f32) {
 }
 
 /* Microseconds per compile of a 100-operation expression: 20 terms of
- * sin(x*a + y*b) (4 operations each), 19 additions and a final scale. */
-static double compile_us(size_t *nins) {
+ * sin(x*a + y*b) (4 operations each), 19 additions and a final scale; the
+ * median and the fastest of 21 batches of 100 (compiling is CPU work only:
+ * on a loaded machine the fastest batch is the one least interrupted). */
+static double compile_us(size_t *nins, double *min_us) {
   char src[2048];
   size_t len = 0;
   len += (size_t)snprintf(src + len, sizeof src - len, "2.5*(");
@@ -480,6 +511,8 @@ static double compile_us(size_t *nins) {
     }
     t[r] = (now_ms() - t0) * 10; /* ms per 100 -> us per compile */
   }
+  *min_us = t[0];
+  for (int r = 1; r < 21; r++) *min_us = fmin(*min_us, t[r]);
   return median(t, 21);
 }
 
@@ -536,12 +569,14 @@ int main(int argc, char **argv) {
   printf("x limit: fraction of the limit's speed (stream copy of the same bytes); x hand, "
          "x chain: times faster than those rows\n");
   size_t nins = 0;
-  const double cus = compile_us(&nins);
-  printf("compile: %.1f us for a 100-op expression (%zu instructions)\n", cus, nins);
+  double cmin = 0;
+  const double cus = compile_us(&nins, &cmin);
+  printf("compile: %.1f us (median; fastest batch %.1f us) for a 100-op expression (%zu "
+         "instructions)\n", cus, cmin, nins);
   run_type(true);
   run_type(false);
   if (json) {
-    fprintf(json, "\n  ], \"compile_us\": %.3f}\n", cus);
+    fprintf(json, "\n  ], \"compile_us\": %.3f, \"compile_us_min\": %.3f}\n", cus, cmin);
     if (fclose(json) != 0) {
       perror(json_path);
       return 1;

@@ -20,12 +20,12 @@ LOOP(e1_f32, float, 2 * sinf(x[i]) + expf(-x[i] * x[i]))
 LOOP(e2_f32, float, x[i] * y[i] + z[i])
 LOOP(e3_f32, float, sqrtf(x[i] * x[i] + y[i] * y[i]))
 LOOP(e4_f32, float, x[i] > 0 ? logf(x[i]) : -x[i])
-LOOP(e4g_f32, float, x[i] > 0 ? logf(x[i] > 0 ? x[i] : 1.0f) : -x[i])
+LOOP(e4g_f32, float, x[i] > 0 ? logf(fabsf(x[i])) : -x[i])
 LOOP(e1_f64, double, 2 * sin(x[i]) + exp(-x[i] * x[i]))
 LOOP(e2_f64, double, x[i] * y[i] + z[i])
 LOOP(e3_f64, double, sqrt(x[i] * x[i] + y[i] * y[i]))
 LOOP(e4_f64, double, x[i] > 0 ? log(x[i]) : -x[i])
-LOOP(e4g_f64, double, x[i] > 0 ? log(x[i] > 0 ? x[i] : 1.0) : -x[i])
+LOOP(e4g_f64, double, x[i] > 0 ? log(fabs(x[i])) : -x[i])
 
 /* The limit: k inputs read (and added, which costs nothing next to the
  * memory traffic), one output written without read for ownership. */
