@@ -169,12 +169,17 @@ static void free_scratch(struct xwork *w) {
 }
 
 /* The team ended: a reduction that saw every element combines its block
- * partials in block order (the same for any worker count) into out[0]. */
+ * partials in block order (the same for any worker count) into out[0].
+ * Not when a member saw a stop (n > 0): the batch then ends cancelled or
+ * timed out even if every block had run (seal in src/reporter.c), and
+ * such a reduction leaves out[0] unwritten. */
 static void team_done(ompb_batch *b) {
   struct xwork *w = OMPB__WORK(b, struct xwork);
   free_scratch(w);
   const ompb_expr *e = w->e;
-  if (e->red < 0 || atomic_load(&b->state) != OMPB__RUNNING) return;
+  if (e->red < 0 || atomic_load(&b->state) != OMPB__RUNNING ||
+      (b->n > 0 && atomic_load(&b->stop_seen)))
+    return;
   size_t done = 0;
   for (unsigned k = 0; k < b->nslots; k++) done += OMPB__LOAD(&b->slots[k].ok);
   if (done != w->n) return;

@@ -1179,6 +1179,19 @@ static void cancel_leaves_blocks_unwritten(void) {
   ompb_result_free(r);
   ompb_batch_free(bs);
   CU_ASSERT_EQUAL(so, -1.0f);
+  /* an empty reduction cancelled in the queue: a stop that cut nothing
+   * leaves the batch completed, and then out[0] is written (0) */
+  h = hold_pool(pool1);
+  so = -1;
+  CU_ASSERT_EQUAL_FATAL(ompb_expr_eval_start_f32(pool1, s, in, 0, &so, NULL, &bs), OMPB_OK);
+  CU_ASSERT_EQUAL(ompb_batch_cancel(bs), OMPB_OK);
+  release_pool(h);
+  r = NULL;
+  CU_ASSERT_EQUAL(ompb_batch_wait(bs, &r), OMPB_OK);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT(r->cancelled ? so == -1 : so == 0);
+  ompb_result_free(r);
+  ompb_batch_free(bs);
   size_t written = 0;
   for (size_t i = 0; i < N; i++) written += o[i] != -1;
   CU_ASSERT_EQUAL(written, 0u);
