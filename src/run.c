@@ -22,14 +22,14 @@ _Thread_local ompb_ctx *ompb__tls_ctx;
 /* Largest adaptive chunk: keeps claims rare without starving late members. */
 #define MAX_CHUNK 1024
 
-/* Claim the next range [lo, hi) of at most the batch's chunk (adaptive
- * when 0). The counter never passes n, so no chunk size, however large,
- * can wrap it. */
-static bool claim(ompb_batch *b, unsigned members, size_t *lo, size_t *hi) {
+/* Claim the next range [lo, hi) of at most `chunk` indices (adaptive when
+ * 0). The counter never passes n, so no chunk size, however large, can
+ * wrap it. */
+static bool claim(ompb_batch *b, unsigned members, size_t chunk, size_t *lo, size_t *hi) {
   size_t first = OMPB__LOAD(&b->next);
   do {
     if (first >= b->n) return false;
-    size_t left = b->n - first, c = b->chunk;
+    size_t left = b->n - first, c = chunk;
     if (!c) {
       c = left / (2 * (size_t)members);
       c = c < 1 ? 1 : c > MAX_CHUNK ? MAX_CHUNK : c;
@@ -51,9 +51,18 @@ static bool run_member(ompb_batch *b, unsigned k, unsigned members) {
   ompb__tls_ctx = &s->ctx;
   bool stopped = false;
   size_t lo, hi;
-  while (!stopped && claim(b, members, &lo, &hi)) stopped = run_range(b, s, lo, hi);
+  while (!stopped && claim(b, members, b->chunk, &lo, &hi)) stopped = run_range(b, s, lo, hi);
   if (!stopped) stopped = OMPB__LOAD(&b->stop) != 0;
-  if (stopped) atomic_store_explicit(&b->stop_seen, true, memory_order_relaxed);
+  if (stopped) {
+    atomic_store_explicit(&b->stop_seen, true, memory_order_relaxed);
+    /* Claim and skip all that nobody claimed, now: the first member to
+     * stop does it while the others still finish the index they are
+     * running, instead of the thread that ends the team doing it after
+     * them (the cancel latency of perf/bench_control). One range, so that
+     * skipping costs nothing when there is nothing to record. */
+    size_t first = atomic_exchange_explicit(&b->next, b->n, memory_order_relaxed);
+    if (first < b->n) ompb__skip(b, first, b->n);
+  }
   ompb__tls_ctx = outer;
   return stopped;
 }
