@@ -7,6 +7,11 @@ JSON (--limits) gives the limit rows (the expression's inputs read, out
 written with non-temporal stores): every row here is given as a fraction of
 that limit, measured in C in the same make run. A numpy copy (np.copyto of
 x) is timed too, as this process's own reference against the C one.
+"ompb x" is how many times faster ompbatch is than the row, within the
+rounds of this process. As in bench_expr, every row is also timed in
+process CPU time divided by the threads it runs on (numpy: 1), which leaves
+out the preemption of a shared machine ("cpu ms", "cpu x l", "cpu"): the C
+limit's CPU time is the reference then.
 
 Rounds are interleaved (each round runs every row once, starting at a
 rotating row); figures are medians over rounds, ratios medians of the
@@ -56,12 +61,13 @@ def main():
     ap.add_argument("--json", help="write the figures here")
     a = ap.parse_args()
 
-    limits = {}
+    limits, climits = {}, {}
     if a.limits:
         with open(a.limits) as f:
             for r in json.load(f)["rows"]:
                 if r.get("row") == "limit":
                     limits[(r["type"], r["expr"])] = r["ms"]
+                    climits[(r["type"], r["expr"])] = r.get("cpu_ms")
     if ne is not None:
         ne.set_num_threads(a.threads)
     out_rows = []
@@ -77,41 +83,52 @@ def main():
         x, y, z = (rng.uniform(-4, 4, n).astype(dt) for _ in range(3))
         out = np.zeros(n, dt)
         env = {"x": x, "y": y, "z": z}
-        rows = [("copy", "numpy copy", lambda: np.copyto(out, x))]
+        # (expr, who, function, threads it runs on)
+        rows = [("copy", "numpy copy", lambda: np.copyto(out, x), 1)]
         for name, src, _ in EXPRS:
             fn = numpy_fn(name)
             if fn is not None:
-                rows.append((name, "numpy", lambda fn=fn: fn(x, y, z)))
+                rows.append((name, "numpy", lambda fn=fn: fn(x, y, z), 1))
             if ne is not None and name != "E1f":
                 rows.append((name, "numexpr",
-                             lambda src=src: ne.evaluate(src, local_dict=env, out=out)))
+                             lambda src=src: ne.evaluate(src, local_dict=env, out=out),
+                             a.threads))
             rows.append((name, "ompbatch", lambda src=src: ompbatch.evaluate(
-                src, local_dict=env, out=out, threads=a.threads)))
+                src, local_dict=env, out=out, threads=a.threads), a.threads))
         t = {i: [] for i in range(len(rows))}
+        c = {i: [] for i in range(len(rows))}
         with np.errstate(all="ignore"):
             for k in range(-1, a.rounds):  # round -1 warms up
                 for j in range(len(rows)):
                     i = (j + max(k, 0)) % len(rows)
-                    t0 = time.perf_counter()
+                    c0, t0 = time.process_time(), time.perf_counter()
                     rows[i][2]()
                     dt_ms = (time.perf_counter() - t0) * 1e3
+                    dc_ms = (time.process_time() - c0) * 1e3 / rows[i][3]
                     if k >= 0:
                         t[i].append(dt_ms)
-        print(f"\n{tname:4} {'row':18} {'ms':>9} {'x limit':>8} {'ompb x':>8}")
-        for i, (name, who, _) in enumerate(rows):
-            ms = statistics.median(t[i])
-            lim = limits.get((tname, "E1" if name in ("E1f", "copy") else name))
+                        c[i].append(dc_ms)
+        print(f"\n{tname:4} {'row':18} {'ms':>9} {'cpu ms':>8} {'x limit':>8} {'cpu x l':>8} "
+              f"{'ompb x':>8} {'cpu':>8}")
+        for i, (name, who, _, _) in enumerate(rows):
+            ms, cms = statistics.median(t[i]), statistics.median(c[i])
+            key = (tname, "E1" if name in ("E1f", "copy") else name)
+            lim, clim = limits.get(key), climits.get(key)
             xl = lim / ms if lim else float("nan")
-            line = f"{tname:4} {name + ' ' + who:18} {ms:9.2f} {xl:8.3f}"
+            cxl = clim / cms if clim and cms > 0 else float("nan")
+            line = f"{tname:4} {name + ' ' + who:18} {ms:9.2f} {cms:8.2f} {xl:8.3f} {cxl:8.3f}"
             # how many times faster ompbatch is than this row, per round
             o = next((j for j, r in enumerate(rows)
                       if r[0] == name and r[1] == "ompbatch"), None)
+            q = qc = None
             if o is not None and o != i:
                 q = statistics.median(t[i][r] / t[o][r] for r in range(a.rounds))
-                line += f" {q:8.2f}"
+                qc = statistics.median(c[i][r] / max(c[o][r], 1e-9) for r in range(a.rounds))
+                line += f" {q:8.2f} {qc:8.2f}"
             print(line, flush=True)
             out_rows.append({"type": tname, "expr": name, "row": who, "ms": ms,
-                             "x_limit": xl})
+                             "cpu_ms": cms, "x_limit": xl, "cpu_x_limit": cxl,
+                             "ompb_times_faster": q, "ompb_times_faster_cpu": qc})
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"bench": "bench_expr.py", "threads": a.threads, "rounds": a.rounds,
