@@ -11,7 +11,8 @@
  *   reporter.c the reporter thread: progress, deadlines, the seal
  *   work.c     what every kind shares when it runs (errors, skip, pause)
  *   result.c   the one builder and the one destructor of a result
- *   pin.c, runtime.c, alloc.c, registry.c, error.c, version.c: leaves. */
+ *   pin.c, runtime.c, clock.c, alloc.c, registry.c, error.c, version.c:
+ *   leaves. */
 #ifndef OMPB_INTERNAL_H
 #define OMPB_INTERNAL_H
 
@@ -44,6 +45,29 @@ static inline int64_t ompb__now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+/* The task clock (src/clock.c): ompb__ticks() counts at a constant rate,
+ * ompb__tick_ns nanoseconds a tick; the TSC where it is invariant, else the
+ * monotonic clock in ns. ompb__clock_init (every pool's creation) chooses
+ * and calibrates once; ompb__clock_refine(now), called as teams end,
+ * recalibrates over ever longer spans (at doubling intervals: almost
+ * always one load and a compare). For durations only: deadlines compare
+ * with ompb__now_ns. */
+extern bool ompb__tsc;
+extern _Atomic double ompb__tick_ns;
+void ompb__clock_init(void);
+void ompb__clock_refine(int64_t now_ns);
+static inline int64_t ompb__ticks(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_expect(ompb__tsc, 1)) return (int64_t)__builtin_ia32_rdtsc();
+#endif
+  return ompb__now_ns();
+}
+/* A tick count as ns (a negative one, from TSCs of two cores that
+ * disagree, as 0). */
+static inline int64_t ompb__ticks_to_ns(int64_t d) {
+  return d > 0 ? (int64_t)((double)d * atomic_load_explicit(&ompb__tick_ns, memory_order_relaxed))
+               : 0;
 }
 /* Milliseconds (>= 0, not NaN: validated) to nanoseconds, saturating; a
  * positive time is at least 1 ns, since 0 means "none". */

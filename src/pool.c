@@ -89,6 +89,7 @@ int ompb_pool_create(ompb_pool **out, const ompb_pool_opts *opts) {
   if (opts->workers > OMPB__MAX_WORKERS) return OMPB_EINVAL;
   int rc = ompb__check_runtimes();
   if (rc != OMPB_OK) return rc;
+  ompb__clock_init();
 
   ompb_pool *pool = ompb__calloc(1, sizeof *pool);
   if (!pool) return OMPB_ENOMEM;

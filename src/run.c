@@ -96,6 +96,7 @@ static void finish_team(ompb_batch *b) {
   size_t next = OMPB__LOAD(&b->next);
   if (next < b->n) ompb__skip(b, next, b->n);
   b->t_end_ns = ompb__now_ns();
+  ompb__clock_refine(b->t_end_ns);
   if (b->ops->team_done) b->ops->team_done(b);
   int64_t expect = 0;
   if (atomic_compare_exchange_strong(&b->stop, &expect, OMPB__STOP_FINISHED))

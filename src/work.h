@@ -56,18 +56,20 @@ static inline size_t ompb__error_index(const ompb_batch *b, size_t i) {
 }
 
 /* Before each index: true when the batch was stopped. Restarts *t after a
- * pause so the wait is not billed to the next index. */
-static inline bool ompb__gate(ompb_batch *b, int64_t *t) {
+ * pause so the wait is not billed to the next index: with ompb__now_ns,
+ * or with ompb__ticks when `ticks`. */
+static inline bool ompb__gate_clock(ompb_batch *b, int64_t *t, bool ticks) {
   /* the hot path: two loads, one test */
   if (__builtin_expect((OMPB__LOAD(&b->stop) | (int64_t)OMPB__LOAD(&b->paused)) == 0, 1))
     return false;
   if (OMPB__LOAD(&b->stop)) return true;
   if (OMPB__LOAD(&b->paused)) {
     if (ompb__wait_paused(b)) return true;
-    *t = ompb__now_ns();
+    *t = ticks ? ompb__ticks() : ompb__now_ns();
   }
   return false;
 }
+static inline bool ompb__gate(ompb_batch *b, int64_t *t) { return ompb__gate_clock(b, t, false); }
 
 /* Record index i's outcome: counters, fail-fast, the result entry,
  * on_result, and dropping the value when results are discarded. `late`:
@@ -120,14 +122,16 @@ typedef struct {
 } ompb__each;
 
 /* Run [lo, hi) one index at a time with deadlines, durations and on_result:
- * the general range runner of every kind. */
+ * the general range runner of every kind. Durations come from the task
+ * clock, or from the monotonic clock when deadlines are published (the
+ * reporter compares them with it). */
 static inline __attribute__((always_inline)) bool
 ompb__run_each(ompb_batch *b, struct ompb__slot *s, size_t lo, size_t hi,
                const ompb__each *e) {
   const bool deadlines = b->min_timeout_ns != 0;
-  int64_t t0 = ompb__now_ns();
+  int64_t t0 = deadlines ? ompb__now_ns() : ompb__ticks();
   for (size_t i = lo; i < hi; i++) {
-    if (ompb__gate(b, &t0)) {
+    if (ompb__gate_clock(b, &t0, !deadlines)) {
       ompb__skip(b, i, hi);
       return true;
     }
@@ -142,9 +146,9 @@ ompb__run_each(ompb_batch *b, struct ompb__slot *s, size_t lo, size_t hi,
     }
     int rc = e->call(b, s, i, &v);
     bool late = deadlines && (atomic_exchange(&s->cur, 0) & 1);
-    int64_t t1 = ompb__now_ns();
+    int64_t t1 = deadlines ? ompb__now_ns() : ompb__ticks();
     if (e->after) e->after(b, i);
-    ompb__finish(b, s, i, rc, v, t1 - t0, late);
+    ompb__finish(b, s, i, rc, v, deadlines ? t1 - t0 : ompb__ticks_to_ns(t1 - t0), late);
     t0 = t1;
   }
   return false;

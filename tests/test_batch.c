@@ -635,6 +635,37 @@ static void ctx_exposes_index_and_user(void) {
   ompb_result_free(r);
 }
 
+/* A task that spins for `arg` microseconds of the monotonic clock. */
+static int spin_us_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
+  (void)ctx;
+  (void)out;
+  double end = th_now_ms() + (double)(intptr_t)arg / 1000.0;
+  while (th_now_ms() < end) {
+  }
+  return 0;
+}
+
+/* Durations come from the task clock (the TSC where it is invariant,
+ * calibrated against the monotonic clock): each covers the time its task
+ * spun, and none is longer than the whole call. The margins are the
+ * calibration's error bound (0.05%) twice over. */
+static void durations_cover_each_tasks_time(void) {
+  enum { N = 6 };
+  const intptr_t us = 3000;
+  ompb_task t[N];
+  for (int i = 0; i < N; i++) t[i] = (ompb_task){.fn = spin_us_task, .arg = (void *)us};
+  double t0 = th_now_ms();
+  ompb_result *r;
+  CU_ASSERT_EQUAL_FATAL(ompb_exec_batch(pool, t, N, NULL, &r), OMPB_OK);
+  double took = th_now_ms() - t0;
+  for (int i = 0; i < N; i++) {
+    CU_ASSERT(r->results[i].duration_ms >= (double)us / 1000.0 * 0.999);
+    CU_ASSERT(r->results[i].duration_ms <= took * 1.001);
+  }
+  CU_ASSERT(r->duration_ms <= took * 1.001);
+  ompb_result_free(r);
+}
+
 int ompb_suite_batch(void) {
   CU_pSuite s = CU_add_suite("batch", setup, teardown);
   if (!s) return -1;
@@ -658,6 +689,7 @@ int ompb_suite_batch(void) {
       {"empty_batch_succeeds", empty_batch_succeeds},
       {"wait_hands_the_result_out_once", wait_hands_the_result_out_once},
       {"ctx_exposes_index_and_user", ctx_exposes_index_and_user},
+      {"durations_cover_each_tasks_time", durations_cover_each_tasks_time},
   };
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
     if (!CU_add_test(s, tests[i].name, tests[i].fn)) return -1;
