@@ -527,6 +527,31 @@ static void test_deadlines(void) {
   free(p);
 }
 
+/* A deadline that passes after every task has started still ends the
+ * batch timed out: one cooperative task per worker of every rank, each 3 s
+ * unless asked to stop, all running when the 100 ms deadline comes; they
+ * return early and nothing is left to skip, yet the batch did not
+ * complete. Likewise a cancel in the same position. */
+static void test_deadline_after_every_task_started(void) {
+  const size_t n = (size_t)g_size * WORKERS;
+  struct sleep_params *p = NULL;
+  ompb_mpi_task *t = g_rank == 0 ? sleep_tasks(n, 3000, n, 0, &p) : NULL;
+  ompb_batch_opts o = {.batch_timeout_ms = 100};
+  ompb_mpi_result *r = NULL;
+  double t0 = now_ms();
+  int rc = ompb_mpi_exec_batch(MPI_COMM_WORLD, g_pool, t, n, &o, &r);
+  double el = now_ms() - t0;
+  CHECK(rc == OMPB_ETIMEDOUT);
+  CHECK(el < 1500.0); /* the tasks were asked to stop */
+  if (g_rank == 0 && r) {
+    CHECK(r->timed_out && r->cancelled && !r->all_succeeded);
+    CHECK(r->success_count == 0 && counts_add_up(r));
+  }
+  ompb_mpi_result_free(r);
+  free(t);
+  free(p);
+}
+
 /* The core's rule for times: +inf means "never" (the batch runs to its end
  * and reports only once, at the end), NaN or a negative time is OMPB_EINVAL
  * on every rank before anything runs. */
@@ -731,6 +756,7 @@ int main(int argc, char **argv) {
                {"cancel_from_root", test_cancel_from_root},
                {"fail_fast_across_ranks", test_fail_fast},
                {"deadlines", test_deadlines},
+               {"deadline_after_every_task_started", test_deadline_after_every_task_started},
                {"timeout_rule", test_timeout_rule},
                {"malformed_message", test_malformed},
                {"runner_fails", test_runner_fails},
