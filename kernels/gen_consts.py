@@ -244,14 +244,17 @@ def main():
             c = F(1) if j in (0, t - 1) else a_ + w_ / 2
             ic = f32(float(1 / c))
             lc = -ln(ic)
-            hi = f32(float(lc))
+            # a multiple of 2^-16, as LN2F[0] is: k ln2_hi + hi is then
+            # exact (|k| <= 150), its rounding no longer adds to the result's
+            hi = float(round(lc * 2 ** 16)) / 2 ** 16
             ic_.append(ic)
             hi_.append(hi)
             lo_.append(lc - Decimal(hi))
         what = (f"log_fast f32 on {isa}: j = the top {bits_} fraction bits "
                 f"of m in [0.75, 1.5), centre c (1 for j = 0 and {t - 1})")
         emit(f"{nm}_INVC", "float", ic_, what + ": 1/c rounded")
-        emit(f"{nm}_C_HI", "float", hi_, "-ln(1/c): float hi")
+        emit(f"{nm}_C_HI", "float", hi_,
+             "-ln(1/c): hi, a multiple of 2^-16")
         emit(f"{nm}_C_LO", "float", lo_, "-ln(1/c): float lo")
     l2hi = float(trunc_bits(F(l2), 16))
     if l2hi > float(l2):

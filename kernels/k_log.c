@@ -5,9 +5,13 @@
 #include "consts.h"
 #include "isa.h"
 
-/* ---- log: SLEEF's 1-ULP functions; f64 log_fast: SLEEF's 3.5-ULP one ---- */
-SLEEF1(log, log, u10, u10)
+/* ---- f64 log: SLEEF's 1-ULP function, log_fast its 3.5-ULP one; f32 log
+ * too except on AVX2 and AVX-512F (below) ---- */
+SLEEF1_F64(log, log, u10)
 SLEEF1_F64(log_fast, log, u35)
+#if !defined(OMPB_ISA_AVX512F) && !defined(OMPB_ISA_AVX2)
+SLEEF1_F32(log, log, u10)
+#endif
 
 /* ---- log_fast f32 on AVX-512F ----
  * vgetmant/vgetexp split x = m 2^k with m in [0.75, 1.5) (subnormals too;
@@ -24,14 +28,18 @@ SLEEF1_F64(log_fast, log, u35)
 #if defined(OMPB_ISA_AVX512F)
 
 static inline __attribute__((always_inline)) __m512
-logf16(__m512 x, __m512 ti, __m512 th, __m512 tl) {
+logf16(__m512 x, __m512 ti, __m512 th, __m512 tl, int precise) {
   const __m512 one = _mm512_set1_ps(1.0f);
   const __m512 m =
       _mm512_getmant_ps(x, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_nan);
   __m512 k = _mm512_getexp_ps(x);
   k = _mm512_mask_add_ps(k, _mm512_cmp_ps_mask(m, one, _CMP_LT_OQ), k, one);
   const __m512i j = _mm512_srli_epi32(_mm512_castps_si512(m), 19);
-  const __m512 r = _mm512_fmsub_ps(m, _mm512_permutexvar_ps(j, ti), one);
+  const __m512 ic = _mm512_permutexvar_ps(j, ti);
+  const __m512 ph = _mm512_mul_ps(m, ic);
+  /* precise: r = ph - 1 exact (Sterbenz), rl the product's rounding error */
+  const __m512 r =
+      precise ? _mm512_sub_ps(ph, one) : _mm512_fmsub_ps(m, ic, one);
   __m512 e =
       _mm512_fmadd_ps(_mm512_set1_ps(1.0f / 7), r, _mm512_set1_ps(-1.0f / 6));
   e = _mm512_fmadd_ps(e, r, _mm512_set1_ps(1.0f / 5));
@@ -40,11 +48,24 @@ logf16(__m512 x, __m512 ti, __m512 th, __m512 tl) {
   e = _mm512_fmadd_ps(e, r, _mm512_set1_ps(-0.5f));
   const __m512 lo =
       _mm512_fmadd_ps(k, _mm512_set1_ps(LN2F[1]), _mm512_permutexvar_ps(j, tl));
-  const __m512 p =
-      _mm512_fmadd_ps(_mm512_mul_ps(r, r), e, _mm512_add_ps(r, lo));
   const __m512 hi =
       _mm512_fmadd_ps(k, _mm512_set1_ps(LN2F[0]), _mm512_permutexvar_ps(j, th));
-  const __m512 y = _mm512_add_ps(hi, p);
+  __m512 y;
+  if (precise) {
+    /* Fast2Sum(hi, r): |hi| >= |r| or hi = 0 */
+    const __m512 s = _mm512_add_ps(hi, r);
+    const __m512 err = _mm512_sub_ps(r, _mm512_sub_ps(s, hi));
+    const __m512 rl = _mm512_fmsub_ps(m, ic, ph);
+    const __m512 small = _mm512_add_ps(_mm512_add_ps(lo, rl), err);
+    y = _mm512_add_ps(s, _mm512_fmadd_ps(_mm512_mul_ps(r, r), e, small));
+    /* +inf: hi is inf and err NaN */
+    y = _mm512_mask_blend_ps(
+        _mm512_cmp_ps_mask(x, _mm512_set1_ps(INFINITY), _CMP_EQ_OQ), y, x);
+  } else {
+    const __m512 p =
+        _mm512_fmadd_ps(_mm512_mul_ps(r, r), e, _mm512_add_ps(r, lo));
+    y = _mm512_add_ps(hi, p);
+  }
   return _mm512_mask_blend_ps(
       _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_EQ_OQ), y,
       _mm512_set1_ps(-INFINITY));
@@ -52,7 +73,7 @@ logf16(__m512 x, __m512 ti, __m512 th, __m512 tl) {
 
 /* ST: _mm512_storeu_ps, or _mm512_stream_ps for the nt_ form (out 64-byte
  * aligned, kernels/dispatch.c's streamed calls) */
-#define LOG_FAST_F32(name, ST)                                                 \
+#define LOG_FAST_F32(name, ST, precise)                                        \
   KDEF(name)(const float *in, float *out, size_t n, const void *params) {      \
     (void)params;                                                              \
     const __m512 ti = _mm512_loadu_ps(LOGF_INVC),                              \
@@ -61,16 +82,18 @@ logf16(__m512 x, __m512 ti, __m512 th, __m512 tl) {
     size_t i = 0;                                                              \
     for (; i + 16 <= n; i += 16) {                                             \
       PREFETCH(in + i);                                                        \
-      ST(out + i, logf16(_mm512_loadu_ps(in + i), ti, th, tl));                \
+      ST(out + i, logf16(_mm512_loadu_ps(in + i), ti, th, tl, precise));       \
     }                                                                          \
     if (i < n) {                                                               \
       const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);                    \
       _mm512_mask_storeu_ps(                                                   \
-          out + i, m, logf16(_mm512_maskz_loadu_ps(m, in + i), ti, th, tl));   \
+          out + i, m,                                                          \
+          logf16(_mm512_maskz_loadu_ps(m, in + i), ti, th, tl, precise));      \
     }                                                                          \
   }
-LOG_FAST_F32(log_fast_f32, _mm512_storeu_ps)
-LOG_FAST_F32(nt_log_fast_f32, _mm512_stream_ps)
+LOG_FAST_F32(log_fast_f32, _mm512_storeu_ps, 0)
+LOG_FAST_F32(nt_log_fast_f32, _mm512_stream_ps, 0)
+LOG_FAST_F32(log_f32, _mm512_storeu_ps, 1)
 
 /* ---- log_fast f32 on AVX2 ----
  * The AVX-512F scheme without vgetmant/vgetexp: x's bits minus those of
@@ -82,7 +105,7 @@ LOG_FAST_F32(nt_log_fast_f32, _mm512_stream_ps)
 #elif defined(OMPB_ISA_AVX2)
 
 static inline __attribute__((always_inline)) __m256
-logf8(__m256 x, __m256 ti, __m256 th, __m256 tl) {
+logf8(__m256 x, __m256 ti, __m256 th, __m256 tl, int precise) {
   const __m256i ix = _mm256_castps_si256(x);
   const __m256i k = _mm256_srai_epi32(
       _mm256_sub_epi32(ix, _mm256_set1_epi32(0x3f400000)), 23);
@@ -91,7 +114,10 @@ logf8(__m256 x, __m256 ti, __m256 th, __m256 tl) {
   const __m256 kf = _mm256_cvtepi32_ps(k);
   const __m256i j = _mm256_srli_epi32(_mm256_castps_si256(m), 20);
   const __m256 one = _mm256_set1_ps(1.0f);
-  const __m256 r = _mm256_fmsub_ps(m, _mm256_permutevar8x32_ps(ti, j), one);
+  const __m256 ic = _mm256_permutevar8x32_ps(ti, j);
+  const __m256 ph = _mm256_mul_ps(m, ic);
+  const __m256 r =
+      precise ? _mm256_sub_ps(ph, one) : _mm256_fmsub_ps(m, ic, one);
   __m256 e =
       _mm256_fmadd_ps(_mm256_set1_ps(-1.0f / 8), r, _mm256_set1_ps(1.0f / 7));
   e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(-1.0f / 6));
@@ -101,23 +127,34 @@ logf8(__m256 x, __m256 ti, __m256 th, __m256 tl) {
   e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(-0.5f));
   const __m256 lo = _mm256_fmadd_ps(kf, _mm256_set1_ps(LN2F[1]),
                                     _mm256_permutevar8x32_ps(tl, j));
-  const __m256 p =
-      _mm256_fmadd_ps(_mm256_mul_ps(r, r), e, _mm256_add_ps(r, lo));
   const __m256 hi = _mm256_fmadd_ps(kf, _mm256_set1_ps(LN2F[0]),
                                     _mm256_permutevar8x32_ps(th, j));
-  const __m256 y = _mm256_add_ps(hi, p);
+  __m256 y;
+  if (precise) { /* as logf16 */
+    const __m256 s = _mm256_add_ps(hi, r);
+    const __m256 err = _mm256_sub_ps(r, _mm256_sub_ps(s, hi));
+    const __m256 rl = _mm256_fmsub_ps(m, ic, ph);
+    const __m256 small = _mm256_add_ps(_mm256_add_ps(lo, rl), err);
+    y = _mm256_add_ps(s, _mm256_fmadd_ps(_mm256_mul_ps(r, r), e, small));
+  } else {
+    const __m256 p =
+        _mm256_fmadd_ps(_mm256_mul_ps(r, r), e, _mm256_add_ps(r, lo));
+    y = _mm256_add_ps(hi, p);
+  }
   /* positive normal finite: bits in [0x00800000, 0x7f800000) */
   const __m256i off = _mm256_sub_epi32(ix, _mm256_set1_epi32(0x00800000));
   const __m256i bad =
       _mm256_cmpgt_epi32(off, _mm256_set1_epi32(0x7f800000 - 0x00800000 - 1));
   const __m256i badneg = _mm256_or_si256(bad, _mm256_srai_epi32(off, 31));
   return _mm256_movemask_ps(_mm256_castsi256_ps(badneg))
-             ? _mm256_blendv_ps(y, Sleef_logf8_u35avx2(x),
+             ? _mm256_blendv_ps(y,
+                                precise ? Sleef_logf8_u10avx2(x)
+                                        : Sleef_logf8_u35avx2(x),
                                 _mm256_castsi256_ps(badneg))
              : y;
 }
 
-#define LOG_FAST_F32_AVX2(name, ST)                                            \
+#define LOG_FAST_F32_AVX2(name, ST, precise)                                   \
   KDEF(name)(const float *in, float *out, size_t n, const void *params) {      \
     (void)params;                                                              \
     const __m256 ti = _mm256_loadu_ps(LOG8_INVC),                              \
@@ -126,12 +163,14 @@ logf8(__m256 x, __m256 ti, __m256 th, __m256 tl) {
     size_t i = 0;                                                              \
     for (; i + 8 <= n; i += 8) {                                               \
       PREFETCH(in + i);                                                        \
-      ST(out + i, logf8(_mm256_loadu_ps(in + i), ti, th, tl));                 \
+      ST(out + i, logf8(_mm256_loadu_ps(in + i), ti, th, tl, precise));        \
     }                                                                          \
-    VTAIL_PAD(8, _mm256_loadu_ps, _mm256_storeu_ps, logf8(v_, ti, th, tl))     \
+    VTAIL_PAD(8, _mm256_loadu_ps, _mm256_storeu_ps,                            \
+              logf8(v_, ti, th, tl, precise))                                  \
   }
-LOG_FAST_F32_AVX2(log_fast_f32, _mm256_storeu_ps)
-LOG_FAST_F32_AVX2(nt_log_fast_f32, _mm256_stream_ps)
+LOG_FAST_F32_AVX2(log_fast_f32, _mm256_storeu_ps, 0)
+LOG_FAST_F32_AVX2(nt_log_fast_f32, _mm256_stream_ps, 0)
+LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1)
 #else
 SLEEF1_F32(log_fast, log, u35)
 #endif
