@@ -124,7 +124,7 @@ VALGRIND := OMP_WAIT_POLICY=passive valgrind -q --error-exitcode=99 \
 # without its two progress-timing tests: valgrind runs one
 # thread at a time, so "several reports in ~200 ms" and "a 3-task batch
 # ends within the 50 ms throttle" cannot hold.
-VALGRIND_SUITES ?= error pool control map guarantees caller limits
+VALGRIND_SUITES ?= error pool control map guarantees caller limits expr
 VALGRIND_BATCH_SKIP ?= progress_is_monotonic_throttled_and_final_once \
   progress_default_throttle_and_short_batch_final_report
 sanitize-valgrind: $(RUNNER) $(SOAK) $(FAULTS)
