@@ -63,6 +63,27 @@ TRI(FMS, double, f64, FMA_D(x, y, -z))
 TRI(FNMA, double, f64, FMA_D(-x, y, z))
 TRI(WHERE, double, f64, x != 0 ? y : z)
 
+#define SEL(name, T, sfx, cmp)                                                 \
+  static void sel_##name##_##sfx(const T *a, const T *b, const T *c,           \
+                                 const T *d, T *out, size_t n) {               \
+    _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                      \
+      const T x = a[i], y = b[i], t = c[i], f = d[i];                          \
+      out[i] = x cmp y ? t : f;                                                \
+    }                                                                          \
+  }                                                                            \
+  static void seln_##name##_##sfx(const T *a, const T *b, const T *c,          \
+                                  const T *d, T *out, size_t n) {              \
+    _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                      \
+      const T x = a[i], y = b[i], t = c[i], f = d[i];                          \
+      out[i] = x cmp y ? t : -f;                                               \
+    }                                                                          \
+  }
+#define SELS(T, sfx)                                                           \
+  SEL(LT, T, sfx, <) SEL(LE, T, sfx, <=) SEL(GT, T, sfx, >) SEL(GE, T, sfx, >=) \
+  SEL(EQ, T, sfx, ==) SEL(NE, T, sfx, !=)
+SELS(float, f32)
+SELS(double, f64)
+
 #define UN(name, T, sfx, expr)                                                 \
   static void un_##name##_##sfx(const T *a, T *out, size_t n) {                \
     _Pragma("omp simd") for (size_t i = 0; i < n; i++) {                      \
@@ -219,6 +240,11 @@ const ompb__expr_ops OPS = {
     .bin_f64 = {OMPB_EXPR_BINOPS(E_BIN_F64)},
     .tri_f32 = {tri_FMA_f32, tri_FMS_f32, tri_FNMA_f32, tri_WHERE_f32},
     .tri_f64 = {tri_FMA_f64, tri_FMS_f64, tri_FNMA_f64, tri_WHERE_f64},
+#define E_SEL(T) {sel_LT_##T, sel_LE_##T, sel_GT_##T, sel_GE_##T, sel_EQ_##T,  \
+                  sel_NE_##T, seln_LT_##T, seln_LE_##T, seln_GT_##T,           \
+                  seln_GE_##T, seln_EQ_##T, seln_NE_##T}
+    .sel_f32 = E_SEL(f32),
+    .sel_f64 = E_SEL(f64),
     .red_f32 = {red_SUM_f32, red_PROD_f32, red_MIN_f32, red_MAX_f32},
     .red_f64 = {red_SUM_f64, red_PROD_f64, red_MIN_f64, red_MAX_f64},
 };

@@ -29,6 +29,13 @@ enum {
  * the order a, b, c of the call: where(cond=a, then=b, else=c)). */
 enum { OMPB__ET_FMA, OMPB__ET_FMS, OMPB__ET_FNMA, OMPB__ET_WHERE, OMPB__ET_COUNT };
 
+/* Four-input selects, where(a CMP b, c, d) in one pass: out = (a CMP b) ?
+ * c : d, or ? c : -d for the N forms (numpy's comparison, then where:
+ * NaN compares false except for NE). Index: the comparison's
+ * OMPB__EB_* - OMPB__EB_LT, plus OMPB__ES_NEG for the negated else. */
+#define OMPB__ES_NEG 6
+#define OMPB__ES_COUNT 12
+
 /* One-input operations the kernel table lacks: NEG (exact), FLOOR, CEIL
  * (exact), the inverse hyperbolic functions (SLEEF's 1-ULP ones; the C
  * library's in builds without SLEEF), and SQRT, the ISA's own square root
@@ -52,6 +59,10 @@ typedef struct ompb__expr_ops {
                                   float *out, size_t n);
   void (*tri_f64[OMPB__ET_COUNT])(const double *a, const double *b, const double *c,
                                   double *out, size_t n);
+  void (*sel_f32[OMPB__ES_COUNT])(const float *a, const float *b, const float *c,
+                                  const float *d, float *out, size_t n);
+  void (*sel_f64[OMPB__ES_COUNT])(const double *a, const double *b, const double *c,
+                                  const double *d, double *out, size_t n);
   double (*red_f32[OMPB__ER_COUNT])(const float *a, size_t n);
   double (*red_f64[OMPB__ER_COUNT])(const double *a, size_t n);
 } ompb__expr_ops;

@@ -264,6 +264,10 @@ static void run_ins(const struct ompb__xins *in, void **p, void *dst, size_t m) 
     if (A.f32) x->tri_f32[in->op](p[in->a], p[in->b], p[in->c], dst, m);
     else x->tri_f64[in->op](p[in->a], p[in->b], p[in->c], dst, m);
     break;
+  case OMPB__XI_SEL:
+    if (A.f32) x->sel_f32[in->op](p[in->a], p[in->b], p[in->c], p[in->d], dst, m);
+    else x->sel_f64[in->op](p[in->a], p[in->b], p[in->c], p[in->d], dst, m);
+    break;
   default: memcpy(dst, p[in->a], m * A.es); break;
   }
 }

@@ -107,6 +107,7 @@ struct lnode {
   bool has_params;
   uint16_t op;
   uint32_t a, b, c;
+  uint32_t d;   /* OMPB__XI_SEL only (other kinds leave it unset) */
   double p[2];
   double v;     /* L_CONST */
   uint32_t var; /* L_IN */
@@ -262,7 +263,24 @@ static uint32_t lower_node(struct lower *w, uint32_t id) {
     }
     return lop(w, OMPB__XI_UN, h->sub, w->lo[h->a], NONE, NONE);
   case OMPB__X_BIN: return lower_bin(w, h);
-  case OMPB__X_WHERE: return lop(w, OMPB__XI_TRI, OMPB__ET_WHERE, w->lo[h->a], w->lo[h->b], w->lo[h->c]);
+  case OMPB__X_WHERE: {
+    /* where(a CMP b, t, e) with the comparison used only here: one select
+     * of four inputs (and where(.., t, -e): the select negates e) */
+    const struct ompb__xnode *c = gn(w, h->a);
+    if (c->op == OMPB__X_BIN && c->sub >= OMPB__EB_LT && c->sub <= OMPB__EB_NE &&
+        w->uses[h->a] == 1) {
+      uint32_t e = h->c;
+      unsigned op = c->sub - OMPB__EB_LT;
+      const struct ompb__xnode *en = gn(w, e);
+      if (en->op == OMPB__X_UN && en->sub == OMPB__EU_NEG && w->uses[e] == 1 && e != h->b) {
+        op += OMPB__ES_NEG;
+        e = en->a;
+      }
+      return ladd(w, (struct lnode){.kind = OMPB__XI_SEL, .op = (uint16_t)op, .a = w->lo[c->a],
+                                    .b = w->lo[c->b], .c = w->lo[h->b], .d = w->lo[e]});
+    }
+    return lop(w, OMPB__XI_TRI, OMPB__ET_WHERE, w->lo[h->a], w->lo[h->b], w->lo[h->c]);
+  }
   case OMPB__X_K1:
     /* sqrt: the ISA's instruction (correctly rounded like the kernel) */
     if (h->sub == OMPB__K1_sqrt) return lop(w, OMPB__XI_UN, OMPB__EU_SQRT, w->lo[h->a], NONE, NONE);
@@ -287,9 +305,12 @@ struct sched {
 };
 
 static unsigned nops(const struct lnode *n) {
+  if (n->kind == OMPB__XI_SEL) return 4;
   return n->a == NONE ? 0 : n->b == NONE ? 1 : n->c == NONE ? 2 : 3;
 }
-static uint32_t operand(const struct lnode *n, unsigned k) { return k == 0 ? n->a : k == 1 ? n->b : n->c; }
+static uint32_t operand(const struct lnode *n, unsigned k) {
+  return k == 0 ? n->a : k == 1 ? n->b : k == 2 ? n->c : n->d;
+}
 
 static void compute_need(struct sched *s) {
   for (size_t i = 0; i < s->nl; i++) {
@@ -315,7 +336,7 @@ static bool emit_order(struct sched *s, uint32_t root) {
   unsigned char *state = ompb__calloc(s->nl, 1); /* 0 new, 1 open, 2 done */
   /* A node is pushed once per edge from a parent that meets it unvisited
    * (a shared one may be on the stack several times): 3 per node at most. */
-  uint32_t *stack = ompb__malloc((3 * s->nl + 1) * sizeof *stack);
+  uint32_t *stack = ompb__malloc((4 * s->nl + 1) * sizeof *stack);
   if (!state || !stack) {
     ompb__free(state);
     ompb__free(stack);
@@ -339,7 +360,7 @@ static bool emit_order(struct sched *s, uint32_t root) {
     }
     state[id] = 1;
     /* push operands so that the neediest is visited first (pushed last) */
-    uint32_t ops[3];
+    uint32_t ops[4];
     unsigned k = nops(n);
     for (unsigned i = 0; i < k; i++) ops[i] = operand(n, i);
     for (unsigned i = 0; i < k; i++)
@@ -394,7 +415,7 @@ static int build_program(ompb_expr *e, struct sched *s, uint32_t root, bool red)
     uint32_t id = s->order[i];
     const struct lnode *n = &s->l[id];
     struct ompb__xins *in = &e->ins[i];
-    uint32_t src[3] = {NONE, NONE, NONE};
+    uint32_t src[4] = {NONE, NONE, NONE, NONE};
     for (unsigned k = 0; k < nops(n); k++) {
       uint32_t q = operand(n, k);
       if (s->l[q].kind == L_CONST && s->slot[q] == NONE) {
@@ -436,6 +457,7 @@ static int build_program(ompb_expr *e, struct sched *s, uint32_t root, bool red)
     in->a = src[0];
     in->b = src[1];
     in->c = src[2];
+    in->d = src[3];
   }
   ompb__free(freelist);
   if (!red && leaf(&s->l[root])) { /* out = an input or a constant */
@@ -445,7 +467,7 @@ static int build_program(ompb_expr *e, struct sched *s, uint32_t root, bool red)
       s->slot[q] = SLOT_CONST | (uint32_t)e->nconst++;
     }
     e->ins[s->norder] = (struct ompb__xins){.kind = OMPB__XI_COPY, .dst = SLOT_OUT,
-                                            .a = s->slot[q], .b = NONE, .c = NONE};
+                                            .a = s->slot[q], .b = NONE, .c = NONE, .d = NONE};
   }
   if (red) {
     uint32_t q = root;
@@ -471,6 +493,7 @@ static int build_program(ompb_expr *e, struct sched *s, uint32_t root, bool red)
     in->a = FIX(in->a);
     in->b = FIX(in->b);
     in->c = FIX(in->c);
+    in->d = FIX(in->d);
   }
   if (red) e->red_src = FIX(e->red_src);
 #undef FIX

@@ -92,13 +92,14 @@ enum ompb__xikind {
   OMPB__XI_UN,   /* OMPB__EU_* */
   OMPB__XI_BIN,  /* OMPB__EB_* */
   OMPB__XI_TRI,  /* OMPB__ET_* */
-  OMPB__XI_COPY  /* a -> dst */
+  OMPB__XI_COPY, /* a -> dst */
+  OMPB__XI_SEL   /* (a CMP b) ? c : d (or -d), op: the OMPB__ES_* index */
 };
 struct ompb__xins {
   uint8_t kind;
   bool has_params;
   uint16_t op;
-  uint32_t dst, a, b, c;
+  uint32_t dst, a, b, c, d; /* d: XI_SEL only */
   float pf[2];
   double pd[2];
 };

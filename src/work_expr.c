@@ -92,6 +92,9 @@ static void **make_scratch(const struct xwork *w) {
       case OMPB__XI_TRI:                                                       \
         x->tri_##sfx[in->op](p[in->a], p[in->b], p[in->c], d, m);              \
         break;                                                                 \
+      case OMPB__XI_SEL:                                                       \
+        x->sel_##sfx[in->op](p[in->a], p[in->b], p[in->c], p[in->d], d, m);    \
+        break;                                                                 \
       case OMPB__XI_COPY:                                                      \
         if ((void *)d != p[in->a]) memcpy(d, p[in->a], m * sizeof(T));         \
         break;                                                                 \
