@@ -72,6 +72,16 @@ static const float LOG8_INVC[8] = {0x1.0000000000000p+0f, 0x1.af286c0000000p-1f,
 static const float LOG8_C_HI[8] = {0x0.0p+0f, 0x1.5ff0000000000p-3f, 0x1.1674000000000p-2f, 0x1.739c000000000p-2f, -0x1.f990000000000p-3f, -0x1.5bf8000000000p-3f, -0x1.9330000000000p-4f, 0x0.0p+0f};
 /* -ln(1/c): float lo */
 static const float LOG8_C_LO[8] = {0x0.0p+0f, 0x1.83053c0000000p-18f, 0x1.c97aba0000000p-18f, 0x1.7e2bbe0000000p-18f, -0x1.c3cb3c0000000p-19f, 0x1.fc255e0000000p-18f, -0x1.7935660000000p-18f, 0x0.0p+0f};
+/* log f64: j = the top 4 fraction bits of m in [0.75, 1.5), 1/c */
+static const double LOGD_INVC[16] = {0x1.0000000000000p+0, 0x1.d41d41d41d41dp-1, 0x1.bacf914c1bad0p-1, 0x1.a41a41a41a41ap-1, 0x1.8f9c18f9c18fap-1, 0x1.7d05f417d05f4p-1, 0x1.6c16c16c16c17p-1, 0x1.5c9882b931057p-1, 0x1.4e5e0a72f0539p+0, 0x1.4141414141414p+0, 0x1.3521cfb2b78c1p+0, 0x1.29e4129e4129ep+0, 0x1.1f7047dc11f70p+0, 0x1.15b1e5f75270dp+0, 0x1.0c9714fbcda3bp+0, 0x1.0000000000000p+0};
+/* -ln(1/c): hi, a multiple of 2^-42 */
+static const double LOGD_C_HI[16] = {0x0.0p+0, 0x1.6f0d28ae58000p-4, 0x1.29552f8200000p-3, 0x1.9525a9cf46000p-3, 0x1.fb9186d5e4000p-3, 0x1.2e8e2bae12000p-2, 0x1.5d1bdbf581000p-2, 0x1.89a3386c14000p-2, -0x1.1178e8227e000p-2, -0x1.d1037f2656000p-3, -0x1.823c16551a000p-3, -0x1.365fcb015a000p-3, -0x1.da72763844000p-4, -0x1.4d3115d208000p-4, -0x1.894aa149f8000p-5, 0x0.0p+0};
+/* -ln(1/c): lo */
+static const double LOGD_C_LO[16] = {0x0.0p+0, -0x1.4b2241b664613p-44, -0x1.5bd67f4471dfcp-44, -0x1.294937d9f158fp-44, -0x1.d6b2aab993c87p-47, -0x1.6791e99b72bd8p-45, -0x1.8d97dc9c7c238p-44, 0x1.2d92d38c40882p-45, -0x1.1e9b8ce2d07f2p-44, 0x1.8527e75b6f6e4p-47, -0x1.e02db9a631e83p-46, 0x1.fd720afb9691bp-44, -0x1.a79401fa71733p-46, 0x1.53e2582f4e1efp-48, -0x1.9a55a8be97661p-44, 0x0.0p+0};
+/* ln2 as hi (a multiple of 2^-42) and lo */
+static const double LN2D[2] = {0x1.62e42fefa3800p-1, 0x1.ef35793c76730p-45};
+/* log(1+r) = r + r^2 E(r), E Taylor of degree 12 (|r| < 1/16: truncation below 2^-60 relative) */
+static const double LOGD_E[13] = {-0x1.2492492492492p-4, 0x1.3b13b13b13b14p-4, -0x1.5555555555555p-4, 0x1.745d1745d1746p-4, -0x1.999999999999ap-4, 0x1.c71c71c71c71cp-4, -0x1.0000000000000p-3, 0x1.2492492492492p-3, -0x1.5555555555555p-3, 0x1.999999999999ap-3, -0x1.0000000000000p-2, 0x1.5555555555555p-2, -0x1.0000000000000p-1};
 /* ln2 as float hi (16 bits) and lo */
 static const float LN2F[2] = {0x1.62e4000000000p-1f, 0x1.7f7d1c0000000p-20f};
 

@@ -256,6 +256,32 @@ def main():
         emit(f"{nm}_C_HI", "float", hi_,
              "-ln(1/c): hi, a multiple of 2^-16")
         emit(f"{nm}_C_LO", "float", lo_, "-ln(1/c): float lo")
+    # f64 log: the same 16 subintervals, 1/c rounded to double, -ln(1/c) as
+    # hi (a multiple of 2^-42, as LN2D[0] is: k ln2_hi + hi is exact for
+    # |k| < 2^11) and lo; E: log(1+r) = r + r^2 E(r), Taylor to r^14
+    ic_, hi_, lo_ = [], [], []
+    for j in range(16):
+        if j < 8:
+            a_, w_ = F(1) + F(j, 16), F(1, 16)
+        else:
+            a_, w_ = F(1, 2) + F(j, 32), F(1, 32)
+        c = F(1) if j in (0, 15) else a_ + w_ / 2
+        ic = float(1 / c)
+        lc = -ln(ic)
+        hi = float(round(lc * 2 ** 42)) / 2 ** 42
+        ic_.append(ic)
+        hi_.append(hi)
+        lo_.append(lc - Decimal(hi))
+    emit("LOGD_INVC", "double", ic_,
+         "log f64: j = the top 4 fraction bits of m in [0.75, 1.5), 1/c")
+    emit("LOGD_C_HI", "double", hi_, "-ln(1/c): hi, a multiple of 2^-42")
+    emit("LOGD_C_LO", "double", lo_, "-ln(1/c): lo")
+    l2dhi = float(round(F(l2) * 2 ** 42)) / 2 ** 42
+    emit("LN2D", "double", [l2dhi, l2 - Decimal(l2dhi)],
+         "ln2 as hi (a multiple of 2^-42) and lo")
+    emit("LOGD_E", "double", [F((-1) ** (n + 1), n) for n in range(14, 1, -1)],
+         "log(1+r) = r + r^2 E(r), E Taylor of degree 12 (|r| < 1/16: "
+         "truncation below 2^-60 relative)")
     l2hi = float(trunc_bits(F(l2), 16))
     if l2hi > float(l2):
         l2hi -= 2.0 ** -16

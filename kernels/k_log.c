@@ -5,12 +5,37 @@
 #include "consts.h"
 #include "isa.h"
 
-/* ---- f64 log: SLEEF's 1-ULP function, log_fast its 3.5-ULP one; f32 log
- * too except on AVX2 and AVX-512F (below) ---- */
-SLEEF1_F64(log, log, u10)
+/* ---- log_fast f64: SLEEF's 3.5-ULP function; log f32 and f64 SLEEF's
+ * 1-ULP ones except on AVX2 and AVX-512F (below) ---- */
 SLEEF1_F64(log_fast, log, u35)
 #if !defined(OMPB_ISA_AVX512F) && !defined(OMPB_ISA_AVX2)
-SLEEF1_F32(log, log, u10)
+SLEEF1(log, log, u10, u10)
+#else
+/* ---- f64 log (<= 1 ULP) on AVX2 and AVX-512F ----
+ * x = m 2^k, m in [0.75, 1.5); the top 4 fraction bits of m pick one of
+ * 16 subintervals (c = 1 for the two next to 1), 1/c (LOGD_INVC) and
+ * -ln(1/c) = hi + lo with hi a multiple of 2^-42, as LN2D[0] is, so that
+ * k ln2_hi + hi is exact. m/c = ph + rl exactly (rl by fma), r = ph - 1
+ * exact (Sterbenz), |r| < 1/16; log(1+r) = r + r^2 E(r), E Taylor of degree
+ * 12. With s + err = (k ln2_hi + hi) + r exactly (Fast2Sum: |hi| >= |r| or
+ * hi = 0),
+ *   log x = s + (r^2 E + (lo + k ln2_lo) + rl (1 - r) + err),
+ * the last addition the only rounding that matters: checked against MPFR
+ * by the tests. Constants: kernels/gen_consts.py. */
+/* e = E(r), declared */
+#define LOGD_POLY(V, FMA, SET, r, e)                                           \
+  V e = FMA(SET(LOGD_E[0]), r, SET(LOGD_E[1]));                                \
+  e = FMA(e, r, SET(LOGD_E[2]));                                               \
+  e = FMA(e, r, SET(LOGD_E[3]));                                               \
+  e = FMA(e, r, SET(LOGD_E[4]));                                               \
+  e = FMA(e, r, SET(LOGD_E[5]));                                               \
+  e = FMA(e, r, SET(LOGD_E[6]));                                               \
+  e = FMA(e, r, SET(LOGD_E[7]));                                               \
+  e = FMA(e, r, SET(LOGD_E[8]));                                               \
+  e = FMA(e, r, SET(LOGD_E[9]));                                               \
+  e = FMA(e, r, SET(LOGD_E[10]));                                              \
+  e = FMA(e, r, SET(LOGD_E[11]));                                              \
+  e = FMA(e, r, SET(LOGD_E[12]))
 #endif
 
 /* ---- log_fast f32 on AVX-512F ----
@@ -95,6 +120,59 @@ LOG_FAST_F32(log_fast_f32, _mm512_storeu_ps, 0)
 LOG_FAST_F32(nt_log_fast_f32, _mm512_stream_ps, 0)
 LOG_FAST_F32(log_f32, _mm512_storeu_ps, 1)
 
+static inline __attribute__((always_inline)) __m512d
+logd8(__m512d x, __m512d i0, __m512d i1, __m512d h0, __m512d h1, __m512d l0,
+      __m512d l1) {
+  const __m512d one = _mm512_set1_pd(1.0);
+  const __m512d m =
+      _mm512_getmant_pd(x, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_nan);
+  __m512d k = _mm512_getexp_pd(x);
+  k = _mm512_mask_add_pd(k, _mm512_cmp_pd_mask(m, one, _CMP_LT_OQ), k, one);
+  const __m512i j = _mm512_srli_epi64(_mm512_castpd_si512(m), 48);
+  const __m512d ic = _mm512_permutex2var_pd(i0, j, i1);
+  const __m512d ph = _mm512_mul_pd(m, ic);
+  const __m512d rl = _mm512_fmsub_pd(m, ic, ph);
+  const __m512d r = _mm512_sub_pd(ph, one);
+  LOGD_POLY(__m512d, _mm512_fmadd_pd, _mm512_set1_pd, r, e);
+  const __m512d hi = _mm512_fmadd_pd(k, _mm512_set1_pd(LN2D[0]),
+                                     _mm512_permutex2var_pd(h0, j, h1));
+  const __m512d lo = _mm512_fmadd_pd(k, _mm512_set1_pd(LN2D[1]),
+                                     _mm512_permutex2var_pd(l0, j, l1));
+  const __m512d s = _mm512_add_pd(hi, r);
+  const __m512d err = _mm512_sub_pd(r, _mm512_sub_pd(s, hi));
+  const __m512d small =
+      _mm512_add_pd(_mm512_add_pd(lo, _mm512_fnmadd_pd(rl, r, rl)), err);
+  __m512d y = _mm512_add_pd(s, _mm512_fmadd_pd(_mm512_mul_pd(r, r), e, small));
+  /* +inf (hi is inf, err NaN) and +-0 (-inf) */
+  y = _mm512_mask_blend_pd(
+      _mm512_cmp_pd_mask(x, _mm512_set1_pd(INFINITY), _CMP_EQ_OQ), y, x);
+  return _mm512_mask_blend_pd(
+      _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_EQ_OQ), y,
+      _mm512_set1_pd(-INFINITY));
+}
+
+KDEF(log_f64)(const double *in, double *out, size_t n, const void *params) {
+  (void)params;
+  const __m512d i0 = _mm512_loadu_pd(LOGD_INVC),
+                i1 = _mm512_loadu_pd(LOGD_INVC + 8);
+  const __m512d h0 = _mm512_loadu_pd(LOGD_C_HI),
+                h1 = _mm512_loadu_pd(LOGD_C_HI + 8);
+  const __m512d l0 = _mm512_loadu_pd(LOGD_C_LO),
+                l1 = _mm512_loadu_pd(LOGD_C_LO + 8);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    PREFETCH(in + i);
+    _mm512_storeu_pd(out + i,
+                     logd8(_mm512_loadu_pd(in + i), i0, i1, h0, h1, l0, l1));
+  }
+  if (i < n) {
+    const __mmask8 m = (__mmask8)((1u << (n - i)) - 1);
+    _mm512_mask_storeu_pd(
+        out + i, m,
+        logd8(_mm512_maskz_loadu_pd(m, in + i), i0, i1, h0, h1, l0, l1));
+  }
+}
+
 /* ---- log_fast f32 on AVX2 ----
  * The AVX-512F scheme without vgetmant/vgetexp: x's bits minus those of
  * 0.75 give k (arithmetic shift) and m = x / 2^k in [0.75, 1.5); 8 entries
@@ -171,6 +249,67 @@ logf8(__m256 x, __m256 ti, __m256 th, __m256 tl, int precise) {
 LOG_FAST_F32_AVX2(log_fast_f32, _mm256_storeu_ps, 0)
 LOG_FAST_F32_AVX2(nt_log_fast_f32, _mm256_stream_ps, 0)
 LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1)
+
+/* ---- f64 log on AVX2: the scheme above with 64-bit integer steps ----
+ * k and m from x's bits minus those of 0.75 (AVX2 has no 64-bit
+ * arithmetic shift: the 12-bit field is sign-extended by hand), the table
+ * entries by gathers. Lanes whose x is not a positive normal finite double
+ * take SLEEF's 1-ULP log, lane by lane. */
+static inline __attribute__((always_inline)) __m256d logd4(__m256d x) {
+  const __m256i ix = _mm256_castpd_si256(x);
+  const __m256i d =
+      _mm256_sub_epi64(ix, _mm256_set1_epi64x(0x3fe8000000000000LL));
+  const __m256i kf12 = _mm256_srli_epi64(d, 52); /* k mod 2^12 */
+  const __m256i kk = _mm256_sub_epi64(
+      _mm256_xor_si256(kf12, _mm256_set1_epi64x(0x800)),
+      _mm256_set1_epi64x(0x800));
+  const __m256d m =
+      _mm256_castsi256_pd(_mm256_sub_epi64(ix, _mm256_slli_epi64(kk, 52)));
+  /* k as a double: |k| < 2^11, added to the bits of 1.5 * 2^52 */
+  const __m256d magic = _mm256_set1_pd(0x1.8p52);
+  const __m256d k = _mm256_sub_pd(
+      _mm256_castsi256_pd(_mm256_add_epi64(kk, _mm256_castpd_si256(magic))),
+      magic);
+  const __m256i j = _mm256_and_si256(
+      _mm256_srli_epi64(_mm256_castpd_si256(m), 48), _mm256_set1_epi64x(15));
+  const __m256d one = _mm256_set1_pd(1.0);
+  const __m256d ic = _mm256_i64gather_pd(LOGD_INVC, j, 8);
+  const __m256d ph = _mm256_mul_pd(m, ic);
+  const __m256d rl = _mm256_fmsub_pd(m, ic, ph);
+  const __m256d r = _mm256_sub_pd(ph, one);
+  LOGD_POLY(__m256d, _mm256_fmadd_pd, _mm256_set1_pd, r, e);
+  const __m256d hi = _mm256_fmadd_pd(k, _mm256_set1_pd(LN2D[0]),
+                                     _mm256_i64gather_pd(LOGD_C_HI, j, 8));
+  const __m256d lo = _mm256_fmadd_pd(k, _mm256_set1_pd(LN2D[1]),
+                                     _mm256_i64gather_pd(LOGD_C_LO, j, 8));
+  const __m256d s = _mm256_add_pd(hi, r);
+  const __m256d err = _mm256_sub_pd(r, _mm256_sub_pd(s, hi));
+  const __m256d small =
+      _mm256_add_pd(_mm256_add_pd(lo, _mm256_fnmadd_pd(rl, r, rl)), err);
+  const __m256d y =
+      _mm256_add_pd(s, _mm256_fmadd_pd(_mm256_mul_pd(r, r), e, small));
+  /* positive normal finite: bits in [2^52, 0x7ff0...) */
+  const __m256i off = _mm256_sub_epi64(ix, _mm256_set1_epi64x(1LL << 52));
+  const __m256i bad = _mm256_or_si256(
+      _mm256_cmpgt_epi64(off,
+                         _mm256_set1_epi64x(0x7ff0000000000000LL -
+                                            (1LL << 52) - 1)),
+      _mm256_cmpgt_epi64(_mm256_setzero_si256(), off));
+  return _mm256_movemask_pd(_mm256_castsi256_pd(bad))
+             ? _mm256_blendv_pd(y, Sleef_logd4_u10avx2(x),
+                                _mm256_castsi256_pd(bad))
+             : y;
+}
+
+KDEF(log_f64)(const double *in, double *out, size_t n, const void *params) {
+  (void)params;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    PREFETCH(in + i);
+    _mm256_storeu_pd(out + i, logd4(_mm256_loadu_pd(in + i)));
+  }
+  VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd, logd4(v_))
+}
 #else
 SLEEF1_F32(log_fast, log, u35)
 #endif
