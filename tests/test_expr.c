@@ -1481,7 +1481,9 @@ static void concurrent_evaluations(void) {
 enum dop { D_VAR, D_CONST, D_NEG, D_ADD, D_SUB, D_MUL, D_DIV, D_POW, D_FN, D_MIN, D_MAX, D_CMP,
            D_WHERE, D_HYPOT, D_COUNT };
 static const char *const dfn[] = {"sin", "cos", "tanh", "atan", "exp", "log", "sqrt", "abs",
-                                  "floor", "arctan", "expm1", "log1p", "cbrt"};
+                                  "floor", "arctan", "expm1", "log1p", "cbrt", "sigmoid", "erf",
+                                  "log2", "log10", "arcsinh", "sinh", "exp_fast", "sin_fast",
+                                  "cos_fast"};
 #define N_DFN (sizeof dfn / sizeof dfn[0])
 static const double dpow[] = {2, 3, -1, -2, 0.5, 1.5, -0.5, 2.5, 0, 1, 4};
 static const double dconst[] = {2, 0.5, 3.25, 1e-3, 1.7, 10, 0.1, 7, 1e5, 0.3333};
@@ -1643,9 +1645,25 @@ static struct dval deval(const struct dtree *t, int id, const long double *x, lo
   }
   case D_FN: {
     long double v = a.v, ea = a.e, y = 0, dy = 1; /* dy: |f'| bound near v */
+    long double fu = 2; /* the function's own error, in u|y|: 1 ULP, 2.5 ULP, 3.5 ULP */
+    char fbase[32];
     const char *f = dfn[n->sub];
+    if (strstr(f, "_fast")) {
+      fu = 4;
+      if (fabsl(v) > 1e6) r.ok = false; /* the _fast trig kernels' domain */
+      f = base_of(f, fbase, sizeof fbase);
+    }
     if (!strcmp(f, "sin")) y = sinl(v);
     else if (!strcmp(f, "cos")) y = cosl(v);
+    else if (!strcmp(f, "sigmoid")) y = 1 / (1 + expl(-v)), dy = 0.25, fu = 3;
+    else if (!strcmp(f, "erf")) y = erfl(v), dy = 1.13L;
+    else if (!strcmp(f, "arcsinh")) y = asinhl(v);
+    else if (!strcmp(f, "sinh")) y = sinhl(v), dy = coshl(fabsl(v) + ea);
+    else if (!strcmp(f, "log2") || !strcmp(f, "log10")) {
+      y = !strcmp(f, "log2") ? log2l(v) : log10l(v);
+      if (ea > 0 && v <= ea * 2) r.ok = false;
+      dy = ea > 0 ? 1 / (v - ea) : 0;
+    }
     else if (!strcmp(f, "tanh")) y = tanhl(v);
     else if (!strcmp(f, "atan") || !strcmp(f, "arctan")) y = atanl(v);
     else if (!strcmp(f, "exp")) y = expl(v), dy = expl(v + ea);
@@ -1670,7 +1688,7 @@ static struct dval deval(const struct dtree *t, int id, const long double *x, lo
       dy = 0;
     }
     r.v = y;
-    r.e = (isfinite(v) ? dy * ea : 0) + 2 * u * fabsl(y);
+    r.e = (isfinite(v) ? dy * ea : 0) + fu * u * fabsl(y);
     break;
   }
   case D_MIN: case D_MAX:
