@@ -193,7 +193,7 @@ EXP_F32_AVX2(nt_exp_fast_f32, 0, _mm256_stream_ps)
  * addition is the only rounding that matters (max 0.65 ULP measured in 3M
  * samples), and 2^k is added to the exponent bits: results must be
  * normal, so elements with |x| > 708 (or NaN) take SLEEF's 1-ULP exp.
- * exp_fast is the same kernel. */
+ * exp_fast has its own kernel (below). */
 INLINE double exp_avx2_core(double x) {
   const double t = fma(x, INV_LN2, ROUND_MAGIC);
   const double k = t - ROUND_MAGIC;
@@ -221,10 +221,55 @@ INLINE double exp_avx2_core(double x) {
 #define EXP64_AVX2(x) exp_avx2_core(x)
 SLEEF1_F64_LOCAL(exp_u10, exp, u10)
 GUARDED_KERNEL(exp_f64, double, long long, fabs, 708.0, EXP64_AVX2, exp_u10_f64)
-/* exp_fast is the same kernel */
+
+/* ---- f64 exp_fast on AVX2: the AVX-512F scheme, the table by a gather ----
+ * x = (16e + j) ln2/16 + r, |r| <= ln2/32, e^x = 2^e 2^(j/16) e^r with
+ * 2^(j/16) gathered from EXP_T (a 4-lane permute cannot hold 16 entries)
+ * and exp8's near-minimax E of degree 4: max 1.22 ULP in 10M samples on
+ * [-745, 709.7], ~1.4x faster than exp's polynomial in cache (with Tl, a
+ * second gather, exp would gain nothing). 2^e is added to the exponent
+ * bits, so results must be normal: lanes with |x| > 708 (or NaN) take
+ * SLEEF's 1-ULP exp, lane by lane. */
+static inline __attribute__((always_inline)) __m256d exp4d_fast(__m256d x) {
+  const __m256d magic = _mm256_set1_pd(0x1.8p52);
+  const __m256d t = _mm256_fmadd_pd(x, _mm256_set1_pd(EXP16[0]), magic);
+  const __m256d k = _mm256_sub_pd(t, magic);
+  __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP16[1]), x);
+  r = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP16[2]), r);
+  __m256d e = _mm256_fmadd_pd(_mm256_set1_pd(EXP_E4[0]), r,
+                              _mm256_set1_pd(EXP_E4[1]));
+  e = _mm256_fmadd_pd(e, r, _mm256_set1_pd(EXP_E4[2]));
+  e = _mm256_fmadd_pd(e, r, _mm256_set1_pd(EXP_E4[3]));
+  e = _mm256_fmadd_pd(e, r, _mm256_set1_pd(0.5));
+  const __m256d q = _mm256_fmadd_pd(_mm256_mul_pd(r, r), e, r);
+  /* k in t's low bits (two's complement): j = k mod 16, e = k >> 4 */
+  const __m256i kb =
+      _mm256_sub_epi64(_mm256_castpd_si256(t), _mm256_castpd_si256(magic));
+  const __m256i j = _mm256_and_si256(kb, _mm256_set1_epi64x(15));
+  const __m256d tt = _mm256_i64gather_pd(EXP_T, j, 8);
+  const __m256d y = _mm256_fmadd_pd(tt, q, tt);
+  /* (k >> 4) << 52 without a 64-bit arithmetic shift: k << 48, low 52 bits
+   * cleared */
+  const __m256i sc = _mm256_andnot_si256(_mm256_set1_epi64x((1LL << 52) - 1),
+                                         _mm256_slli_epi64(kb, 48));
+  const __m256d y2 =
+      _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(y), sc));
+  const __m256d ax = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
+  const __m256d bad = _mm256_cmp_pd(ax, _mm256_set1_pd(708.0), _CMP_NLE_UQ);
+  return _mm256_movemask_pd(bad)
+             ? _mm256_blendv_pd(y2, Sleef_expd4_u10avx2(x), bad)
+             : y2;
+}
+
 KDEF(exp_fast_f64)
 (const double *in, double *out, size_t n, const void *params) {
-  K(exp_f64)(in, out, n, params);
+  (void)params;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    PREFETCH(in + i);
+    _mm256_storeu_pd(out + i, exp4d_fast(_mm256_loadu_pd(in + i)));
+  }
+  VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd, exp4d_fast(v_))
 }
 
 #else
