@@ -17,9 +17,9 @@
  * (+-200 for f32), constants first so that NaN passes through. Masked loads
  * and stores do the tail with the same code. Constants: kernels/gen_consts.py.
  * exp_fast is the same without Tl and, for f64, with a near-minimax E one
- * degree lower (~1.1 ULP, ~20% faster). AVX2 has its own f32 exp (below);
- * elsewhere exp is SLEEF's 1-ULP function and exp_fast is exp (SLEEF has no
- * faster one). */
+ * degree lower (~1.1 ULP, ~20% faster). AVX2 has its own f32 exp and
+ * exp_fast and f64 exp and exp_fast (below); elsewhere exp is SLEEF's 1-ULP
+ * function and exp_fast is exp (SLEEF has no faster one). */
 #if defined(OMPB_ISA_AVX512F)
 
 /* `precise` is a constant: 1 for exp, 0 for exp_fast (no Tl, E one degree
