@@ -138,8 +138,9 @@ demo: deps
 	./$(BUILD)/examples/demo
 
 # The whole suite, with OpenMP cancellation off and on (libgomp reads
-# OMP_CANCELLATION only at program start), then the simd suite again with a
-# 4 KiB streaming size, so that every large-call path runs at small sizes,
+# OMP_CANCELLATION only at program start), then the simd suite and the expr
+# suite's lengths test again with a 4 KiB streaming size, so that every
+# large-call path (the evaluator's streaming stores) runs at small sizes,
 # and the expr suite under each ISA of this CPU below the best one (the
 # runs above use the best; OMPB_SIMD is read once per process).
 check: deps
@@ -147,6 +148,7 @@ check: deps
 	env -u OMP_CANCELLATION ./$(RUNNER)
 	OMP_CANCELLATION=true ./$(RUNNER)
 	OMPB_STREAM_BYTES=4096 ./$(RUNNER) simd
+	OMPB_STREAM_BYTES=4096 ./$(RUNNER) expr lengths_blocks_alignment_in_place
 	@isas=; for isa in scalar sse2 avx2 avx512f; do if [ $$isa = scalar ] || \
 	  grep -qw $$isa /proc/cpuinfo 2>/dev/null; then isas="$$isas $$isa"; fi; done; \
 	for isa in $$isas; do [ $$isa = "$${isas##* }" ] && break; echo "OMPB_SIMD=$$isa ./$(RUNNER) expr"; \
