@@ -5,11 +5,60 @@
 #include "consts.h"
 #include "isa.h"
 
+/* SLEEF's vector sin/cos/tan choose their argument reduction once for the
+ * whole vector (the fast one only when every lane is below a bound, NaN
+ * failing the test), so a lane's last bit could depend on its neighbours:
+ * f32 tan_fast of 2.49 beside -1e6 differed from 2.49 alone (found by
+ * tests/fuzz/fuzz_expr.c). Below `lim` every lane gets the bits it gets
+ * alone (bounds measured on Debian's SLEEF 3.5, random vectors: tanf u35
+ * 62.5, sinf/cosf u35 125, tan u35 1e6, sin/cos/tan u10 and sin/cos u35
+ * 1e14); a vector holding a lane at or above it (or NaN) is computed lane
+ * by lane, each broadcast to a whole vector, so that every result depends
+ * on its own element only. The zero-padded tail goes the same way. */
+#if defined(ISA_SCALAR)
+#define TRIG1_F32(decl, fn, u, lim) SLEEF_F32_BODY(decl, fn, u)
+#define TRIG1_F64(decl, fn, u, lim) SLEEF_F64_BODY(decl, fn, u)
+#else
+#define TRIG_LANEWISE(T, W, LD, ST, SET, vfn, ABS, lim, src, dst)              \
+  {                                                                            \
+    int big_ = 0;                                                              \
+    for (int j_ = 0; j_ < W; j_++) big_ |= !(ABS((src)[j_]) < (lim));          \
+    if (!big_) {                                                               \
+      ST(dst, vfn(LD(src)));                                                   \
+    } else {                                                                   \
+      for (int j_ = 0; j_ < W; j_++) {                                         \
+        T b_[W];                                                               \
+        ST(b_, vfn(SET((src)[j_])));                                           \
+        (dst)[j_] = b_[0];                                                     \
+      }                                                                        \
+    }                                                                          \
+  }
+#define TRIG_BODY(decl, T, W, LD, ST, SET, vfn, ABS, lim)                      \
+  decl(const T *in, T *out, size_t n, const void *params) {                    \
+    (void)params;                                                              \
+    size_t i = 0;                                                              \
+    for (; i + W <= n; i += W) {                                               \
+      PREFETCH(in + i);                                                        \
+      TRIG_LANEWISE(T, W, LD, ST, SET, vfn, ABS, lim, in + i, out + i)         \
+    }                                                                          \
+    if (i < n) {                                                               \
+      T pi_[W] = {0}, po_[W];                                                  \
+      memcpy(pi_, in + i, (n - i) * sizeof pi_[0]);                            \
+      TRIG_LANEWISE(T, W, LD, ST, SET, vfn, ABS, lim, pi_, po_)                \
+      memcpy(out + i, po_, (n - i) * sizeof po_[0]);                           \
+    }                                                                          \
+  }
+#define TRIG1_F32(decl, fn, u, lim)                                            \
+  TRIG_BODY(decl, float, NF, LDF, STF, SETF, VF(fn, u), fabsf, lim)
+#define TRIG1_F64(decl, fn, u, lim)                                            \
+  TRIG_BODY(decl, double, ND, LDD, STD, SETD, VD(fn, u), fabs, lim)
+#endif
+
 /* SLEEF's 3.5-ULP double sin/cos/tan: the fallback of the blocks the own
  * kernels below do not cover, and the f32 tan evaluated in double. */
-SLEEF1_F64_LOCAL(sin_wide, sin, u35)
-SLEEF1_F64_LOCAL(cos_wide, cos, u35)
-SLEEF1_F64_LOCAL(tan_wide, tan, u35)
+TRIG1_F64(static void sin_wide_f64, sin, u35, 1e14)
+TRIG1_F64(static void cos_wide_f64, cos, u35, 1e14)
+TRIG1_F64(static void tan_wide_f64, tan, u35, 1e6)
 
 /* ---- sin and cos: f32 (default accuracy) and f64 _fast ----
  * SLEEF's 1-ULP sinf takes a slow argument reduction above |x| = 125 (0.13x
@@ -133,8 +182,8 @@ GUARDED_KERNEL(cos_fast_f64, double, long long, fabs, TRIG64_MAX, COS64,
  * above 1 and sin r just below, r's own rounding is already 1 ULP of the
  * result). Other blocks use SLEEF's 3.5-ULP sinf/cosf. */
 #if defined(__FMA__)
-SLEEF1_F32_LOCAL(sin_fast_sleef, sin, u35)
-SLEEF1_F32_LOCAL(cos_fast_sleef, cos, u35)
+TRIG1_F32(static void sin_fast_sleef_f32, sin, u35, 125.0f)
+TRIG1_F32(static void cos_fast_sleef_f32, cos, u35, 125.0f)
 #define TRIGF_MAX 65536.0f
 INLINE uint32_t bits_of_f(float x) {
   uint32_t b;
@@ -168,8 +217,8 @@ GUARDED_KERNEL(sin_fast_f32, float, int, fabsf, TRIGF_MAX, SINF_FAST,
 GUARDED_KERNEL(cos_fast_f32, float, int, fabsf, TRIGF_MAX, COSF_FAST,
                cos_fast_sleef_f32)
 #else
-SLEEF1_F32(sin_fast, sin, u35)
-SLEEF1_F32(cos_fast, cos, u35)
+TRIG1_F32(KDEF(sin_fast_f32), sin, u35, 125.0f)
+TRIG1_F32(KDEF(cos_fast_f32), cos, u35, 125.0f)
 #endif
 
 /* ---- f64 sin and cos, default accuracy (<= 1 ULP), with FMA hardware ----
@@ -185,8 +234,8 @@ SLEEF1_F32(cos_fast, cos, u35)
  * sign; copysign keeps sin(-0) = -0. For |x| <= TRIG64_MAX; other blocks
  * (and ISAs without FMA) use SLEEF's 1-ULP sin/cos. */
 #if defined(__FMA__)
-SLEEF1_F64_LOCAL(sin_u10, sin, u10)
-SLEEF1_F64_LOCAL(cos_u10, cos, u10)
+TRIG1_F64(static void sin_u10_f64, sin, u10, 1e14)
+TRIG1_F64(static void cos_u10_f64, cos, u10, 1e14)
 
 INLINE double trig64_precise(double x, uint64_t qoff) {
   const double t = fma(x, TWO_OVER_PI, ROUND_MAGIC);
@@ -229,11 +278,12 @@ GUARDED_KERNEL(sin_f64, double, long long, fabs, TRIG64_MAX, SIN64P,
 GUARDED_KERNEL(cos_f64, double, long long, fabs, TRIG64_MAX, COS64P,
                cos_u10_f64)
 #else
-SLEEF1_F64(sin, sin, u10)
-SLEEF1_F64(cos, cos, u10)
+TRIG1_F64(KDEF(sin_f64), sin, u10, 1e14)
+TRIG1_F64(KDEF(cos_f64), cos, u10, 1e14)
 #endif
 
 /* ---- tan: SLEEF (f32 evaluated in double, see WIDE_F32) ---- */
 WIDE_F32(tan, tan_wide_f64, y)
-SLEEF1_F64(tan, tan, u10)
-SLEEF1(tan_fast, tan, u35, u35)
+TRIG1_F64(KDEF(tan_f64), tan, u10, 1e14)
+TRIG1_F32(KDEF(tan_fast_f32), tan, u35, 62.5f)
+TRIG1_F64(KDEF(tan_fast_f64), tan, u35, 1e6)
