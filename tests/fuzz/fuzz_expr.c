@@ -18,10 +18,13 @@
  * source with a non-empty one-line message. A compiled expression is
  * evaluated over the values in f32 and in f64 on a one-worker pool made
  * once, and checked against invariants that need no reference:
- *   - the same call twice gives the same bits and the same code;
+ *   - the same call twice gives the same bits and the same code (out at
+ *     the same alignment: it decides where the streaming stores' blocks
+ *     start, and so which elements a vector body or its tail computes);
  *   - nothing is written past out's length (exact-size buffers, ASan), a
  *     reduction writes out[0] only, and an empty evaluation nothing;
- *   - in place (out is one used input) gives the bits of out-of-place;
+ *   - in place (out is one used input, same alignment) gives the bits of
+ *     out-of-place;
  *   - a non-reduction over [0, n) gives the bits of [0, k) and [k, n)
  *     evaluated apart (blocks and vector tails do not leak into each
  *     other; the second part starts at another alignment);
@@ -194,7 +197,7 @@ static size_t bytes_of(size_t n, size_t es) { return n * es; }
     /* the same again into another pattern; a reduction over an n-element  \
      * out writes out[0] only */                                               \
     size_t len2 = r->red ? (n > 1 ? n : 1) : alen;                             \
-    T *out2 = xmalloc(bytes_of(len2, es));                                     \
+    T *base2 = xmalloc(bytes_of(off + len2, es)), *out2 = base2 + off;         \
     memset(out2, 0x5a, bytes_of(len2, es));                                    \
     int rc2 = eval_##SFX(r->e, r->nvars ? in : NULL, n, out2, false);          \
     EXPECT(rc2 == rc);                                                         \
@@ -215,7 +218,7 @@ static size_t bytes_of(size_t n, size_t es) { return n * es; }
           pick = k;                                                            \
           break;                                                               \
         }                                                                      \
-      T *buf = xmalloc(bytes_of(n, es));                                       \
+      T *bbase = xmalloc(bytes_of(off + n, es)), *buf = bbase + off;           \
       memcpy(buf, data[pick], bytes_of(n, es));                                \
       const T *in2[MAXV];                                                      \
       memcpy(in2, in, sizeof in2);                                             \
@@ -224,7 +227,7 @@ static size_t bytes_of(size_t n, size_t es) { return n * es; }
       EXPECT(memcmp(buf, out1, bytes_of(len, es)) == 0);                       \
       if (r->red)                                                              \
         EXPECT(memcmp(buf + 1, data[pick] + 1, bytes_of(n - 1, es)) == 0);     \
-      free(buf);                                                               \
+      free(bbase);                                                             \
                                                                                \
       /* a used input NULL, or out overlapping it partly: refused, and      \
        * nothing written */                                                    \
@@ -262,7 +265,7 @@ static size_t bytes_of(size_t n, size_t es) { return n * es; }
       free(lo);                                                                \
       free(hi);                                                                \
     }                                                                          \
-    free(out2);                                                                \
+    free(base2);                                                               \
     free(base1);                                                               \
     for (size_t k = 0; k < r->nvars; k++) free(data[k]);                       \
   }
