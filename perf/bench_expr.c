@@ -444,8 +444,8 @@ static void run_type(bool f32) {
     }
   }
 
-  printf("\n%-4s %-18s %9s %8s %8s %8s %8s %8s\n", type, "row", "ms", "cpu ms", "x limit",
-         "cpu x l", "x hand", "x chain");
+  printf("\n%-4s %-18s %9s %8s %8s %8s %8s %8s %8s %8s\n", type, "row", "ms", "cpu ms",
+         "x limit", "cpu x l", "x hand", "cpu", "x chain", "cpu");
   for (int i = 0; i < nrows; i++) {
     row *r = &rows[i];
     const double ms = median(r->t, rounds), xl = ratio(r->limit, i);
@@ -455,8 +455,8 @@ static void run_type(bool f32) {
     if (r->kind == R_EXPR || r->kind == R_CHAIN) {
       int h = find_row(r->x == E1F ? E1 : r->x, R_HAND);
       int c = find_row(r->x == E1F ? E1 : r->x, R_CHAIN);
-      printf(" %8.2f", ratio(h, i));
-      if (r->kind == R_EXPR) printf(" %8.2f", ratio(c, i));
+      printf(" %8.2f %8.2f", ratio(h, i), cpu_ratio(h, i));
+      if (r->kind == R_EXPR) printf(" %8.2f %8.2f", ratio(c, i), cpu_ratio(c, i));
     }
     printf("\n");
   }
@@ -571,7 +571,7 @@ int main(int argc, char **argv) {
          isa, fset->isa, N32, N64, nthreads, rounds, XB, getenv("OMP_WAIT_POLICY"),
          getenv("OMP_PROC_BIND") ? getenv("OMP_PROC_BIND") : "(unset)");
   printf("x limit: fraction of the limit's speed (stream copy of the same bytes); x hand, "
-         "x chain: times faster than those rows\n");
+         "x chain: times faster than those rows; cpu: the same in process CPU time\n");
   size_t nins = 0;
   double cmin = 0;
   const double cus = compile_us(&nins, &cmin);
