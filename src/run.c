@@ -126,7 +126,11 @@ static void yield_to_late_members(_Atomic unsigned *arrived, unsigned team) {
     sched_yield();
 }
 
+/* A batch whose deadline passed while it waited in the queue starts
+ * stopped: its team skips everything, whether or not the reporter has
+ * looked at it yet. */
 static void start_running(ompb_batch *b) {
+  if (b->deadline_ns && ompb__now_ns() >= b->deadline_ns) ompb__trip(b, OMPB__STOP_DEADLINE, 0);
   if (b->solo) {
     atomic_store_explicit(&b->state, OMPB__RUNNING, memory_order_relaxed);
     return;
