@@ -1323,9 +1323,9 @@ static int until_stopped_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
 
 /* The batch deadline: a deadline (1 ns) that passed while the evaluation
  * waited in the pool's queue is OMPB_ETIMEDOUT with nothing written. The
- * pool is held by a batch with a 50 ms deadline: deadlines are enforced by
- * the pool's reporter, which sees the evaluation's (already passed) when the
- * evaluation is started, long before the holder's. */
+ * pool is held by a batch with a 50 ms deadline; the evaluation behind it
+ * starts stopped (its deadline is checked as it starts, src/run.c), if the
+ * reporter has not stopped it already. */
 static void deadline_times_out(void) {
   enum { N = 8192 };
   static double x[N], o[N];
