@@ -5,8 +5,7 @@
  *
  *   byte 0   bits 0-2: the number of variables (0-7); bit 3: their names
  *            come from the input; bits 4-7: the length class (NLENS)
- *   byte 1   seed of the input values, the split point, the in-place
- *            variable and the output's alignment
+ *   byte 1   seed of the input values
  *   names    only with bit 3: names separated by ',' and ended by ';'
  *            (missing ones are the default names; an empty or bad name is
  *            an error ompb_expr_compile must report)
@@ -27,7 +26,9 @@
  *     out-of-place;
  *   - a non-reduction over [0, n) gives the bits of [0, k) and [k, n)
  *     evaluated apart (blocks and vector tails do not leak into each
- *     other; the second part starts at another alignment);
+ *     other; the second part starts at another alignment), each from
+ *     inputs that end where its length ends (k follows a hash of the
+ *     whole input, so the fuzzer reaches every length below n quickly);
  *   - the asynchronous form (ompb_expr_eval_start_*) gives the same bits;
  *   - nvars, uses and is_reduction agree with the source: an unused
  *     variable's input is NULL and never read, a used one that is NULL or
@@ -130,6 +131,8 @@ struct run {
   size_t nvars, n, len; /* len: out's elements (1 for a reduction) */
   bool red;
   unsigned seed;
+  uint32_t mix; /* a hash of the whole input: split point, in-place
+                 * variable, out's alignment, which calls are async */
   const bool *used;
   const double *vals[MAXV]; /* n values each */
 };
@@ -178,7 +181,7 @@ static size_t bytes_of(size_t n, size_t es) { return n * es; }
       in[k] = r->used[k] ? data[k] : NULL;                                     \
     }                                                                          \
     /* out at an offset of 0-3 elements from malloc's alignment, exact end */ \
-    size_t off = (r->seed >> 2) & 3;                                           \
+    size_t off = (r->mix >> 2) & 3;                                            \
     size_t alen = len ? len : 1;                                               \
     T *base1 = xmalloc(bytes_of(off + alen, es)), *out1 = base1 + off;         \
     memset(out1, 0xa5, bytes_of(alen, es));                                    \
@@ -212,7 +215,7 @@ static size_t bytes_of(size_t n, size_t es) { return n * es; }
     size_t nused = 0, pick = 0;                                                \
     for (size_t k = 0; k < r->nvars; k++) nused += r->used[k];                 \
     if (nused > 0 && n > 0 && rc == OMPB_OK) {                                 \
-      size_t want = (r->seed >> 4) % nused;                                    \
+      size_t want = (r->mix >> 4) % nused;                                     \
       for (size_t k = 0; k < r->nvars; k++)                                    \
         if (r->used[k] && want-- == 0) {                                       \
           pick = k;                                                            \
@@ -223,7 +226,7 @@ static size_t bytes_of(size_t n, size_t es) { return n * es; }
       const T *in2[MAXV];                                                      \
       memcpy(in2, in, sizeof in2);                                             \
       in2[pick] = buf;                                                         \
-      EXPECT(eval_##SFX(r->e, in2, n, buf, (r->seed & 3) == 1) == OMPB_OK);   \
+      EXPECT(eval_##SFX(r->e, in2, n, buf, (r->mix & 3) == 1) == OMPB_OK);    \
       EXPECT(memcmp(buf, out1, bytes_of(len, es)) == 0);                       \
       if (r->red)                                                              \
         EXPECT(memcmp(buf + 1, data[pick] + 1, bytes_of(n - 1, es)) == 0);     \
@@ -250,20 +253,34 @@ static size_t bytes_of(size_t n, size_t es) { return n * es; }
       }                                                                        \
     }                                                                          \
                                                                                \
-    /* [0, k) and [k, n) apart give the bits of [0, n) */                      \
-    if (!r->red && n >= 2 && rc == OMPB_OK) {                                  \
-      size_t k = 1 + (r->seed * 7u + (es == 8 ? 3u : 0u)) % (n - 1);           \
-      T *lo = xmalloc(bytes_of(k, es)), *hi = xmalloc(bytes_of(n - k, es));   \
-      const T *inhi[MAXV] = {0};                                               \
-      for (size_t v = 0; v < r->nvars; v++) inhi[v] = in[v] ? in[v] + k : NULL; \
-      bool async = (r->seed & 3) == 2;                                         \
-      EXPECT(eval_##SFX(r->e, r->nvars ? in : NULL, k, lo, async) == OMPB_OK); \
-      EXPECT(eval_##SFX(r->e, r->nvars ? inhi : NULL, n - k, hi, false) ==     \
-             OMPB_OK);                                                         \
-      EXPECT(same_##SFX(lo, out1, k));                                         \
-      EXPECT(same_##SFX(hi, out1 + k, n - k));                                 \
+    /* [0, k) and [k, n) apart give the bits of [0, n); the first part's   \
+     * inputs are copies of exactly k elements and the second part ends   \
+     * where the arrays end, so that ASan sees a read or write past either \
+     * length (a reduction: the first part only, its value unchecked) */   \
+    if (n >= 2 && rc == OMPB_OK) {                                             \
+      size_t k = 1 + (r->mix >> (es == 8 ? 20 : 8)) % (n - 1);                 \
+      T *cp[MAXV] = {0};                                                       \
+      const T *inlo[MAXV] = {0}, *inhi[MAXV] = {0};                            \
+      for (size_t v = 0; v < r->nvars; v++)                                    \
+        if (in[v]) {                                                           \
+          cp[v] = xmalloc(bytes_of(k, es));                                    \
+          memcpy(cp[v], in[v], bytes_of(k, es));                               \
+          inlo[v] = cp[v];                                                     \
+          inhi[v] = in[v] + k;                                                 \
+        }                                                                      \
+      T *lo = xmalloc(bytes_of(r->red ? 1 : k, es));                           \
+      bool async = (r->mix & 3) == 2;                                          \
+      EXPECT(eval_##SFX(r->e, r->nvars ? inlo : NULL, k, lo, async) == OMPB_OK); \
+      if (!r->red) {                                                           \
+        T *hi = xmalloc(bytes_of(n - k, es));                                  \
+        EXPECT(eval_##SFX(r->e, r->nvars ? inhi : NULL, n - k, hi, false) ==   \
+               OMPB_OK);                                                       \
+        EXPECT(same_##SFX(lo, out1, k));                                       \
+        EXPECT(same_##SFX(hi, out1 + k, n - k));                               \
+        free(hi);                                                              \
+      }                                                                        \
       free(lo);                                                                \
-      free(hi);                                                                \
+      for (size_t v = 0; v < r->nvars; v++) free(cp[v]);                       \
     }                                                                          \
     free(base2);                                                               \
     free(base1);                                                               \
@@ -279,7 +296,7 @@ static bool contains(const char *src, const char *name) {
 }
 
 static void check_compiled(const ompb_expr *e, const char *src, const char *const *names,
-                           size_t nvars, size_t n, unsigned seed) {
+                           size_t nvars, size_t n, unsigned seed, uint32_t mix) {
   EXPECT(ompb_expr_nvars(e) == nvars);
   EXPECT(!ompb_expr_uses(e, nvars) && !ompb_expr_uses(e, SIZE_MAX));
   bool red = ompb_expr_is_reduction(e);
@@ -293,7 +310,7 @@ static void check_compiled(const ompb_expr *e, const char *src, const char *cons
     if (used[k]) EXPECT(contains(src, names[k]));
   }
   struct run r = {.e = e, .nvars = nvars, .n = n, .len = red ? 1 : n, .red = red,
-                  .seed = seed, .used = used};
+                  .seed = seed, .mix = mix, .used = used};
   double *vals[MAXV] = {0};
   for (size_t k = 0; k < nvars; k++) {
     vals[k] = xmalloc(n * sizeof(double));
@@ -352,7 +369,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   EXPECT(e != NULL && e != (ompb_expr *)&pool);
-  check_compiled(e, src, names, nvars, n, seed);
+  /* FNV-1a over the whole input: any mutation moves the split point and
+   * the rest, so every length below n is reached quickly */
+  uint32_t mix = 2166136261u;
+  for (size_t i = 0; i < size; i++) mix = (mix ^ data[i]) * 16777619u;
+  check_compiled(e, src, names, nvars, n, seed, mix);
   ompb_expr_free(e);
   free(text);
   return 0;
