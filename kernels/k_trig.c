@@ -75,8 +75,9 @@ TRIG1_F64(static void tan_wide_f64, tan, u35, 1e6)
  * f32 (default, <= 1 ULP): the float is widened to double, pi is split into
  * PI30[0] + PI30[1] + PI30[2] with PI30[0] and PI30[1] of 30 bits, so h*PI30[0]
  * and h*PI30[1] are exact (|2h| < 2^23) and x - h*PI30[0] is exact: r carries
- * ~53 good bits. P has degree 4 (error 7e-11 relative), the one rounding to
- * float gives ~0.5 ULP. For |x| <= TRIG32_MAX.
+ * ~53 good bits (with FMA: PI53[0] + PI53[1], two steps, see trig32_core).
+ * P has degree 4 (error 7e-11 relative), the one rounding to float gives
+ * ~0.5 ULP (max 0.5016 in 96M floats of [0, 2^22]). For |x| <= TRIG32_MAX.
  *
  * f64 _fast (<= 3.5 ULP): with FMA hardware pi is three 53-bit parts (each
  * h*part is exact inside the fma, x - h*PI53[0] is exact, pi to 160 bits);
@@ -109,11 +110,23 @@ INLINE double sin_finish(double r, double z, double p, double t, uint64_t flip,
 /* half is a constant 0 or 0.5: for sin h is t - M itself (never -0, so
  * the + 0 that gcc cannot drop changed nothing) */
 INLINE double trig32_core(double x, double half, uint64_t flip) {
+#if defined(__FMA__)
+  /* sin: k = x/pi rounded by one fma. pi in two 53-bit parts: x is a
+   * float, h*PI53[0] a multiple of 2^-52 exact inside the fma, so
+   * x - h*PI53[0] (|.| < 2) is exact; the part left out, h*PI53[2], is
+   * below 2^-88, far under r's own rounding for any float |x| <= 2^22 */
+  const double t = half != 0 ? fma(x, INV_PI, -half) + ROUND_MAGIC
+                             : fma(x, INV_PI, ROUND_MAGIC);
+  const double h = half != 0 ? (t - ROUND_MAGIC) + half : t - ROUND_MAGIC;
+  double r = fma(-h, PI53[0], x);
+  r = fma(-h, PI53[1], r);
+#else
   const double t = MADD(x, INV_PI, -half) + ROUND_MAGIC;
   const double h = half != 0 ? (t - ROUND_MAGIC) + half : t - ROUND_MAGIC;
   double r = MADD(-h, PI30[0], x); /* both steps exact: see above */
   r = MADD(-h, PI30[1], r);
   r = MADD(-h, PI30[2], r);
+#endif
   const double z = r * r;
   double p = SIN_P4[0];
   p = MADD(p, z, SIN_P4[1]);
@@ -124,7 +137,12 @@ INLINE double trig32_core(double x, double half, uint64_t flip) {
 }
 
 INLINE double trig64_core(double x, double half, uint64_t flip) {
+#if defined(__FMA__) /* sin: k = x/pi rounded by one fma */
+  const double t = half != 0 ? fma(x, INV_PI, -half) + ROUND_MAGIC
+                             : fma(x, INV_PI, ROUND_MAGIC);
+#else
   const double t = MADD(x, INV_PI, -half) + ROUND_MAGIC;
+#endif
   const double h = half != 0 ? (t - ROUND_MAGIC) + half : t - ROUND_MAGIC;
 #if defined(__FMA__)
   double r = fma(-h, PI53[0], x);
@@ -196,7 +214,8 @@ INLINE float float_of(uint32_t b) {
   return x;
 }
 INLINE float trigf_core(float x, float half, uint32_t flip) {
-  const float t = fmaf(x, INV_PIF, -half) + 0x1.8p23f;
+  const float t = half != 0 ? fmaf(x, INV_PIF, -half) + 0x1.8p23f
+                            : fmaf(x, INV_PIF, 0x1.8p23f); /* sin: one fma */
   const float h = half != 0 ? (t - 0x1.8p23f) + half : t - 0x1.8p23f;
   float r = fmaf(-h, PIF3[0], x);
   r = fmaf(-h, PIF3[1], r);
