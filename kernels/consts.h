@@ -34,14 +34,8 @@ static const double COS_C5[6] = {-0x1.907cd8ff5ede7p-37, 0x1.1eeb67d026ec6p-29, 
 static const double PIO2[3] = {0x1.921fb54442d18p+0, 0x1.1a62633145c07p-54, -0x1.f1976b7ed8fbcp-110};
 /* 2/pi */
 static const double TWO_OVER_PI = 0x1.45f306dc9c883p-1;
-/* e^r = 1 + r + r^2 E(r), |r| <= ln2/32, E degree 4 (exp_fast f64, AVX-512F), error 2.8e-17 */
+/* e^r = 1 + r + r^2 E(r), |r| <= ln2/32, E degree 4 (exp_fast f64, AVX-512F and AVX2), error 2.8e-17 */
 static const double EXP_E4[5] = {0x1.6c17bbd1f560ap-10, 0x1.11120b77051e7p-7, 0x1.55555555190f9p-5, 0x1.55555554dcc9bp-3, 0x1.0000000000000p-1};
-/* e^r = 1 + r + r^2 E(r), |r| <= ln2/2, E degree 10 (exp f64, AVX2), error 2.75e-19 */
-static const double EXP_E10[11] = {0x1.1f7340dbc337ep-29, 0x1.af4e554377204p-26, 0x1.27e4db46cddd1p-22, 0x1.71de01fdbf9cap-19, 0x1.a01a01a6e1e2ap-16, 0x1.a01a01abf85abp-13, 0x1.6c16c16c162c3p-10, 0x1.11111111100bep-7, 0x1.5555555555556p-5, 0x1.5555555555557p-3, 0x1.0000000000000p-1};
-/* ln2 as double hi and lo; 1/ln2 below */
-static const double LN2[2] = {0x1.62e42fefa39efp-1, 0x1.abc9e3b39803fp-56};
-/* 1/ln2 */
-static const double INV_LN2 = 0x1.71547652b82fep+0;
 /* 2^(j/16), j = 0..15: double hi */
 static const double EXP_T[16] = {0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0, 0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, 0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0, 0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0, 0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0};
 /* 2^(j/16): double lo */

@@ -201,14 +201,7 @@ def main():
     h = F(math.log(2)) / 32 * F(1001, 1000)
     emit_fit("EXP_E4",
              "e^r = 1 + r + r^2 E(r), |r| <= ln2/32, E degree 4 (exp_fast "
-             "f64, AVX-512F)", exp_coef, -h, h, 4, lambda r: r * r)
-    h2 = F(math.log(2)) / 2 * F(1001, 1000)
-    emit_fit("EXP_E10",
-             "e^r = 1 + r + r^2 E(r), |r| <= ln2/2, E degree 10 (exp f64, "
-             "AVX2)", exp_coef, -h2, h2, 10, lambda r: r * r)
-    emit("LN2", "double", [l2, l2 - Decimal(float(l2))],
-         "ln2 as double hi and lo; 1/ln2 below")
-    emit_scalar("INV_LN2", "double", 1 / l2, "1/ln2")
+             "f64, AVX-512F and AVX2)", exp_coef, -h, h, 4, lambda r: r * r)
 
     t16 = [Decimal(2) ** (Decimal(j) / 16) for j in range(16)]
     emit("EXP_T", "double", t16, "2^(j/16), j = 0..15: double hi")
