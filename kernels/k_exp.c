@@ -239,25 +239,21 @@ static inline __attribute__((always_inline)) __m256d exp4d(__m256d x,
              : y2;
 }
 
-KDEF(exp_fast_f64)
-(const double *in, double *out, size_t n, const void *params) {
-  (void)params;
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    PREFETCH(in + i);
-    _mm256_storeu_pd(out + i, exp4d(_mm256_loadu_pd(in + i), 0));
+/* ST: _mm256_storeu_pd, or _mm256_stream_pd for the nt_ form */
+#define EXP_F64_AVX2(name, precise, ST)                                        \
+  KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
+    (void)params;                                                              \
+    size_t i = 0;                                                              \
+    for (; i + 4 <= n; i += 4) {                                               \
+      PREFETCH(in + i);                                                        \
+      ST(out + i, exp4d(_mm256_loadu_pd(in + i), precise));                    \
+    }                                                                          \
+    VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd, exp4d(v_, precise))        \
   }
-  VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd, exp4d(v_, 0))
-}
-KDEF(exp_f64)(const double *in, double *out, size_t n, const void *params) {
-  (void)params;
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    PREFETCH(in + i);
-    _mm256_storeu_pd(out + i, exp4d(_mm256_loadu_pd(in + i), 1));
-  }
-  VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd, exp4d(v_, 1))
-}
+EXP_F64_AVX2(exp_f64, 1, _mm256_storeu_pd)
+EXP_F64_AVX2(exp_fast_f64, 0, _mm256_storeu_pd)
+EXP_F64_AVX2(nt_exp_f64, 1, _mm256_stream_pd)
+EXP_F64_AVX2(nt_exp_fast_f64, 0, _mm256_stream_pd)
 
 #else
 SLEEF1(exp, exp, u10, u10)
