@@ -119,11 +119,22 @@ static void finish_team(ompb_batch *b) {
  * wait there for milliseconds (docs/design.md, "The libgomp idle stall").
  * Bounded: past YIELD_MAX_NS the barrier's own wait takes over. */
 #define YIELD_MAX_NS 1000000
+/* A warm team thread arrives within a microsecond or two: watch that long
+ * before giving the CPU away (a sched_yield is a system call, ~1 us on a
+ * VM, and in the warm case the late thread is spinning on another CPU). */
+#define ARRIVE_SPIN_NS 5000
 static void yield_to_late_members(_Atomic unsigned *arrived, unsigned team) {
   if (atomic_load_explicit(arrived, memory_order_relaxed) >= team) return;
-  int64_t until = ompb__now_ns() + YIELD_MAX_NS;
-  while (atomic_load_explicit(arrived, memory_order_relaxed) < team && ompb__now_ns() < until)
-    sched_yield();
+  int64_t t0 = ompb__now_ns(), spin_until = t0 + ARRIVE_SPIN_NS, until = t0 + YIELD_MAX_NS;
+  while (atomic_load_explicit(arrived, memory_order_relaxed) < team) {
+    int64_t now = ompb__now_ns();
+    if (now >= until) return;
+    if (now < spin_until) {
+      for (int k = 0; k < 16; k++) ompb__cpu_relax();
+    } else {
+      sched_yield();
+    }
+  }
 }
 
 /* A batch whose deadline passed while it waited in the queue starts
