@@ -120,19 +120,25 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
  *     measured 1.7 ULP with FMA, 2.4 without), for |x| <= 2^20;
  *   - sin_fast, cos_fast f32 (AVX2 and AVX-512F): the same in float lanes
  *     (max 2.65 ULP over every float of [0, 2^16]), for |x| <= 2^16;
- *   - log_fast f32 on AVX-512F: vgetmant/vgetexp and 16-entry tables held
- *     in registers (max 1.28 ULP over every positive float), whole range;
- *     on AVX2: integer split and 8-entry tables (max 1.38 ULP over every
- *     positive float; zeros, subnormals and specials through SLEEF's);
+ *   - log f32 (AVX2 and AVX-512F): an exact reduction by 8 (AVX2) or 16
+ *     (AVX-512F, vgetmant/vgetexp) table entries (max 0.763 / 0.745 ULP
+ *     over every positive float); log f64 likewise with 16 entries (max
+ *     0.547 ULP in 20M samples); on AVX2 zeros, subnormals and specials
+ *     through SLEEF's;
+ *   - log_fast f32 on AVX-512F: the same tables (max 1.19 ULP over every
+ *     positive float), whole range; on AVX2: integer split and 8-entry
+ *     tables (max 1.38 ULP; zeros, subnormals and specials through
+ *     SLEEF's);
  *   - exp and exp_fast on AVX-512F: a 2^(j/16) table held in registers and
  *     vscalef (max measured 0.73 and 1.13 ULP, whole range; f32 0.75 and
  *     0.98 over every float of [-104, 104]);
  *   - exp and exp_fast f32 on AVX2: 2^(j/8) in a register (max 0.60 and
  *     0.88 ULP over every float of [-87, 87]), SLEEF's expf beyond;
- *   - exp and exp_fast f64 on AVX2: one polynomial with the rounding errors
- *     of the reduction carried along (max 0.65 ULP in 3M samples), for
- *     |x| <= 708, SLEEF's exp beyond.
+ *   - exp and exp_fast f64 on AVX2: 2^(j/16) by gathers (exp with the
+ *     table's low parts: max 0.558 ULP on [-708, 708]; exp_fast one gather
+ *     and a degree-4 polynomial: max 1.22 ULP), SLEEF's exp beyond 708.
  *   Elsewhere exp_fast equals exp (SLEEF has no faster exp).
+ * docs/kernels.md has the table of which body fills each kernel per ISA.
  * Default f32 tan, erfc and sigmoid are evaluated in double precision and
  * rounded once, hence ~0.5 ULP. kernels/gen_consts.py regenerates the
  * constants of the own kernels. Builds without SLEEF (WITH_SLEEF=0) call the
