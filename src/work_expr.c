@@ -34,6 +34,10 @@ struct xwork {
   char *out;
   size_t n, esize;
   bool f64, stream;
+  /* An input or out is not aligned to its element (a float at an odd
+   * address: C's loads may not touch it): each block's inputs are copied
+   * into scratch and its result copied out, with memcpy. */
+  bool unaligned;
   size_t sub; /* elements per pass of the program, 0: the whole block */
   double *partials; /* reductions: one per block */
   void **scratch;   /* per member, made on its first claim */
@@ -42,14 +46,17 @@ struct xwork {
 
 /* A member's scratch: the slot pointer table (nslots entries, then the
  * streaming buffer's address at [nslots]: slot nslots - 1 is set to each
- * block's destination, which may be out), then 64-byte aligned blocks:
- * constants, temporaries, and the streaming buffer. Copying the inputs'
- * blocks into scratch first was measured slower (E1 f32 1 thread 0.78x,
- * E2 0.82x, E4 0.74x). */
+ * block's destination, which may be out; when unaligned, the addresses of
+ * the inputs' copies follow), then 64-byte aligned blocks: constants,
+ * temporaries, the streaming buffer, and the inputs' copies when
+ * unaligned. Copying the inputs' blocks into scratch first was measured
+ * slower (E1 f32 1 thread 0.78x, E2 0.82x, E4 0.74x): only unaligned
+ * arrays are copied. */
 static void **make_scratch(const struct xwork *w) {
   const ompb_expr *e = w->e;
-  size_t blocks = e->nconst + e->ntemp + 1;
-  size_t table = ((e->nslots + 1) * sizeof(void *) + 63) & ~(size_t)63;
+  size_t copies = w->unaligned ? e->nused : 0;
+  size_t blocks = e->nconst + e->ntemp + 1 + copies;
+  size_t table = ((e->nslots + 1 + copies) * sizeof(void *) + 63) & ~(size_t)63;
   size_t bytes = table + 64 + blocks * XBLOCK * w->esize;
   void **mem = ompb__malloc(bytes);
   if (!mem) return NULL;
@@ -70,6 +77,8 @@ static void **make_scratch(const struct xwork *w) {
     p[e->nvars + e->nconst + k] = base + (e->nconst + k) * XBLOCK * w->esize;
   /* the streaming buffer (slot nslots - 1 until a block sets it) */
   p[e->nslots - 1] = p[e->nslots] = base + (e->nconst + e->ntemp) * XBLOCK * w->esize;
+  for (size_t j = 0; j < copies; j++)
+    p[e->nslots + 1 + j] = base + (e->nconst + e->ntemp + 1 + j) * XBLOCK * w->esize;
   return p;
 }
 
@@ -114,11 +123,14 @@ EXEC(double, f64)
  * out may still be an input). */
 static void run_block(const struct xwork *w, void **p, size_t lo, size_t m, void *dst) {
   const ompb_expr *e = w->e;
-  const size_t sub = w->sub ? w->sub : m;
+  const size_t sub = w->sub ? w->sub : m, es = w->esize;
+  char *const *copies = w->unaligned ? (char *const *)(p + e->nslots + 1) : NULL;
+  if (copies)
+    for (size_t j = 0; j < e->nused; j++) memcpy(copies[j], w->in[j] + lo * es, m * es);
   for (size_t s0 = 0; s0 < m; s0 += sub) {
     const size_t ms = m - s0 < sub ? m - s0 : sub;
     for (size_t j = 0; j < e->nused; j++)
-      p[e->used[j]] = (void *)(w->in[j] + (lo + s0) * w->esize);
+      p[e->used[j]] = copies ? (void *)(copies[j] + s0 * es) : (void *)(w->in[j] + (lo + s0) * es);
     p[e->nslots - 1] = (char *)dst + s0 * w->esize;
     if (w->f64) exec_f64(w, p, ms);
     else exec_f32(w, p, ms);
@@ -171,6 +183,9 @@ static bool run_range(ompb_batch *b, struct ompb__slot *s, size_t lo, size_t hi)
       if (w->f64) w->t->stream_f64(sbuf, (double *)(w->out + i * es), m);
       else w->t->stream_f32(sbuf, (float *)(w->out + i * es), m);
       streamed = true;
+    } else if (w->unaligned && e->red < 0) {
+      run_block(w, p, i, m, sbuf);
+      memcpy(w->out + i * es, sbuf, m * es);
     } else {
       run_block(w, p, i, m, e->red >= 0 ? sbuf : w->out + i * es);
     }
@@ -291,10 +306,13 @@ static int start(ompb_pool *pool, const ompb_expr *e, const void *const *inputs,
   w->n = n;
   w->esize = esize;
   w->f64 = esize == sizeof(double);
-  /* streaming stores need out aligned to its element (the head steps
-   * then reach a 64-byte boundary) */
-  w->stream = !red && w->t->stream_f32 && n >= ompb__stream_min() / esize &&
-              (uintptr_t)out % esize == 0;
+  /* arrays off their element's alignment go through copies; streaming
+   * stores need out aligned to its element (the head steps then reach a
+   * 64-byte boundary) */
+  w->unaligned = !red && (uintptr_t)out % esize != 0;
+  for (size_t j = 0; n > 0 && j < e->nused; j++)
+    w->unaligned |= (uintptr_t)inputs[e->used[j]] % esize != 0;
+  w->stream = !red && !w->unaligned && w->t->stream_f32 && n >= ompb__stream_min() / esize;
   w->nscratch = b->nslots;
   w->sub = !red && w->f64 && e->nins > 1 ? XPASS_F64 : 0;
   w->in = ompb__calloc(e->nused ? e->nused : 1, sizeof *w->in);

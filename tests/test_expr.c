@@ -1322,14 +1322,16 @@ static int until_stopped_task(ompb_ctx *ctx, void *arg, ompb_value *out) {
 }
 
 /* Any alignment works, also arrays at odd byte addresses (a float at
- * address 4k + 1): the same bytes as the aligned evaluation, for calls
- * large enough to stream (16 MiB of output by default; the evaluator then
- * stores through the cache: an aligned non-temporal store at an odd address
- * faulted). Under valgrind a small size (the cached path only). */
+ * address 4k + 1, as numpy's views of a byte buffer can be): the same bytes
+ * as the aligned evaluation, maps and reductions, at a size large enough
+ * to stream when aligned (16 MiB of output by default; an aligned
+ * non-temporal store at an odd address faulted, and a float load there is
+ * undefined in C: the evaluator copies such arrays block by block). Under
+ * valgrind a small size. */
 static void byte_misaligned_arrays(void) {
   const size_t n = slow_run() ? 5000 : ((size_t)17 << 20) / sizeof(float);
-  ompb_expr *e = compile("x*2.5 + 1", XYZ, 3);
-  CU_ASSERT_FATAL(e != NULL);
+  ompb_expr *e = compile("x*2.5 + 1", XYZ, 3), *red = compile("sum(x*2.5 + 1)", XYZ, 3);
+  CU_ASSERT_FATAL(e && red);
   unsigned char *raw = malloc(n * sizeof(double) + 8), *rout = malloc(n * sizeof(double) + 8);
   double *x = malloc(n * sizeof *x), *want = malloc(n * sizeof *want);
   CU_ASSERT_FATAL(raw && rout && x && want);
@@ -1358,6 +1360,18 @@ static void byte_misaligned_arrays(void) {
                : ompb_expr_eval_f32(pool2, e, (const float *const *)min, m, xin, NULL);
       CU_ASSERT_EQUAL(rc, OMPB_OK);
       CU_ASSERT(memcmp(xin, want, m * es) == 0);
+      /* a reduction over an odd-address input: the aligned one's value */
+      memcpy(xin, x, m * es);
+      double r1[1] = {0}, r2[1] = {0};
+      float f1[1] = {0}, f2[1] = {0};
+      if (f64) {
+        CU_ASSERT_EQUAL(ompb_expr_eval_f64(pool2, red, (const double *const *)in, m, r1, NULL), OMPB_OK);
+        CU_ASSERT_EQUAL(ompb_expr_eval_f64(pool2, red, (const double *const *)min, m, r2, NULL), OMPB_OK);
+      } else {
+        CU_ASSERT_EQUAL(ompb_expr_eval_f32(pool2, red, (const float *const *)in, m, f1, NULL), OMPB_OK);
+        CU_ASSERT_EQUAL(ompb_expr_eval_f32(pool2, red, (const float *const *)min, m, f2, NULL), OMPB_OK);
+      }
+      CU_ASSERT(memcmp(r1, r2, sizeof r1) == 0 && memcmp(f1, f2, sizeof f1) == 0);
     }
     if (!f64) /* x back to doubles for the f64 pass */
       for (size_t i = 0; i < n; i++) x[i] = rng_range(-4, 4);
@@ -1367,6 +1381,7 @@ static void byte_misaligned_arrays(void) {
   free(x);
   free(want);
   ompb_expr_free(e);
+  ompb_expr_free(red);
 }
 
 /* The batch deadline: a deadline (1 ns) that passed while the evaluation
