@@ -26,8 +26,7 @@ _Atomic double ompb__tick_ns = 1.0;
  * (a pair's error is a few tens of ns: 0.03% of the first span, 3e-7
  * after 100 ms). */
 #define CALIBRATE_NS 100000
-/* A pair whose two tick readings are further apart than this was
- * interrupted: read it again. */
+/* Readings per (ticks, ns) pair; the tightest one is kept. */
 #define PAIR_TRIES 16
 
 #if HAVE_TSC

@@ -335,7 +335,8 @@ static void compute_need(struct sched *s) {
 static bool emit_order(struct sched *s, uint32_t root) {
   unsigned char *state = ompb__calloc(s->nl, 1); /* 0 new, 1 open, 2 done */
   /* A node is pushed once per edge from a parent that meets it unvisited
-   * (a shared one may be on the stack several times): 3 per node at most. */
+   * (a shared one may be on the stack several times): at most one entry
+   * per operand of every node, 4 for a select. */
   uint32_t *stack = ompb__malloc((4 * s->nl + 1) * sizeof *stack);
   if (!state || !stack) {
     ompb__free(state);

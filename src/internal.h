@@ -63,11 +63,13 @@ static inline int64_t ompb__ticks(void) {
 #endif
   return ompb__now_ns();
 }
-/* A tick count as ns (a negative one, from TSCs of two cores that
- * disagree, as 0). */
-static inline int64_t ompb__ticks_to_ns(int64_t d) {
-  return d > 0 ? (int64_t)((double)d * atomic_load_explicit(&ompb__tick_ns, memory_order_relaxed))
-               : 0;
+/* The current ns per tick, read once per range of tasks; a tick count as
+ * ns with it (a negative one, from TSCs of two cores that disagree, as 0). */
+static inline double ompb__tick_scale(void) {
+  return atomic_load_explicit(&ompb__tick_ns, memory_order_relaxed);
+}
+static inline int64_t ompb__ticks_to_ns(int64_t d, double tick_ns) {
+  return d > 0 ? (int64_t)((double)d * tick_ns) : 0;
 }
 /* Milliseconds (>= 0, not NaN: validated) to nanoseconds, saturating; a
  * positive time is at least 1 ns, since 0 means "none". */

@@ -129,6 +129,7 @@ static inline __attribute__((always_inline)) bool
 ompb__run_each(ompb_batch *b, struct ompb__slot *s, size_t lo, size_t hi,
                const ompb__each *e) {
   const bool deadlines = b->min_timeout_ns != 0;
+  const double tick_ns = ompb__tick_scale();
   int64_t t0 = deadlines ? ompb__now_ns() : ompb__ticks();
   for (size_t i = lo; i < hi; i++) {
     if (ompb__gate_clock(b, &t0, !deadlines)) {
@@ -148,7 +149,7 @@ ompb__run_each(ompb_batch *b, struct ompb__slot *s, size_t lo, size_t hi,
     bool late = deadlines && (atomic_exchange(&s->cur, 0) & 1);
     int64_t t1 = deadlines ? ompb__now_ns() : ompb__ticks();
     if (e->after) e->after(b, i);
-    ompb__finish(b, s, i, rc, v, deadlines ? t1 - t0 : ompb__ticks_to_ns(t1 - t0), late);
+    ompb__finish(b, s, i, rc, v, deadlines ? t1 - t0 : ompb__ticks_to_ns(t1 - t0, tick_ns), late);
     t0 = t1;
   }
   return false;
