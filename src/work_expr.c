@@ -131,7 +131,7 @@ static void run_block(const struct xwork *w, void **p, size_t lo, size_t m, void
     const size_t ms = m - s0 < sub ? m - s0 : sub;
     for (size_t j = 0; j < e->nused; j++)
       p[e->used[j]] = copies ? (void *)(copies[j] + s0 * es) : (void *)(w->in[j] + (lo + s0) * es);
-    p[e->nslots - 1] = (char *)dst + s0 * w->esize;
+    p[e->nslots - 1] = (char *)dst + s0 * es;
     if (w->f64) exec_f64(w, p, ms);
     else exec_f32(w, p, ms);
   }
@@ -240,8 +240,13 @@ static void team_done(ompb_batch *b) {
     if (e->red == OMPB__X_MEAN) r = w->n ? r / (double)w->n : NAN;
     break;
   }
-  if (w->f64) *(double *)w->out = r;
-  else *(float *)w->out = (float)r;
+  /* memcpy: out may be off its element's alignment */
+  if (w->f64) {
+    memcpy(w->out, &r, sizeof r);
+  } else {
+    float f = (float)r;
+    memcpy(w->out, &f, sizeof f);
+  }
 }
 
 static void destroy(ompb_batch *b) {
