@@ -135,14 +135,19 @@ static void wait_sealed(ompb_batch *b) {
  * sleeping, which saves the waiter a futex wake-up (tens of microseconds on
  * a VM). Bounded, so long batches cost at most SPIN_NS of one CPU. */
 #define SPIN_NS 20000
-/* A stopped batch ends as soon as its running tasks return: then watch a
- * while longer, yielding the CPU to them, before sleeping. */
+/* A stopped batch ends as soon as its running tasks return: then skip
+ * beside the team what nobody claimed (while its members finish the tasks
+ * they are running), and watch a while longer, yielding the CPU to them,
+ * before sleeping. */
 #define STOPPED_SPIN_NS 1000000
-static void spin_until_sealed(const ompb_batch *b) {
+static void spin_until_sealed(ompb_batch *b) {
   int64_t t0 = ompb__now_ns(), until = t0 + SPIN_NS;
+  bool helped = false;
   while (atomic_load_explicit(&b->state, memory_order_acquire) != OMPB__SEALED) {
     int64_t stop = atomic_load_explicit(&b->stop, memory_order_relaxed);
     if (stop != 0 && stop != OMPB__STOP_FINISHED) {
+      if (!helped) ompb__help_skip(b);
+      helped = true;
       until = t0 + STOPPED_SPIN_NS;
       sched_yield();
     } else {

@@ -171,6 +171,8 @@ struct ompb_batch {
   /* A member saw the stop before it left the team: the stop came before
    * the batch completed, whether or not anything was left to skip. */
   atomic_bool stop_seen;
+  /* Waiting threads inside ompb__help_skip: the team's end waits for 0. */
+  _Atomic unsigned skip_helpers;
   atomic_bool paused;         /* read before each task start; set under mu */
   _Atomic size_t lost_errors; /* failed tasks whose error record could not be allocated */
 
@@ -270,6 +272,11 @@ extern _Thread_local ompb_ctx *ompb__tls_ctx;
  * ompb__reporter_team_done. */
 void ompb__run_dispatched(ompb_batch *b, bool pin);
 void ompb__run_nested(ompb_batch *b);
+/* A thread waiting for stopped batch b, outside its team, claims and skips
+ * unclaimed indices beside the team's members (the team's end waits for
+ * it). Does nothing when the batch is not running or has an on_result
+ * callback (a user callback never runs on a waiting thread). */
+void ompb__help_skip(ompb_batch *b);
 
 /* src/reporter.c: progress, deadlines, the seal */
 /* Which pool's reporter this thread is (NULL elsewhere). */

@@ -78,6 +78,17 @@ static bool run_member(ompb_batch *b, unsigned k, unsigned members) {
   return stopped;
 }
 
+void ompb__help_skip(ompb_batch *b) {
+  if (!b->results || b->opts.on_result) return;
+  atomic_fetch_add_explicit(&b->skip_helpers, 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_seq_cst);
+  if (atomic_load_explicit(&b->state, memory_order_acquire) == OMPB__RUNNING) {
+    size_t lo, hi;
+    while (claim(b, 1, SKIP_CHUNK, &lo, &hi)) ompb__skip(b, lo, hi);
+  }
+  atomic_fetch_sub_explicit(&b->skip_helpers, 1, memory_order_release);
+}
+
 /* Task creation lives in this one function (TSan's race_top suppression for
  * libomp's reuse of task descriptors names it). */
 __attribute__((noinline)) static void spawn_members(ompb_batch *b, unsigned members) {
@@ -104,8 +115,13 @@ static unsigned team_size(const ompb_batch *b, unsigned limit) {
  * running team needed, decide how the batch ended, and hand it on to be
  * sealed. */
 static void finish_team(ompb_batch *b) {
-  size_t next = OMPB__LOAD(&b->next);
+  size_t next = atomic_exchange(&b->next, b->n);
   if (next < b->n) ompb__skip(b, next, b->n);
+  /* A waiter that entered ompb__help_skip before the exchange may still be
+   * writing what it claimed: its chunk is bounded, so wait for it. Paired
+   * with the fence there: either it sees next == n, or this sees it. */
+  atomic_thread_fence(memory_order_seq_cst);
+  while (atomic_load_explicit(&b->skip_helpers, memory_order_acquire)) sched_yield();
   b->t_end_ns = ompb__now_ns();
   ompb__clock_refine(b->t_end_ns);
   if (b->ops->team_done) b->ops->team_done(b);

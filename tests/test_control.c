@@ -44,12 +44,15 @@ struct ledger {
   double t0_ms;               /* th_now_ms() at ledger_reset */
   ompb_batch *_Atomic handle; /* for tasks and callbacks that control the batch */
   int cancel_at;              /* task index (or progress count) that cancels */
+  int release_on_free;        /* index whose arg_free releases HOLD tasks, -1: none */
+  atomic_int released_by;     /* thread_tag of that arg_free call */
 };
 static struct ledger *L;
 
 static void ledger_reset(void) {
   memset(L, 0, sizeof *L);
   L->cancel_at = -1;
+  L->release_on_free = -1;
   L->t0_ms = th_now_ms();
   atomic_store(&L->release_at, -1);
 }
@@ -64,18 +67,22 @@ enum { FAST, SLEEP, BLOCK, FAIL, STUBBORN, CANCELS, WAITS_SELF, HOLD };
 /* The code a blocked task returns when its wait expired (a failed test). */
 enum { EXPIRED = 77 };
 
-static void arg_free_fn(void *p) {
-  struct arg *a = p;
-  atomic_fetch_add(&L->freed[a->index], 1);
-  free(a);
-}
-
 /* A small number naming the calling thread (1, 2, ...), for the ledger. */
 static atomic_int thread_tags;
 static _Thread_local int my_tag;
 static int thread_tag(void) {
   if (!my_tag) my_tag = atomic_fetch_add(&thread_tags, 1) + 1;
   return my_tag;
+}
+
+static void arg_free_fn(void *p) {
+  struct arg *a = p;
+  atomic_fetch_add(&L->freed[a->index], 1);
+  if (a->index == L->release_on_free) {
+    atomic_store(&L->released_by, thread_tag());
+    atomic_store(&L->release_at, 0);
+  }
+  free(a);
 }
 
 /* on_result runs on the thread that ran the task (a worker: the caller's
@@ -268,6 +275,32 @@ static void cancel_skips_pending_tasks(void) {
   CU_ASSERT(p.completed < p.total);
   CU_ASSERT_EQUAL(p.completed, r->success_count + r->failure_count);
   CU_ASSERT_EQUAL(ompb_batch_cancel(b), OMPB_OK); /* after the end: nothing */
+  free_values(r);
+  ompb_result_free(r);
+  ompb_batch_free(b);
+}
+
+/* The thread that waits for a cancelled batch skips what nobody claimed
+ * while the team's members still run their tasks: here every running task
+ * ignores the stop and returns only once the last index was skipped (its
+ * arg_free releases them), so the waiting thread must have skipped it. */
+static void waiter_skips_while_the_team_runs(void) {
+  ledger_reset();
+  enum { N = MAXT };
+  ompb_task *t = make_tasks(N, HOLD, 0);
+  L->release_on_free = N - 1;
+  ompb_batch *b;
+  CU_ASSERT_EQUAL_FATAL(ompb_batch_start(pool, t, N, NULL, &b), OMPB_OK);
+  free(t);
+  wait_started(W);
+  CU_ASSERT_EQUAL(ompb_batch_cancel(b), OMPB_OK);
+  ompb_result *r;
+  CU_ASSERT_EQUAL(ompb_batch_wait(b, &r), OMPB_OK);
+  check_invariants(r, N, false); /* no HOLD task expired */
+  CU_ASSERT(r->cancelled);
+  CU_ASSERT_EQUAL(r->success_count, (size_t)atomic_load(&L->n_started));
+  CU_ASSERT_EQUAL(r->results[N - 1].status, OMPB_ECANCELED);
+  CU_ASSERT_EQUAL(atomic_load(&L->released_by), thread_tag());
   free_values(r);
   ompb_result_free(r);
   ompb_batch_free(b);
@@ -774,6 +807,7 @@ int ompb_suite_control(void) {
     void (*fn)(void);
   } tests[] = {
       {"cancel_skips_pending_tasks", cancel_skips_pending_tasks},
+      {"waiter_skips_while_the_team_runs", waiter_skips_while_the_team_runs},
       {"cancel_from_inside_a_task", cancel_from_inside_a_task},
       {"cancel_from_on_progress", cancel_from_on_progress},
       {"cancel_after_completion_changes_nothing", cancel_after_completion_changes_nothing},
