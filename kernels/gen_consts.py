@@ -17,7 +17,8 @@ constants, as C hex-float literals:
   f32 sin_fast and cos_fast,
 - 2^(j/8) for the AVX2 f32 exp, and E of degree 10 for the AVX2 f64 exp,
 - the tables of the log_fast f32 kernels (1/c and -ln(1/c) on 16 (AVX-512F)
-  or 8 (AVX2) subintervals of [0.75, 1.5)), ln2 in two floats,
+  or 8 (AVX2) subintervals of [0.75, 1.5)), ln2 in two floats, and of the
+  f64 log (16 subintervals, E of degree 12) and log_fast (128, degree 5),
 - 2^(j/16), j = 0..15, as double-double and float-float tables, ln2/16
   split in two, and E(r) of degree 4 (exp_fast f64) for the AVX-512F exp
   kernels; exp f64 and the f32 ones use E's Taylor coefficients, written
@@ -275,6 +276,31 @@ def main():
     emit("LOGD_E", "double", [F((-1) ** (n + 1), n) for n in range(14, 1, -1)],
          "log(1+r) = r + r^2 E(r), E Taylor of degree 12 (|r| < 1/16: "
          "truncation below 2^-60 relative)")
+    # f64 log_fast: 128 subintervals of [0.75, 1.5) (the top 7 fraction
+    # bits of m; centre c, 1 for j = 0 and 127), 1/c rounded and -ln(1/c)
+    # rounded (one table each, read by gathers), so |r| < 2^-7 and E of
+    # degree 5 (error below 2^-59 relative to r) replaces degree 12
+    ic_, lc_ = [], []
+    for j in range(128):
+        if j < 64:
+            a_, w_ = F(1) + F(j, 128), F(1, 128)
+        else:
+            a_, w_ = F(1, 2) + F(j, 256), F(1, 256)
+        c = F(1) if j in (0, 127) else a_ + w_ / 2
+        ic = float(1 / c)
+        ic_.append(ic)
+        lc_.append(-ln(ic))
+    emit("LOGD128_INVC", "double", ic_,
+         "log_fast f64: j = the top 7 fraction bits of m in [0.75, 1.5), "
+         "centre c (1 for j = 0 and 127): 1/c rounded")
+    emit("LOGD128_C", "double", lc_, "-ln(1/c) rounded")
+    def log_coef(k):
+        return F((-1) ** (k + 1), k + 2)
+    rl = F(1, 128) * F(1001, 1000)
+    emit_fit("LOGD_E5",
+             "log(1+r) = r + r^2 E(r), -2^-8 <= r <= 2^-7, E degree 5 "
+             "(log_fast f64; error relative to r)", log_coef, -rl / 2, rl, 5,
+             lambda r: abs(r))
     l2hi = float(trunc_bits(F(l2), 16))
     if l2hi > float(l2):
         l2hi -= 2.0 ** -16

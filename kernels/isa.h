@@ -128,7 +128,7 @@ ISA_DECL_NT(affine)
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 /* kernels/k_exp.c, k_log.c: the intrinsic kernels' nt_ forms */
 ompb_kernel_f32 K(nt_exp_f32), K(nt_exp_fast_f32), K(nt_log_fast_f32);
-ompb_kernel_f64 K(nt_exp_f64), K(nt_exp_fast_f64);
+ompb_kernel_f64 K(nt_exp_f64), K(nt_exp_fast_f64), K(nt_log_fast_f64);
 #endif
 ompb_kernel2_f32 K(nt2_add_f32), K(nt2_mul_f32);
 ompb_kernel2_f64 K(nt2_add_f64), K(nt2_mul_f64);

@@ -5,11 +5,11 @@
 #include "consts.h"
 #include "isa.h"
 
-/* ---- log_fast f64: SLEEF's 3.5-ULP function; log f32 and f64 SLEEF's
- * 1-ULP ones except on AVX2 and AVX-512F (below) ---- */
-SLEEF1_F64(log_fast, log, u35)
+/* ---- log and log_fast: SLEEF's 1-ULP and 3.5-ULP functions except on
+ * AVX2 and AVX-512F (below) ---- */
 #if !defined(OMPB_ISA_AVX512F) && !defined(OMPB_ISA_AVX2)
 SLEEF1(log, log, u10, u10)
+SLEEF1_F64(log_fast, log, u35)
 #else
 /* ---- f64 log (<= 1 ULP) on AVX2 and AVX-512F ----
  * x = m 2^k, m in [0.75, 1.5); the top 4 fraction bits of m pick one of
@@ -36,6 +36,24 @@ SLEEF1(log, log, u10, u10)
   e = FMA(e, r, SET(LOGD_E[10]));                                              \
   e = FMA(e, r, SET(LOGD_E[11]));                                              \
   e = FMA(e, r, SET(LOGD_E[12]))
+
+/* ---- f64 log_fast on AVX2 and AVX-512F ----
+ * The f64 log's reduction on 128 subintervals instead of 16: j = the top 7
+ * fraction bits of m in [0.75, 1.5), c = 1 for the two next to 1, 1/c
+ * (LOGD128_INVC) and -ln(1/c) rounded (LOGD128_C) read by two gathers;
+ * r = m/c - 1 by one fma, -2^-8 <= r < 2^-7, so E is of degree 5
+ * (near-minimax, error ~1e-18 relative to r) where the 1-ULP log needs 12.
+ *   log x = (k ln2_hi + C) + (r + (r^2 E + k ln2_lo)),
+ * k ln2_hi exact (a multiple of 2^-42 times |k| < 2^11), its sum with C
+ * rounded once: where that rounding is largest next to the result (c just
+ * off 1, log x a third of C) it is 1 ULP of the result, so ~1.6 ULP in all
+ * (measured: docs/kernels.md). Constants: kernels/gen_consts.py. */
+#define LOGD128_POLY(V, FMA, SET, r, e)                                        \
+  V e = FMA(SET(LOGD_E5[0]), r, SET(LOGD_E5[1]));                              \
+  e = FMA(e, r, SET(LOGD_E5[2]));                                              \
+  e = FMA(e, r, SET(LOGD_E5[3]));                                              \
+  e = FMA(e, r, SET(LOGD_E5[4]));                                              \
+  e = FMA(e, r, SET(LOGD_E5[5]))
 #endif
 
 /* ---- log_fast f32 on AVX-512F ----
@@ -172,6 +190,49 @@ KDEF(log_f64)(const double *in, double *out, size_t n, const void *params) {
         logd8(_mm512_maskz_loadu_pd(m, in + i), i0, i1, h0, h1, l0, l1));
   }
 }
+
+/* log_fast f64 (LOGD128_POLY above): vgetmant/vgetexp as in logd8 (a
+ * negative x gives a NaN m, whose bits still index the tables within
+ * bounds), +-0 blended to -inf; +inf, NaN and subnormals come out right
+ * by themselves. */
+static inline __attribute__((always_inline)) __m512d logd8_fast(__m512d x) {
+  const __m512d one = _mm512_set1_pd(1.0);
+  const __m512d m =
+      _mm512_getmant_pd(x, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_nan);
+  __m512d k = _mm512_getexp_pd(x);
+  k = _mm512_mask_add_pd(k, _mm512_cmp_pd_mask(m, one, _CMP_LT_OQ), k, one);
+  const __m512i j = _mm512_and_si512(
+      _mm512_srli_epi64(_mm512_castpd_si512(m), 45), _mm512_set1_epi64(127));
+  const __m512d ic = _mm512_i64gather_pd(j, LOGD128_INVC, 8);
+  const __m512d c = _mm512_i64gather_pd(j, LOGD128_C, 8);
+  const __m512d r = _mm512_fmsub_pd(m, ic, one);
+  LOGD128_POLY(__m512d, _mm512_fmadd_pd, _mm512_set1_pd, r, e);
+  const __m512d hi = _mm512_fmadd_pd(k, _mm512_set1_pd(LN2D[0]), c);
+  const __m512d p = _mm512_fmadd_pd(_mm512_mul_pd(r, r), e,
+                                    _mm512_mul_pd(k, _mm512_set1_pd(LN2D[1])));
+  const __m512d y = _mm512_add_pd(hi, _mm512_add_pd(r, p));
+  return _mm512_mask_blend_pd(
+      _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_EQ_OQ), y,
+      _mm512_set1_pd(-INFINITY));
+}
+
+/* ST: _mm512_storeu_pd, or _mm512_stream_pd for the nt_ form */
+#define LOG_FAST_F64(name, ST)                                                 \
+  KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
+    (void)params;                                                              \
+    size_t i = 0;                                                              \
+    for (; i + 8 <= n; i += 8) {                                               \
+      PREFETCH(in + i);                                                        \
+      ST(out + i, logd8_fast(_mm512_loadu_pd(in + i)));                        \
+    }                                                                          \
+    if (i < n) {                                                               \
+      const __mmask8 m = (__mmask8)((1u << (n - i)) - 1);                      \
+      _mm512_mask_storeu_pd(out + i, m,                                        \
+                            logd8_fast(_mm512_maskz_loadu_pd(m, in + i)));     \
+    }                                                                          \
+  }
+LOG_FAST_F64(log_fast_f64, _mm512_storeu_pd)
+LOG_FAST_F64(nt_log_fast_f64, _mm512_stream_pd)
 
 /* ---- log_fast f32 on AVX2 ----
  * The AVX-512F scheme without vgetmant/vgetexp: x's bits minus those of
@@ -310,6 +371,58 @@ KDEF(log_f64)(const double *in, double *out, size_t n, const void *params) {
   }
   VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd, logd4(v_))
 }
+
+/* log_fast f64 (LOGD128_POLY above) with logd4's integer steps; lanes whose
+ * x is not a positive normal finite double take SLEEF's 3.5-ULP log, lane
+ * by lane. */
+static inline __attribute__((always_inline)) __m256d logd4_fast(__m256d x) {
+  const __m256i ix = _mm256_castpd_si256(x);
+  const __m256i d =
+      _mm256_sub_epi64(ix, _mm256_set1_epi64x(0x3fe8000000000000LL));
+  const __m256i kf12 = _mm256_srli_epi64(d, 52); /* k mod 2^12 */
+  const __m256i kk = _mm256_sub_epi64(
+      _mm256_xor_si256(kf12, _mm256_set1_epi64x(0x800)),
+      _mm256_set1_epi64x(0x800));
+  const __m256d m =
+      _mm256_castsi256_pd(_mm256_sub_epi64(ix, _mm256_slli_epi64(kk, 52)));
+  const __m256d magic = _mm256_set1_pd(0x1.8p52);
+  const __m256d k = _mm256_sub_pd(
+      _mm256_castsi256_pd(_mm256_add_epi64(kk, _mm256_castpd_si256(magic))),
+      magic);
+  const __m256i j = _mm256_and_si256(
+      _mm256_srli_epi64(_mm256_castpd_si256(m), 45), _mm256_set1_epi64x(127));
+  const __m256d ic = _mm256_i64gather_pd(LOGD128_INVC, j, 8);
+  const __m256d c = _mm256_i64gather_pd(LOGD128_C, j, 8);
+  const __m256d r = _mm256_fmsub_pd(m, ic, _mm256_set1_pd(1.0));
+  LOGD128_POLY(__m256d, _mm256_fmadd_pd, _mm256_set1_pd, r, e);
+  const __m256d hi = _mm256_fmadd_pd(k, _mm256_set1_pd(LN2D[0]), c);
+  const __m256d p = _mm256_fmadd_pd(_mm256_mul_pd(r, r), e,
+                                    _mm256_mul_pd(k, _mm256_set1_pd(LN2D[1])));
+  const __m256d y = _mm256_add_pd(hi, _mm256_add_pd(r, p));
+  const __m256i off = _mm256_sub_epi64(ix, _mm256_set1_epi64x(1LL << 52));
+  const __m256i bad = _mm256_or_si256(
+      _mm256_cmpgt_epi64(off,
+                         _mm256_set1_epi64x(0x7ff0000000000000LL -
+                                            (1LL << 52) - 1)),
+      _mm256_cmpgt_epi64(_mm256_setzero_si256(), off));
+  return _mm256_movemask_pd(_mm256_castsi256_pd(bad))
+             ? _mm256_blendv_pd(y, Sleef_logd4_u35avx2(x),
+                                _mm256_castsi256_pd(bad))
+             : y;
+}
+
+#define LOG_FAST_F64_AVX2(name, ST)                                            \
+  KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
+    (void)params;                                                              \
+    size_t i = 0;                                                              \
+    for (; i + 4 <= n; i += 4) {                                               \
+      PREFETCH(in + i);                                                        \
+      ST(out + i, logd4_fast(_mm256_loadu_pd(in + i)));                        \
+    }                                                                          \
+    VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd, logd4_fast(v_))            \
+  }
+LOG_FAST_F64_AVX2(log_fast_f64, _mm256_storeu_pd)
+LOG_FAST_F64_AVX2(nt_log_fast_f64, _mm256_stream_pd)
 #else
 SLEEF1_F32(log_fast, log, u35)
 #endif
