@@ -227,6 +227,176 @@ static void un_SQRT_f64(const double *a, double *out, size_t n) {
 REDS(float, f32)
 REDS(double, f64)
 
+/* ---- fused runs (kernels/expr_ops.h) ----
+ * Strips of XR_STRIP_BYTES: small enough that a run's strips stay in L1
+ * with its input lines in flight, large enough that the dispatch of an
+ * operation (one switch) is paid once per several vectors. */
+#ifndef XR_STRIP_BYTES
+#define XR_STRIP_BYTES 512
+#endif
+#if defined(OMPB_ISA_AVX512F)
+#define NT_F(p, v) _mm512_stream_ps(p, v)
+#define NT_D(p, v) _mm512_stream_pd(p, v)
+#elif defined(OMPB_ISA_AVX2)
+#define NT_F(p, v) _mm256_stream_ps(p, v)
+#define NT_D(p, v) _mm256_stream_pd(p, v)
+#elif defined(OMPB_ISA_SSE2)
+#define NT_F(p, v) _mm_stream_ps(p, v)
+#define NT_D(p, v) _mm_stream_pd(p, v)
+#endif
+/* affine as kernels/k_arith.c computes it on this ISA (the same bits) */
+#if defined(__FMA__)
+#define AFFINE_F(a, x, b) fmaf(a, x, b)
+#else
+#define AFFINE_F(a, x, b) ((float)((double)(a) * (double)(x) + (double)(b)))
+#endif
+#define AFFINE_D(a, x, b) fma(a, x, b)
+
+#define XR_L1(code, expr)                                                      \
+  case code:                                                                   \
+    _Pragma("omp simd") for (size_t i = 0; i < m; i++) {                      \
+      const xr_t x = a[i];                                                        \
+      d[i] = (expr);                                                           \
+    }                                                                          \
+    break;
+#define XR_L2(code, expr)                                                      \
+  case code:                                                                   \
+    _Pragma("omp simd") for (size_t i = 0; i < m; i++) {                      \
+      const xr_t x = a[i], y = b[i];                                              \
+      d[i] = (expr);                                                           \
+    }                                                                          \
+    break;
+#define XR_L3(code, expr)                                                      \
+  case code:                                                                   \
+    _Pragma("omp simd") for (size_t i = 0; i < m; i++) {                      \
+      const xr_t x = a[i], y = b[i], z = c[i];                                    \
+      d[i] = (expr);                                                           \
+    }                                                                          \
+    break;
+#define XR_SEL(k, cmp)                                                         \
+  case OMPB__XR_SEL + k:                                                       \
+    _Pragma("omp simd") for (size_t i = 0; i < m; i++) {                      \
+      const xr_t x = a[i], y = b[i], t = c[i], f = e[i];                          \
+      d[i] = x cmp y ? t : f;                                                  \
+    }                                                                          \
+    break;                                                                     \
+  case OMPB__XR_SEL + OMPB__ES_NEG + k:                                        \
+    _Pragma("omp simd") for (size_t i = 0; i < m; i++) {                      \
+      const xr_t x = a[i], y = b[i], t = c[i], f = e[i];                          \
+      d[i] = x cmp y ? t : -f;                                                 \
+    }                                                                          \
+    break;
+
+/* One strip of m elements through every operation of the run; P: the
+ * operands' addresses for this strip. Inlined twice per type: for full
+ * strips (m a constant) and for the last, partial one. */
+#define XR_STEP(T, sfx, FMA, pp, ABS, VSQRT, LD, ST, NV, SQRTS)                \
+  static inline __attribute__((always_inline)) void xr_step_##sfx(             \
+      const struct ompb__xrop *ops, size_t nops, T *const *P, size_t m) {      \
+    typedef T xr_t;                                                            \
+    for (size_t k = 0; k < nops; k++) {                                        \
+      const struct ompb__xrop *o = &ops[k];                                    \
+      T *d = P[o->dst];                                                        \
+      const T *a = P[o->a], *b = P[o->b], *c = P[o->c], *e = P[o->d];         \
+      const T p0 = o->pp[0], p1 = o->pp[1];                                    \
+      (void)p1;                                                                \
+      switch (o->code) {                                                       \
+        XR_L2(OMPB__XR_BIN + OMPB__EB_ADD, x + y)                              \
+        XR_L2(OMPB__XR_BIN + OMPB__EB_SUB, x - y)                              \
+        XR_L2(OMPB__XR_BIN + OMPB__EB_MUL, x * y)                              \
+        XR_L2(OMPB__XR_BIN + OMPB__EB_DIV, x / y)                              \
+        XR_L2(OMPB__XR_BIN + OMPB__EB_NMUL, -(x * y))                          \
+        XR_L2(OMPB__XR_BIN + OMPB__EB_MIN, (x < y || x != x) ? x : y)          \
+        XR_L2(OMPB__XR_BIN + OMPB__EB_MAX, (x > y || x != x) ? x : y)          \
+        XR_L2(OMPB__XR_BIN + OMPB__EB_LT, x < y ? (xr_t)1 : (xr_t)0)           \
+        XR_L2(OMPB__XR_BIN + OMPB__EB_LE, x <= y ? (xr_t)1 : (xr_t)0)                \
+        XR_L2(OMPB__XR_BIN + OMPB__EB_GT, x > y ? (xr_t)1 : (xr_t)0)                 \
+        XR_L2(OMPB__XR_BIN + OMPB__EB_GE, x >= y ? (xr_t)1 : (xr_t)0)                \
+        XR_L2(OMPB__XR_BIN + OMPB__EB_EQ, x == y ? (xr_t)1 : (xr_t)0)                \
+        XR_L2(OMPB__XR_BIN + OMPB__EB_NE, x != y ? (xr_t)1 : (xr_t)0)                \
+        XR_L3(OMPB__XR_TRI + OMPB__ET_FMA, FMA(x, y, z))                       \
+        XR_L3(OMPB__XR_TRI + OMPB__ET_FMS, FMA(x, y, -z))                      \
+        XR_L3(OMPB__XR_TRI + OMPB__ET_FNMA, FMA(-x, y, z))                     \
+        XR_L3(OMPB__XR_TRI + OMPB__ET_WHERE, x != 0 ? y : z)                   \
+        XR_SEL(0, <) XR_SEL(1, <=) XR_SEL(2, >) XR_SEL(3, >=) XR_SEL(4, ==)    \
+        XR_SEL(5, !=)                                                          \
+        XR_L1(OMPB__XR_NEG, -x)                                                \
+        XR_L1(OMPB__XR_FLOOR, FLOORS(x))                                       \
+        XR_L1(OMPB__XR_CEIL, CEILS(x))                                         \
+        XR_L1(OMPB__XR_SCALE, p0 * x)                                          \
+        XR_L1(OMPB__XR_ADDS, x + p0)                                           \
+        XR_L1(OMPB__XR_AFFINE, AFFINE(p0, x, p1))                              \
+        XR_L1(OMPB__XR_ABS, ABS(x))                                            \
+      case OMPB__XR_SQRT: {                                                    \
+        size_t i = 0;                                                          \
+        VSQRT_LOOP(VSQRT, LD, ST, NV)                                          \
+        for (; i < m; i++) d[i] = SQRTS(a[i]);                                 \
+        break;                                                                 \
+      }                                                                        \
+      default: break;                                                          \
+      }                                                                        \
+    }                                                                          \
+  }
+#if defined(VSQRT_F)
+#define VSQRT_LOOP(VSQRT, LD, ST, NV)                                          \
+  for (; i + NV <= m; i += NV) ST(d + i, VSQRT(LD(a + i)));
+#else
+#define VSQRT_LOOP(VSQRT, LD, ST, NV)
+#endif
+#define FLOORS floorf
+#define CEILS ceilf
+#define AFFINE AFFINE_F
+XR_STEP(float, f32, FMA_F, pf, fabsf, VSQRT_F, LDF, STF, NF, sqrtf)
+#undef FLOORS
+#undef CEILS
+#undef AFFINE
+#define FLOORS floor
+#define CEILS ceil
+#define AFFINE AFFINE_D
+XR_STEP(double, f64, FMA_D, pd, fabs, VSQRT_D, LDD, STD, ND, sqrt)
+#undef FLOORS
+#undef CEILS
+#undef AFFINE
+
+/* The run strip by strip. The external operand nt (if any) is written
+ * into a stack strip and streamed from there: full strips with
+ * non-temporal stores (64-byte aligned, as the caller promises), the
+ * last partial one with plain stores. */
+#define XR_RUN(T, sfx, NTV, NV)                                                \
+  static void run_##sfx(const struct ompb__xrun *r, T *const *ext, size_t n,   \
+                        int nt) {                                              \
+    enum { S = XR_STRIP_BYTES / sizeof(T) };                                   \
+    _Alignas(64) T strips[OMPB__XR_MAX_STRIPS + 1][S];                         \
+    T *P[OMPB__XR_MAX_OPERANDS + 1];                                           \
+    const unsigned next = r->next;                                             \
+    for (unsigned k = 0; k < r->nint; k++) P[next + k] = strips[k];           \
+    for (size_t i0 = 0; i0 < n; i0 += S) {                                     \
+      const size_t m = n - i0 < S ? n - i0 : S;                                \
+      for (unsigned k = 0; k < next; k++) P[k] = ext[k] + i0;                 \
+      if (nt >= 0) P[nt] = strips[OMPB__XR_MAX_STRIPS];                        \
+      if (m == S) xr_step_##sfx(r->ops, r->nops, P, S);                        \
+      else xr_step_##sfx(r->ops, r->nops, P, m);                               \
+      if (nt >= 0) {                                                           \
+        const T *src = strips[OMPB__XR_MAX_STRIPS];                            \
+        T *dst = ext[nt] + i0;                                                 \
+        size_t i = 0;                                                          \
+        NT_LOOP(NTV, NV)                                                       \
+        for (; i < m; i++) dst[i] = src[i];                                    \
+      }                                                                        \
+    }                                                                          \
+  }
+#if defined(NT_F)
+#define NT_LOOP(NTV, NV)                                                       \
+  if (m == S)                                                                  \
+    for (; i < S; i += NV) NTV(dst + i, src + i);
+#define NTV_F(q, s) NT_F(q, LDF(s))
+#define NTV_D(q, s) NT_D(q, LDD(s))
+#else
+#define NT_LOOP(NTV, NV)
+#endif
+XR_RUN(float, f32, NTV_F, NF)
+XR_RUN(double, f64, NTV_D, ND)
+
 extern const ompb__expr_ops OPS;
 const ompb__expr_ops OPS = {
     .isa = ISA_NAME,
@@ -247,4 +417,6 @@ const ompb__expr_ops OPS = {
     .sel_f64 = E_SEL(f64),
     .red_f32 = {red_SUM_f32, red_PROD_f32, red_MIN_f32, red_MAX_f32},
     .red_f64 = {red_SUM_f64, red_PROD_f64, red_MIN_f64, red_MAX_f64},
+    .run_f32 = run_f32,
+    .run_f64 = run_f64,
 };

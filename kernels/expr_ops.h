@@ -10,6 +10,7 @@
 #define OMPB_EXPR_OPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Two-input operations, out[i] = a[i] op b[i]. Comparisons give 1 or 0;
  * MIN/MAX give NaN when either input is NaN (numpy's minimum/maximum);
@@ -49,6 +50,44 @@ enum { OMPB__EU_NEG, OMPB__EU_FLOOR, OMPB__EU_CEIL, OMPB__EU_ASINH,
  * any element is NaN. n >= 1. */
 enum { OMPB__ER_SUM, OMPB__ER_PROD, OMPB__ER_MIN, OMPB__ER_MAX, OMPB__ER_COUNT };
 
+/* Fused runs: a run of cheap elementwise operations of a program
+ * (src/expr_prog.h, OMPB__XI_FUSED) evaluated strip by strip, every
+ * operation on a strip of a few hundred bytes before the next strip, so
+ * that intermediate values stay in L1 and the loads of the inputs and the
+ * stores of the results interleave with the arithmetic (docs/design.md,
+ * "Expressions: blocks and programs"). Each operation computes exactly
+ * what the block operation of the same name does (the same expression of
+ * the same ISA), so the bits are those of the unfused program. Codes: */
+enum {
+  OMPB__XR_BIN = 0,                              /* + OMPB__EB_* */
+  OMPB__XR_TRI = OMPB__XR_BIN + OMPB__EB_COUNT,  /* + OMPB__ET_* */
+  OMPB__XR_SEL = OMPB__XR_TRI + OMPB__ET_COUNT,  /* + the select index */
+  OMPB__XR_NEG = OMPB__XR_SEL + OMPB__ES_COUNT,
+  OMPB__XR_FLOOR,
+  OMPB__XR_CEIL,
+  OMPB__XR_SQRT,
+  OMPB__XR_SCALE,  /* the scale kernel: p0 * x */
+  OMPB__XR_ADDS,   /* add_scalar: x + p0 */
+  OMPB__XR_AFFINE, /* affine: p0 * x + p1, one rounding */
+  OMPB__XR_ABS,
+  OMPB__XR_COUNT
+};
+/* Operands of a run: [0, next) external arrays, read and written at the
+ * strip's offset; [next, next + nint) strips on the stack. */
+#define OMPB__XR_MAX_STRIPS 16
+#define OMPB__XR_MAX_OPERANDS 255
+struct ompb__xrop {
+  uint8_t code;
+  uint8_t dst, a, b, c, d; /* unused operands are 0 */
+  float pf[2];
+  double pd[2];
+};
+struct ompb__xrun {
+  const struct ompb__xrop *ops;
+  size_t nops;
+  unsigned next, nint;
+};
+
 typedef struct ompb__expr_ops {
   const char *isa;
   void (*un_f32[OMPB__EU_COUNT])(const float *a, float *out, size_t n);
@@ -65,6 +104,12 @@ typedef struct ompb__expr_ops {
                                   const double *d, double *out, size_t n);
   double (*red_f32[OMPB__ER_COUNT])(const float *a, size_t n);
   double (*red_f64[OMPB__ER_COUNT])(const double *a, size_t n);
+  /* A fused run over n elements of its external arrays ext[0..next).
+   * nt >= 0: external operand nt is only written, 64-byte aligned, and
+   * is stored with non-temporal stores (no fence: the caller fences);
+   * never on the scalar ISA. Inputs are only read through ext. */
+  void (*run_f32)(const struct ompb__xrun *r, float *const *ext, size_t n, int nt);
+  void (*run_f64)(const struct ompb__xrun *r, double *const *ext, size_t n, int nt);
 } ompb__expr_ops;
 
 /* The operations for the ISA the kernels use (ompb__simd_active()->isa),

@@ -239,11 +239,23 @@ static void expr_row(int x, void *out) {
 }
 
 /* ---- the program's operations on cache-resident blocks ---- */
-/* One instruction of a program on blocks p (slot pointers), into dst. */
-static void run_ins(const struct ompb__xins *in, void **p, void *dst, size_t m) {
+/* One instruction of expression e on blocks p (slot pointers), into dst
+ * (a fused run writes its own slots: the output's, and its operands'
+ * when they outlive it). */
+static void run_ins(const ompb_expr *e, const struct ompb__xins *in, void **p, void *dst,
+                    size_t m) {
   const ompb__simd_table *t = ompb__simd_active();
   const ompb__expr_ops *x = ompb__expr_ops_active();
   switch (in->kind) {
+  case OMPB__XI_FUSED: {
+    const struct ompb__xprun *r = &e->runs[in->a];
+    float *e32[OMPB__XR_MAX_OPERANDS];
+    double *e64[OMPB__XR_MAX_OPERANDS];
+    for (unsigned k = 0; k < r->run.next; k++) e32[k] = p[r->ext[k]], e64[k] = p[r->ext[k]];
+    if (A.f32) x->run_f32(&r->run, e32, m, -1);
+    else x->run_f64(&r->run, e64, m, -1);
+    break;
+  }
   case OMPB__XI_K1:
     if (A.f32) t->f32[in->op](p[in->a], dst, m, in->has_params ? (const void *)in->pf : NULL);
     else t->f64[in->op](p[in->a], dst, m, in->has_params ? (const void *)in->pd : NULL);
@@ -293,12 +305,12 @@ static void in_cache(int x, double *ops_ns, double *prog_ns) {
         if (A.f32) ((float *)p[e->nvars + k])[i] = (float)e->consts[k];
         else ((double *)p[e->nvars + k])[i] = e->consts[k];
       }
-    for (size_t i = 0; i < e->nins; i++) run_ins(&e->ins[i], p, p[e->ins[i].dst], XB);
+    for (size_t i = 0; i < e->nins; i++) run_ins(e, &e->ins[i], p, p[e->ins[i].dst], XB);
 #pragma omp barrier
     double sum = 0;
     for (size_t i = 0; i < e->nins; i++) {
       double t0 = now_ms();
-      for (int r = 0; r < CACHE_REPS; r++) run_ins(&e->ins[i], p, sink, XB);
+      for (int r = 0; r < CACHE_REPS; r++) run_ins(e, &e->ins[i], p, sink, XB);
       sum += now_ms() - t0;
     }
 #pragma omp barrier
@@ -306,7 +318,7 @@ static void in_cache(int x, double *ops_ns, double *prog_ns) {
     for (size_t k = 0; k < e->nvars; k++) memcpy(p[k], AT(A.in[k], lo), XB * A.es);
     double t0 = now_ms();
     for (int r = 0; r < CACHE_REPS; r++)
-      for (size_t i = 0; i < e->nins; i++) run_ins(&e->ins[i], p, p[e->ins[i].dst], XB);
+      for (size_t i = 0; i < e->nins; i++) run_ins(e, &e->ins[i], p, p[e->ins[i].dst], XB);
     worst_prog = (now_ms() - t0) * 1e6 / ((double)XB * CACHE_REPS);
     worst_ops = sum * 1e6 / ((double)XB * CACHE_REPS);
     free(mem);

@@ -385,6 +385,11 @@ void ompb_expr_free(ompb_expr *e) {
   ompb__free(e->used);
   ompb__free(e->consts);
   ompb__free(e->ins);
+  for (size_t k = 0; e->runs && k < e->nruns; k++) {
+    ompb__free((void *)e->runs[k].run.ops);
+    ompb__free(e->runs[k].ext);
+  }
+  ompb__free(e->runs);
   ompb__free(e);
 }
 
@@ -501,6 +506,186 @@ static int build_program(ompb_expr *e, struct sched *s, uint32_t root, bool red)
   return OMPB_OK;
 }
 
+/* ---- fused runs ----
+ * Consecutive cheap elementwise instructions (arithmetic, comparisons,
+ * selects, sqrt, the parameter kernels scale/add_scalar/affine, abs)
+ * become one OMPB__XI_FUSED instruction that runs them strip by strip
+ * (kernels/expr_ops.h): a run of two or more, or the last instruction
+ * alone when it writes the output (its stores then stream straight to
+ * out). A temporary written in the run before any read there, and not
+ * read after it, lives in a stack strip; every other slot is read and
+ * written in its block. At most RUN_MAX instructions a run: then at most
+ * RUN_MAX strips and 5 * RUN_MAX operands, within the run's limits. */
+#define RUN_MAX 16
+
+static int run_code(const struct ompb__xins *in) {
+  switch (in->kind) {
+  case OMPB__XI_BIN: return OMPB__XR_BIN + in->op;
+  case OMPB__XI_TRI: return OMPB__XR_TRI + in->op;
+  case OMPB__XI_SEL: return OMPB__XR_SEL + in->op;
+  case OMPB__XI_UN:
+    switch (in->op) {
+    case OMPB__EU_NEG: return OMPB__XR_NEG;
+    case OMPB__EU_FLOOR: return OMPB__XR_FLOOR;
+    case OMPB__EU_CEIL: return OMPB__XR_CEIL;
+    case OMPB__EU_SQRT: return OMPB__XR_SQRT;
+    default: return -1;
+    }
+  case OMPB__XI_K1:
+    if (in->op == OMPB__K1_abs) return OMPB__XR_ABS;
+    if (!in->has_params) return -1;
+    if (in->op == OMPB__K1_scale) return OMPB__XR_SCALE;
+    if (in->op == OMPB__K1_add_scalar) return OMPB__XR_ADDS;
+    if (in->op == OMPB__K1_affine) return OMPB__XR_AFFINE;
+    return -1;
+  default: return -1;
+  }
+}
+
+static unsigned ins_nops(const struct ompb__xins *in) {
+  switch (in->kind) {
+  case OMPB__XI_K2:
+  case OMPB__XI_BIN: return 2;
+  case OMPB__XI_TRI: return 3;
+  case OMPB__XI_SEL: return 4;
+  case OMPB__XI_FUSED: return 0;
+  default: return 1;
+  }
+}
+static uint32_t ins_operand(const struct ompb__xins *in, unsigned k) {
+  return k == 0 ? in->a : k == 1 ? in->b : k == 2 ? in->c : in->d;
+}
+
+/* Builds run r of instructions ins[i0, i1), with live[s] telling whether
+ * slot s is read after the run. Returns false when out of memory. */
+static bool make_run(const ompb_expr *e, const struct ompb__xins *ins, size_t i0, size_t i1,
+                     const unsigned char *live, struct ompb__xprun *r) {
+  const uint32_t tbase = (uint32_t)(e->nvars + e->nconst), out = (uint32_t)e->nslots - 1;
+  uint32_t slot[5 * RUN_MAX];
+  bool first_read[5 * RUN_MAX];
+  uint8_t idx[5 * RUN_MAX];
+  size_t ns = 0;
+  /* distinct slots in order of first access (reads before the write) */
+  for (size_t i = i0; i < i1; i++) {
+    const unsigned k = ins_nops(&ins[i]);
+    for (unsigned j = 0; j <= k; j++) {
+      const uint32_t q = j < k ? ins_operand(&ins[i], j) : ins[i].dst;
+      size_t t = 0;
+      while (t < ns && slot[t] != q) t++;
+      if (t == ns) {
+        slot[ns] = q;
+        first_read[ns++] = j < k;
+      }
+    }
+  }
+  unsigned next = 0, nint = 0;
+  for (size_t t = 0; t < ns; t++) {
+    const bool internal = slot[t] >= tbase && slot[t] < out && !first_read[t] && !live[slot[t]];
+    if (!internal) idx[t] = (uint8_t)next++;
+  }
+  for (size_t t = 0; t < ns; t++) {
+    const bool internal = slot[t] >= tbase && slot[t] < out && !first_read[t] && !live[slot[t]];
+    if (internal) idx[t] = (uint8_t)(next + nint++);
+  }
+  struct ompb__xrop *ops = ompb__calloc(i1 - i0, sizeof *ops);
+  uint32_t *ext = ompb__malloc((next ? next : 1) * sizeof *ext);
+  if (!ops || !ext) {
+    ompb__free(ops);
+    ompb__free(ext);
+    return false;
+  }
+  r->out_ext = -1;
+  for (size_t t = 0; t < ns; t++) {
+    if (idx[t] >= next) continue;
+    ext[idx[t]] = slot[t];
+    if (slot[t] == out) r->out_ext = idx[t];
+  }
+  for (size_t i = i0; i < i1; i++) {
+    struct ompb__xrop *o = &ops[i - i0];
+    uint8_t v[5] = {0, 0, 0, 0, 0};
+    const unsigned k = ins_nops(&ins[i]);
+    for (unsigned j = 0; j <= k; j++) {
+      const uint32_t q = j < k ? ins_operand(&ins[i], j) : ins[i].dst;
+      size_t t = 0;
+      while (slot[t] != q) t++;
+      v[j < k ? j : 4] = idx[t];
+    }
+    o->code = (uint8_t)run_code(&ins[i]);
+    o->a = v[0], o->b = v[1], o->c = v[2], o->d = v[3], o->dst = v[4];
+    o->pf[0] = ins[i].pf[0], o->pf[1] = ins[i].pf[1];
+    o->pd[0] = ins[i].pd[0], o->pd[1] = ins[i].pd[1];
+  }
+  r->run = (struct ompb__xrun){.ops = ops, .nops = i1 - i0, .next = next, .nint = nint};
+  r->ext = ext;
+  return true;
+}
+
+/* Replaces the runs of e's program by OMPB__XI_FUSED instructions. The
+ * runs are found forwards; the liveness of slots after each run comes from
+ * one backward sweep over the program. */
+static int fuse_runs(ompb_expr *e) {
+  const size_t n = e->nins;
+  const uint32_t out = (uint32_t)e->nslots - 1;
+  size_t *end = ompb__malloc((n + 1) * sizeof *end); /* end[i0]: run [i0, end) or 0 */
+  unsigned char *live = ompb__calloc(e->nslots, 1);
+  size_t *start_at = ompb__malloc((n + 1) * sizeof *start_at); /* run ending at i, or n */
+  int rc = OMPB_ENOMEM;
+  size_t nr = 0;
+  if (!end || !live || !start_at) goto out;
+  for (size_t i = 0; i <= n; i++) end[i] = 0, start_at[i] = SIZE_MAX;
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j < n && j - i < RUN_MAX && run_code(&e->ins[j]) >= 0) j++;
+    if (j - i >= 2 || (j - i == 1 && e->ins[i].dst == out)) {
+      end[i] = j;
+      start_at[j] = i;
+      nr++;
+      i = j;
+    } else {
+      i = j > i ? j : i + 1;
+    }
+  }
+  rc = OMPB_OK;
+  if (nr == 0) goto out;
+  rc = OMPB_ENOMEM;
+  e->runs = ompb__calloc(nr, sizeof *e->runs);
+  if (!e->runs) goto out;
+  if (e->red >= 0) live[e->red_src] = 1;
+  /* backwards: at position p every instruction >= p has been seen */
+  size_t r = nr;
+  for (size_t p = n + 1; p-- > 0;) {
+    if (start_at[p] != SIZE_MAX) {
+      if (!make_run(e, e->ins, start_at[p], p, live, &e->runs[--r])) goto out;
+      e->nruns++;
+    }
+    if (p == 0) break;
+    const struct ompb__xins *in = &e->ins[p - 1];
+    live[in->dst] = 0;
+    for (unsigned k = 0; k < ins_nops(in); k++) live[ins_operand(in, k)] = 1;
+  }
+  /* forwards: the new program, in place (it only shrinks) */
+  size_t w = 0, k = 0;
+  for (size_t i = 0; i < n;) {
+    if (end[i]) {
+      uint32_t dst = e->ins[end[i] - 1].dst;
+      for (size_t q = i; q < end[i]; q++)
+        if (e->ins[q].dst == out) dst = out;
+      e->ins[w++] = (struct ompb__xins){.kind = OMPB__XI_FUSED, .a = (uint32_t)k++, .dst = dst,
+                                        .b = NONE, .c = NONE, .d = NONE};
+      i = end[i];
+    } else {
+      e->ins[w++] = e->ins[i++];
+    }
+  }
+  e->nins = w;
+  rc = OMPB_OK;
+out:
+  ompb__free(end);
+  ompb__free(live);
+  ompb__free(start_at);
+  return rc;
+}
+
 static int compile_graph(ompb_expr *e, const struct ompb__xgraph *g, ompb_expr_diag *d) {
   struct lower w = {.g = g, .rc = OMPB_OK};
   struct sched s = {0};
@@ -544,6 +729,7 @@ static int compile_graph(ompb_expr *e, const struct ompb__xgraph *g, ompb_expr_d
   compute_need(&s);
   if (!emit_order(&s, root)) goto out;
   rc = build_program(e, &s, root, red);
+  if (rc == OMPB_OK) rc = fuse_runs(e);
   if (rc == OMPB_ERANGE && d) {
     d->pos = 0;
     snprintf(d->message, sizeof d->message,

@@ -93,7 +93,10 @@ enum ompb__xikind {
   OMPB__XI_BIN,  /* OMPB__EB_* */
   OMPB__XI_TRI,  /* OMPB__ET_* */
   OMPB__XI_COPY, /* a -> dst */
-  OMPB__XI_SEL   /* (a CMP b) ? c : d (or -d), op: the OMPB__ES_* index */
+  OMPB__XI_SEL,  /* (a CMP b) ? c : d (or -d), op: the OMPB__ES_* index */
+  OMPB__XI_FUSED /* runs[a]: cheap operations strip by strip; dst: the
+                    output slot when the run writes it, else its last
+                    operation's destination */
 };
 struct ompb__xins {
   uint8_t kind;
@@ -102,6 +105,13 @@ struct ompb__xins {
   uint32_t dst, a, b, c, d; /* d: XI_SEL only */
   float pf[2];
   double pd[2];
+};
+
+/* A fused run (kernels/expr_ops.h) and its external operands' slots. */
+struct ompb__xprun {
+  struct ompb__xrun run;
+  uint32_t *ext;   /* run.next slots */
+  int out_ext;     /* the external operand that is the output slot, or -1 */
 };
 
 struct ompb_expr {
@@ -115,6 +125,8 @@ struct ompb_expr {
   size_t nslots;
   size_t nins;
   struct ompb__xins *ins;
+  size_t nruns;
+  struct ompb__xprun *runs; /* the fused runs of OMPB__XI_FUSED */
   int red;               /* -1, OMPB__ER_* or OMPB__X_MEAN */
   uint32_t red_src;      /* the slot a reduction reduces */
 };

@@ -34,6 +34,9 @@ struct xwork {
   char *out;
   size_t n, esize;
   bool f64, stream;
+  /* The last instruction is a fused run that writes out: when streaming,
+   * it stores to out with non-temporal stores itself (no buffer copy). */
+  bool nt_run;
   /* An input or out is not aligned to its element (a float at an odd
    * address: C's loads may not touch it): each block's inputs are copied
    * into scratch and its result copied out, with memcpy. */
@@ -82,8 +85,10 @@ static void **make_scratch(const struct xwork *w) {
   return p;
 }
 
+/* nt: slot nslots - 1 is out itself and the fused run that writes it
+ * streams its stores (xwork.nt_run). */
 #define EXEC(T, sfx)                                                           \
-  static void exec_##sfx(const struct xwork *w, void **p, size_t m) {          \
+  static void exec_##sfx(const struct xwork *w, void **p, size_t m, bool nt) { \
     const ompb_expr *e = w->e;                                                 \
     const ompb__simd_table *t = w->t;                                          \
     const ompb__expr_ops *x = w->x;                                            \
@@ -104,6 +109,13 @@ static void **make_scratch(const struct xwork *w) {
       case OMPB__XI_SEL:                                                       \
         x->sel_##sfx[in->op](p[in->a], p[in->b], p[in->c], p[in->d], d, m);    \
         break;                                                                 \
+      case OMPB__XI_FUSED: {                                                   \
+        const struct ompb__xprun *r = &e->runs[in->a];                         \
+        T *ext[OMPB__XR_MAX_OPERANDS];                                         \
+        for (unsigned k = 0; k < r->run.next; k++) ext[k] = p[r->ext[k]];      \
+        x->run_##sfx(&r->run, ext, m, nt ? r->out_ext : -1);                   \
+        break;                                                                 \
+      }                                                                        \
       case OMPB__XI_COPY:                                                      \
         if ((void *)d != p[in->a]) memcpy(d, p[in->a], m * sizeof(T));         \
         break;                                                                 \
@@ -117,25 +129,39 @@ EXEC(double, f64)
 #undef pf32
 #undef pf64
 
-/* Run the program over [lo, lo + m): inputs and out at lo, the output to
- * `dst` (out + lo, or the streaming buffer), in passes of w->sub elements
- * (each pass reads its inputs before it writes the same range of out, so
- * out may still be an input). */
-static void run_block(const struct xwork *w, void **p, size_t lo, size_t m, void *dst) {
+/* How a block's result reaches out. */
+enum { TO_OUT, TO_STREAM, TO_COPY, TO_RED };
+
+/* Run the program over [lo, lo + m), inputs and out at lo, in passes of
+ * w->sub elements (each pass reads its inputs before it writes the same
+ * range of out, so out may still be an input). TO_OUT: the last operation
+ * writes out; TO_STREAM, TO_COPY: it writes the streaming buffer, which
+ * each pass then copies to out (non-temporal stores, or memcpy); TO_RED:
+ * the block's partial of the reduction. */
+static void run_block(const struct xwork *w, void **p, size_t lo, size_t m, int to) {
   const ompb_expr *e = w->e;
-  const size_t sub = w->sub ? w->sub : m, es = w->esize;
+  const size_t sub = w->sub && to != TO_RED ? w->sub : m, es = w->esize;
   char *const *copies = w->unaligned ? (char *const *)(p + e->nslots + 1) : NULL;
+  char *const sbuf = p[e->nslots];
   if (copies)
     for (size_t j = 0; j < e->nused; j++) memcpy(copies[j], w->in[j] + lo * es, m * es);
   for (size_t s0 = 0; s0 < m; s0 += sub) {
     const size_t ms = m - s0 < sub ? m - s0 : sub;
+    char *const o = w->out + (lo + s0) * es;
     for (size_t j = 0; j < e->nused; j++)
       p[e->used[j]] = copies ? (void *)(copies[j] + s0 * es) : (void *)(w->in[j] + (lo + s0) * es);
-    p[e->nslots - 1] = (char *)dst + s0 * es;
-    if (w->f64) exec_f64(w, p, ms);
-    else exec_f32(w, p, ms);
+    const bool nt = to == TO_STREAM && w->nt_run;
+    p[e->nslots - 1] = to == TO_OUT || nt ? o : sbuf;
+    if (w->f64) exec_f64(w, p, ms, nt);
+    else exec_f32(w, p, ms, nt);
+    if (to == TO_STREAM && !nt) {
+      if (w->f64) w->t->stream_f64((const double *)(void *)sbuf, (double *)(void *)o, ms);
+      else w->t->stream_f32((const float *)(void *)sbuf, (float *)(void *)o, ms);
+    } else if (to == TO_COPY) {
+      memcpy(o, sbuf, ms * es);
+    }
   }
-  if (e->red >= 0) {
+  if (to == TO_RED) {
     int op = e->red == OMPB__X_MEAN ? OMPB__ER_SUM : e->red;
     const void *src = p[e->red_src];
     w->partials[lo / XBLOCK] =
@@ -156,7 +182,6 @@ static bool run_range(ompb_batch *b, struct ompb__slot *s, size_t lo, size_t hi)
       return true;
     }
   }
-  void *const sbuf = p[e->nslots];
   const size_t es = w->esize;
   int64_t t0 = 0;
   bool streamed = false;
@@ -174,21 +199,14 @@ static bool run_range(ompb_batch *b, struct ompb__slot *s, size_t lo, size_t hi)
       return true;
     }
     size_t m = hi - i < XBLOCK ? hi - i : XBLOCK;
+    int to = e->red >= 0 ? TO_RED : w->stream ? TO_STREAM : w->unaligned ? TO_COPY : TO_OUT;
     if (head > 0) {
       m = head;
       head = 0;
-      run_block(w, p, i, m, w->out + i * es);
-    } else if (w->stream) {
-      run_block(w, p, i, m, sbuf);
-      if (w->f64) w->t->stream_f64(sbuf, (double *)(w->out + i * es), m);
-      else w->t->stream_f32(sbuf, (float *)(w->out + i * es), m);
-      streamed = true;
-    } else if (w->unaligned && e->red < 0) {
-      run_block(w, p, i, m, sbuf);
-      memcpy(w->out + i * es, sbuf, m * es);
-    } else {
-      run_block(w, p, i, m, e->red >= 0 ? sbuf : w->out + i * es);
+      to = TO_OUT;
     }
+    run_block(w, p, i, m, to);
+    streamed |= to == TO_STREAM;
     i += m;
     OMPB__STORE(&s->ok, OMPB__LOAD(&s->ok) + m);
   }
@@ -317,6 +335,8 @@ static int start(ompb_pool *pool, const ompb_expr *e, const void *const *inputs,
   w->unaligned = !red && (uintptr_t)out % esize != 0;
   for (size_t j = 0; n > 0 && j < e->nused; j++)
     w->unaligned |= (uintptr_t)inputs[e->used[j]] % esize != 0;
+  w->nt_run = e->nins > 0 && e->ins[e->nins - 1].kind == OMPB__XI_FUSED &&
+              e->runs[e->ins[e->nins - 1].a].out_ext >= 0;
   w->stream = !red && !w->unaligned && w->t->stream_f32 && n >= ompb__stream_min() / esize;
   w->nscratch = b->nslots;
   w->sub = !red && w->f64 && e->nins > 1 ? XPASS_F64 : 0;

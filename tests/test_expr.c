@@ -26,7 +26,9 @@
 
 #include <mpfr.h>
 
+#include "expr_prog.h"
 #include "helpers.h"
+#include "kernels.h"
 
 #define REF_PREC 128
 
@@ -1913,6 +1915,211 @@ static void function_table(void) {
   }
 }
 
+/* ---- fused runs against the unfused program ----
+ * The compiled program run again one operation at a time over whole
+ * arrays, a fused run (OMPB__XI_FUSED) expanded into the block operations
+ * and kernels its operations stand for (kernels/expr_ops.h): the
+ * evaluator, which runs the runs strip by strip, must give the same bits,
+ * at every length, in place, and when its stores stream. */
+typedef struct {
+  bool f64;
+  size_t n;
+} uref;
+
+static void uref_op(const uref *u, unsigned code, void *const *v, const float *pf,
+                    const double *pd) {
+  const ompb__expr_ops *x = ompb__expr_ops_active();
+  const ompb__simd_table *t = ompb__simd_active();
+  void *d = v[4];
+  const void *a = v[0], *b = v[1], *c = v[2], *e = v[3];
+  const size_t n = u->n;
+  if (code < OMPB__XR_TRI) {
+    if (u->f64) x->bin_f64[code](a, b, d, n);
+    else x->bin_f32[code](a, b, d, n);
+  } else if (code < OMPB__XR_SEL) {
+    if (u->f64) x->tri_f64[code - OMPB__XR_TRI](a, b, c, d, n);
+    else x->tri_f32[code - OMPB__XR_TRI](a, b, c, d, n);
+  } else if (code < OMPB__XR_NEG) {
+    if (u->f64) x->sel_f64[code - OMPB__XR_SEL](a, b, c, e, d, n);
+    else x->sel_f32[code - OMPB__XR_SEL](a, b, c, e, d, n);
+  } else if (code <= OMPB__XR_SQRT) {
+    static const int un[] = {OMPB__EU_NEG, OMPB__EU_FLOOR, OMPB__EU_CEIL, OMPB__EU_SQRT};
+    if (u->f64) x->un_f64[un[code - OMPB__XR_NEG]](a, d, n);
+    else x->un_f32[un[code - OMPB__XR_NEG]](a, d, n);
+  } else {
+    const int k = code == OMPB__XR_SCALE ? OMPB__K1_scale : code == OMPB__XR_ADDS ? OMPB__K1_add_scalar
+                  : code == OMPB__XR_AFFINE ? OMPB__K1_affine : OMPB__K1_abs;
+    if (u->f64) t->f64[k](a, d, n, code == OMPB__XR_ABS ? NULL : pd);
+    else t->f32[k](a, d, n, code == OMPB__XR_ABS ? NULL : pf);
+  }
+}
+
+/* e's program (not a reduction) over n elements of in (e->nvars arrays)
+ * into out. */
+static void unfused_eval(const ompb_expr *e, bool f64, const void *const *in, size_t n, void *out) {
+  const ompb__expr_ops *x = ompb__expr_ops_active();
+  const ompb__simd_table *t = ompb__simd_active();
+  const size_t es = f64 ? sizeof(double) : sizeof(float), nn = n ? n : 1;
+  uref u = {f64, n};
+  void **slot = calloc(e->nslots, sizeof *slot);
+  char *mem = malloc((e->nconst + e->ntemp + 1) * nn * es);
+  void *strips[OMPB__XR_MAX_STRIPS];
+  char *smem = malloc(OMPB__XR_MAX_STRIPS * nn * es);
+  CU_ASSERT_FATAL(slot && mem && smem);
+  for (size_t k = 0; k < e->nvars; k++) slot[k] = (void *)in[k];
+  for (size_t k = 0; k < e->nconst + e->ntemp + 1; k++) slot[e->nvars + k] = mem + k * nn * es;
+  for (size_t k = 0; k < e->nconst; k++)
+    for (size_t i = 0; i < n; i++) {
+      if (f64) ((double *)slot[e->nvars + k])[i] = e->consts[k];
+      else ((float *)slot[e->nvars + k])[i] = (float)e->consts[k];
+    }
+  for (size_t k = 0; k < OMPB__XR_MAX_STRIPS; k++) strips[k] = smem + k * nn * es;
+  for (size_t i = 0; i < e->nins; i++) {
+    const struct ompb__xins *q = &e->ins[i];
+    void *d = slot[q->dst];
+    const void *a = q->a < e->nslots ? slot[q->a] : NULL, *b = q->b < e->nslots ? slot[q->b] : NULL;
+    const void *c = q->c < e->nslots ? slot[q->c] : NULL, *dd = q->d < e->nslots ? slot[q->d] : NULL;
+    switch (q->kind) {
+    case OMPB__XI_K1:
+      if (f64) t->f64[q->op](a, d, n, q->has_params ? (const void *)q->pd : NULL);
+      else t->f32[q->op](a, d, n, q->has_params ? (const void *)q->pf : NULL);
+      break;
+    case OMPB__XI_K2:
+      if (f64) t->f64_2[q->op](a, b, d, n, NULL);
+      else t->f32_2[q->op](a, b, d, n, NULL);
+      break;
+    case OMPB__XI_UN:
+      if (f64) x->un_f64[q->op](a, d, n);
+      else x->un_f32[q->op](a, d, n);
+      break;
+    case OMPB__XI_BIN: uref_op(&u, OMPB__XR_BIN + q->op, (void *[]){(void *)a, (void *)b, NULL, NULL, d}, NULL, NULL); break;
+    case OMPB__XI_TRI: uref_op(&u, OMPB__XR_TRI + q->op, (void *[]){(void *)a, (void *)b, (void *)c, NULL, d}, NULL, NULL); break;
+    case OMPB__XI_SEL:
+      uref_op(&u, OMPB__XR_SEL + q->op, (void *[]){(void *)a, (void *)b, (void *)c, (void *)dd, d}, NULL, NULL);
+      break;
+    case OMPB__XI_COPY: memmove(d, a, n * es); break;
+    case OMPB__XI_FUSED: {
+      const struct ompb__xprun *r = &e->runs[q->a];
+      for (size_t k = 0; k < r->run.nops; k++) {
+        const struct ompb__xrop *o = &r->run.ops[k];
+        const uint8_t ix[5] = {o->a, o->b, o->c, o->d, o->dst};
+        void *v[5];
+        for (int j = 0; j < 5; j++)
+          v[j] = ix[j] < r->run.next ? slot[r->ext[ix[j]]] : strips[ix[j] - r->run.next];
+        uref_op(&u, o->code, v, o->pf, o->pd);
+      }
+      break;
+    }
+    }
+  }
+  memcpy(out, slot[e->nslots - 1], n * es);
+  free(slot), free(mem), free(smem);
+}
+
+/* The same bits, except that a NaN matches any NaN: the sign of a NaN
+ * that an operation passes on depends on the instruction the compiler
+ * picked for it (vfmsub keeps c's sign where fma(a, b, -c) flips it), in
+ * the block operations' own vector and scalar loops alike. */
+static bool same_bits(const void *a, const void *b, size_t n, bool f64) {
+  for (size_t i = 0; i < n; i++) {
+    const double x = f64 ? ((const double *)a)[i] : ((const float *)a)[i];
+    const double y = f64 ? ((const double *)b)[i] : ((const float *)b)[i];
+    const size_t es = f64 ? sizeof(double) : sizeof(float);
+    if (isnan(x) && isnan(y)) continue;
+    if (memcmp((const char *)a + i * es, (const char *)b + i * es, es) != 0) return false;
+  }
+  return true;
+}
+
+static void fused_runs_give_the_unfused_bits(void) {
+  static const char *srcs[] = {
+      "sqrt(x*x + y*y)",
+      "where(x > 0, log(x), -x)",
+      "x*y - z", "z - x*y", "-(x*y)", "-x*y", "x*y + z",
+      "(x + y) * (x - z) / (y + 1.5)",
+      "minimum(x, y) + maximum(y, z)",
+      "(x < y) + (x <= z) + (x > y)*2 + (x >= z) - (x == y) + (y != z)",
+      "where(x < y, x, z) + where(x <= y, y, -z) + where(x >= z, 1, 2) + where(x == y, z, y)",
+      "where(x != z, x, -y) * where(x > y, z, -x) - where(x < z, y, -z)",
+      "where(x, y, z)*3 + 1",
+      "floor(x*4) + ceil(y*2) + abs(z - 1)",
+      "2*x + 1 - 3*(y - 0.5)",
+      "sin(x*y + z) * cos(x - y) + exp(-x*x)",
+      "sqrt(abs(x)) * 0.25 + y**2 - z**3",
+      "2*sin_fast(x) + exp_fast(-x*x)",
+      "x + y*z",
+  };
+  static const size_t lens[] = {0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 1000, 1025, 5003};
+  enum { NMAX = 5003 + 8 };
+  const size_t nbig = ((size_t)16 << 20) / sizeof(float) + 1000; /* streams at the default size */
+  const bool big = !slow_run();
+  const size_t cap = big ? nbig : NMAX;
+  double *v64 = malloc(3 * cap * sizeof *v64), *o64 = malloc(cap * sizeof *o64),
+         *r64 = malloc(cap * sizeof *r64);
+  float *v32 = malloc(3 * cap * sizeof *v32), *o32 = malloc(cap * sizeof *o32),
+        *r32 = malloc(cap * sizeof *r32);
+  double *i64 = malloc(cap * sizeof *i64);
+  float *i32 = malloc(cap * sizeof *i32);
+  CU_ASSERT_FATAL(v64 && o64 && r64 && v32 && o32 && r32 && i64 && i32);
+  static const double special[] = {0.0, -0.0, 1.0, -1.0, INFINITY, -INFINITY, NAN, 0.5, 2.0};
+  rng_state = 1357911;
+  for (size_t i = 0; i < 3 * cap; i++) {
+    double r = rng_unit() < 0.1 ? special[rng_next() % 9] : rng_range(-4, 4);
+    v64[i] = r, v32[i] = (float)r;
+  }
+  /* a long chain of cheap operations: several runs of at most RUN_MAX */
+  char chain[1024];
+  size_t len = (size_t)snprintf(chain, sizeof chain, "x");
+  for (int k = 0; k < 40; k++)
+    len += (size_t)snprintf(chain + len, sizeof chain - len, k % 4 == 0 ? "*y" : k % 4 == 1 ? "+z"
+                                                             : k % 4 == 2 ? "-x*0.75" : "/(1.25+y*y)");
+  size_t bad = 0, runs = 0;
+  for (size_t si = 0; si <= sizeof srcs / sizeof srcs[0]; si++) {
+    const char *src = si < sizeof srcs / sizeof srcs[0] ? srcs[si] : chain;
+    ompb_expr *e = compile(src, XYZ, 3);
+    if (!e) continue;
+    CU_ASSERT(e->red < 0);
+    for (size_t i = 0; i < e->nins; i++) runs += e->ins[i].kind == OMPB__XI_FUSED;
+    for (size_t li = 0; li <= sizeof lens / sizeof lens[0]; li++) {
+      const bool last = li == sizeof lens / sizeof lens[0];
+      if (last && (!big || si > 1)) continue;
+      const size_t n = last ? nbig : lens[li];
+      for (int f64 = 0; f64 < 2; f64++) {
+        if (last && f64) continue;
+        const void *in[3];
+        for (int k = 0; k < 3; k++) in[k] = f64 ? (void *)(v64 + k * cap) : (void *)(v32 + k * cap);
+        void *o = f64 ? (void *)o64 : (void *)o32, *r = f64 ? (void *)r64 : (void *)r32;
+        const size_t es = f64 ? sizeof(double) : sizeof(float);
+        unfused_eval(e, f64, in, n, r);
+        int rc = f64 ? ompb_expr_eval_f64(li % 2 ? pool2 : pool16, e, (const double *const *)in, n, o, NULL)
+                     : ompb_expr_eval_f32(li % 2 ? pool2 : pool16, e, (const float *const *)in, n, o, NULL);
+        CU_ASSERT_EQUAL(rc, OMPB_OK);
+        if (!same_bits(o, r, n, f64)) {
+          fprintf(stderr, "\n  %s: '%s' n=%zu differs from the unfused program\n",
+                  f64 ? "f64" : "f32", src, n);
+          bad++;
+        }
+        /* in place: out is x */
+        void *xin = f64 ? (void *)i64 : (void *)i32;
+        memcpy(xin, in[0], n * es);
+        const void *ip[3] = {xin, in[1], in[2]};
+        rc = f64 ? ompb_expr_eval_f64(pool2, e, (const double *const *)ip, n, xin, NULL)
+                 : ompb_expr_eval_f32(pool2, e, (const float *const *)ip, n, xin, NULL);
+        CU_ASSERT_EQUAL(rc, OMPB_OK);
+        if (!same_bits(xin, r, n, f64)) {
+          fprintf(stderr, "\n  %s: '%s' n=%zu in place differs from the unfused program\n",
+                  f64 ? "f64" : "f32", src, n);
+          bad++;
+        }
+      }
+    }
+    ompb_expr_free(e);
+  }
+  CU_ASSERT(runs >= 20); /* the expressions above do compile to fused runs */
+  CU_ASSERT_EQUAL(bad, 0u);
+  free(v64), free(o64), free(r64), free(v32), free(o32), free(r32), free(i64), free(i32);
+}
+
 static int setup(void) {
   pool1 = pool2 = pool16 = NULL;
   ompb_pool_opts o1 = {.workers = 1}, o2 = {.workers = 2}, o16 = {.workers = 16, .no_pin = true};
@@ -1953,6 +2160,7 @@ int ompb_suite_expr(void) {
       {"nested_in_parallel_region", nested_in_parallel_region},
       {"concurrent_evaluations", concurrent_evaluations},
       {"random_trees_match_reference", random_trees_match_reference},
+      {"fused_runs_give_the_unfused_bits", fused_runs_give_the_unfused_bits},
   };
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
     if (!CU_add_test(s, tests[i].name, tests[i].fn)) return -1;
