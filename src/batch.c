@@ -157,6 +157,21 @@ static void spin_until_sealed(ompb_batch *b) {
   }
 }
 
+/* Take b->mu. Right after the seal its thread still holds mu for the
+ * broadcast: a plain lock would then sleep in the kernel and need a futex
+ * wake-up to return (tens of microseconds on a VM), so once the batch is
+ * sealed, try for a moment first. */
+#define TRYLOCK_SPINS 1000
+static void lock_after_seal(ompb_batch *b) {
+  if (atomic_load_explicit(&b->state, memory_order_acquire) == OMPB__SEALED) {
+    for (int k = 0; k < TRYLOCK_SPINS; k++) {
+      if (pthread_mutex_trylock(&b->mu) == 0) return;
+      ompb__cpu_relax();
+    }
+  }
+  pthread_mutex_lock(&b->mu);
+}
+
 /* Waiting from inside the batch's own task or callback, or from the
  * reporter thread before the batch is sealed, could never return. */
 static bool would_deadlock(const ompb_batch *b) {
@@ -175,7 +190,7 @@ int ompb_batch_wait(ompb_batch *b, ompb_result **out) {
     return b->rc;
   }
   spin_until_sealed(b);
-  pthread_mutex_lock(&b->mu);
+  lock_after_seal(b);
   wait_sealed(b);
   int rc = OMPB_ESTATE;
   if (!b->taken) {

@@ -26,17 +26,29 @@ _Thread_local ompb_ctx *ompb__tls_ctx;
  * result entries. */
 #define SKIP_CHUNK 1024
 
-/* Claim the next range [lo, hi) of at most `chunk` indices (adaptive when
- * 0). The counter never passes n, so no chunk size, however large, can
- * wrap it. */
-static bool claim(ompb_batch *b, unsigned members, size_t chunk, size_t *lo, size_t *hi) {
+/* An adaptive claim starts at one index and doubles, up to MAX_CHUNK,
+ * while the member ran its last claim in under RAMP_NS: tasks of more than
+ * a few microseconds are claimed one by one. A stop then finds no index
+ * that a member claimed but has not started (it would skip the rest of its
+ * own claim alone, after its running task: ~15 us for the ~900 left of a
+ * 1,024-index claim of 100 us tasks, perf/bench_control), everything left
+ * is open to every thread that skips, and a slow task never holds back
+ * indices that another member could run. Fast tasks reach MAX_CHUNK
+ * within ten claims. */
+#define RAMP_NS 20000
+
+/* Claim the next range [lo, hi) of at most `chunk` indices (adaptive, at
+ * most `cap`, when 0). The counter never passes n, so no chunk size,
+ * however large, can wrap it. */
+static bool claim(ompb_batch *b, unsigned members, size_t chunk, size_t cap, size_t *lo,
+                  size_t *hi) {
   size_t first = OMPB__LOAD(&b->next);
   do {
     if (first >= b->n) return false;
     size_t left = b->n - first, c = chunk;
     if (!c) {
       c = left / (2 * (size_t)members);
-      c = c < 1 ? 1 : c > MAX_CHUNK ? MAX_CHUNK : c;
+      c = c < 1 ? 1 : c > cap ? cap : c;
     }
     *hi = left < c ? b->n : first + c;
   } while (!atomic_compare_exchange_weak_explicit(&b->next, &first, *hi, memory_order_relaxed,
@@ -54,8 +66,14 @@ static bool run_member(ompb_batch *b, unsigned k, unsigned members) {
   ompb_ctx *outer = ompb__tls_ctx;
   ompb__tls_ctx = &s->ctx;
   bool stopped = false;
-  size_t lo, hi;
-  while (!stopped && claim(b, members, b->chunk, &lo, &hi)) stopped = run_range(b, s, lo, hi);
+  size_t lo, hi, cap = b->chunk ? MAX_CHUNK : 1;
+  const double tick_ns = ompb__tick_scale();
+  const int64_t ramp_ticks = (int64_t)(tick_ns > 0 ? RAMP_NS / tick_ns : RAMP_NS);
+  while (!stopped && claim(b, members, b->chunk, cap, &lo, &hi)) {
+    int64_t t0 = cap < MAX_CHUNK ? ompb__ticks() : 0;
+    stopped = run_range(b, s, lo, hi);
+    if (cap < MAX_CHUNK && hi - lo == cap && ompb__ticks() - t0 < ramp_ticks) cap *= 2;
+  }
   if (!stopped) stopped = OMPB__LOAD(&b->stop) != 0;
   if (stopped) {
     atomic_store_explicit(&b->stop_seen, true, memory_order_relaxed);
@@ -68,7 +86,7 @@ static bool run_member(ompb_batch *b, unsigned k, unsigned members) {
      * chunks when there are entries or callbacks to share out; else in
      * one range, which then costs nothing however large. */
     if (b->results || b->opts.on_result) {
-      while (claim(b, members, SKIP_CHUNK, &lo, &hi)) ompb__skip(b, lo, hi);
+      while (claim(b, members, SKIP_CHUNK, SKIP_CHUNK, &lo, &hi)) ompb__skip(b, lo, hi);
     } else {
       size_t first = atomic_exchange_explicit(&b->next, b->n, memory_order_relaxed);
       if (first < b->n) ompb__skip(b, first, b->n);
@@ -84,7 +102,7 @@ void ompb__help_skip(ompb_batch *b) {
   atomic_thread_fence(memory_order_seq_cst);
   if (atomic_load_explicit(&b->state, memory_order_acquire) == OMPB__RUNNING) {
     size_t lo, hi;
-    while (claim(b, 1, SKIP_CHUNK, &lo, &hi)) ompb__skip(b, lo, hi);
+    while (claim(b, 1, SKIP_CHUNK, SKIP_CHUNK, &lo, &hi)) ompb__skip(b, lo, hi);
   }
   atomic_fetch_sub_explicit(&b->skip_helpers, 1, memory_order_release);
 }

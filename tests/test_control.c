@@ -46,6 +46,7 @@ struct ledger {
   int cancel_at;              /* task index (or progress count) that cancels */
   int release_on_free;        /* index whose arg_free releases HOLD tasks, -1: none */
   atomic_int released_by;     /* thread_tag of that arg_free call */
+  atomic_int freed_by[MAXT];  /* thread_tag of each arg_free call */
 };
 static struct ledger *L;
 
@@ -78,6 +79,7 @@ static int thread_tag(void) {
 static void arg_free_fn(void *p) {
   struct arg *a = p;
   atomic_fetch_add(&L->freed[a->index], 1);
+  atomic_store(&L->freed_by[a->index], thread_tag());
   if (a->index == L->release_on_free) {
     atomic_store(&L->released_by, thread_tag());
     atomic_store(&L->release_at, 0);
@@ -283,7 +285,10 @@ static void cancel_skips_pending_tasks(void) {
 /* The thread that waits for a cancelled batch skips what nobody claimed
  * while the team's members still run their tasks: here every running task
  * ignores the stop and returns only once the last index was skipped (its
- * arg_free releases them), so the waiting thread must have skipped it. */
+ * arg_free releases them), so the waiting thread must have skipped it.
+ * And it skipped every index that did not start: members claim tasks that
+ * run this long one at a time, so none holds a claimed, unstarted index
+ * that only it could skip after its own task. */
 static void waiter_skips_while_the_team_runs(void) {
   ledger_reset();
   enum { N = MAXT };
@@ -301,6 +306,10 @@ static void waiter_skips_while_the_team_runs(void) {
   CU_ASSERT_EQUAL(r->success_count, (size_t)atomic_load(&L->n_started));
   CU_ASSERT_EQUAL(r->results[N - 1].status, OMPB_ECANCELED);
   CU_ASSERT_EQUAL(atomic_load(&L->released_by), thread_tag());
+  int elsewhere = 0;
+  for (int i = 0; i < N; i++)
+    if (!atomic_load(&L->started[i]) && atomic_load(&L->freed_by[i]) != thread_tag()) elsewhere++;
+  CU_ASSERT_EQUAL(elsewhere, 0);
   free_values(r);
   ompb_result_free(r);
   ompb_batch_free(b);
