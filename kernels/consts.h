@@ -8,8 +8,8 @@
 #ifndef OMPB_KERNELS_CONSTS_H
 #define OMPB_KERNELS_CONSTS_H
 
-/* pi in three 53-bit parts (FMA hardware) */
-static const double PI53[3] = {0x1.921fb54442d18p+1, 0x1.1a62633145c07p-53, -0x1.f1976b7ed8fbcp-109};
+/* pi in three 53-bit parts (FMA hardware), all positive: a zero x keeps its sign through the reduction */
+static const double PI53[3] = {0x1.921fb54442d18p+1, 0x1.1a62633145c06p-53, 0x1.c1cd129024e09p-106};
 /* pi in 33-bit parts and a 53-bit tail (no FMA) */
 static const double PI33[4] = {0x1.921fb54400000p+1, 0x1.0b4611a600000p-33, 0x1.3198a2e000000p-68, 0x1.b839a252049c1p-103};
 /* pi in parts of 30 and 29 bits and a tail (f32 sin/cos in double: h times either is exact for |2h| < 2^23) */
@@ -22,8 +22,8 @@ static const double SIN_P4[5] = {-0x1.9dad9aaf55915p-26, 0x1.71966d40f5096p-19, 
 static const double SIN_P7[8] = {0x1.89a19d400e252p-49, -0x1.ae512165ca336p-41, 0x1.612401122d89fp-33, -0x1.ae6455a0f523dp-26, 0x1.71de3a54550e7p-19, -0x1.a01a01a018a8cp-13, 0x1.1111111111107p-7, -0x1.5555555555555p-3};
 /* the same, P degree 3, float coefficients, error 2.24e-08 */
 static const float SINF_P3[4] = {0x1.619d7a0000000p-19f, -0x1.9fb6540000000p-13f, 0x1.11104c0000000p-7f, -0x1.5555540000000p-3f};
-/* pi as three floats */
-static const float PIF3[3] = {0x1.921fb60000000p+1f, -0x1.777a5c0000000p-24f, -0x1.ee59da0000000p-49f};
+/* pi as three floats, all positive (as PI53) */
+static const float PIF3[3] = {0x1.921fb40000000p+1f, 0x1.4442d00000000p-23f, 0x1.84698a0000000p-47f};
 /* 1/pi as a float */
 static const float INV_PIF = 0x1.45f3060000000p-2f;
 /* sin r = r + r^3 S(r^2), |r| <= pi/4, S degree 6, error 5.7e-18 */

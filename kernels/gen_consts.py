@@ -8,7 +8,8 @@
 `make check-consts` (part of `make check`) regenerates it into the build
 directory and fails when it differs from the committed file. Named
 constants, as C hex-float literals:
-- the split pi (53-bit parts for FMA hardware, 33-bit parts without FMA,
+- the split pi (53-bit parts for FMA hardware, all positive, 33-bit parts
+  without FMA,
   30 + 29-bit parts for the f32 sin/cos computed in double), 1/pi, 2/pi,
 - sin polynomials: sin r = r + r^3 P(r^2) on |r| <= pi/2, P of degree 4
   (for float results computed in double) and 7 (for the f64 _fast kernels),
@@ -67,6 +68,20 @@ def split(v, widths):
         p = trunc_bits(rest, w)
         parts.append(float(p))
         rest -= F(p)
+    return parts
+
+
+def split_down(v, widths):
+    """As split, but every part but the last rounded toward zero: for a
+    positive v all parts are positive."""
+    parts, rest = [], F(v)
+    for w in widths[:-1]:
+        e = math.floor(math.log2(float(rest)))
+        scale = F(2) ** (w - 1 - e)
+        p = F(math.floor(rest * scale)) / scale
+        parts.append(float(p))
+        rest -= p
+    parts.append(float(trunc_bits(rest, widths[-1])))
     return parts
 
 
@@ -162,8 +177,9 @@ def main():
     pi = dec_pi()
     fpi = F(pi)
     l2 = Decimal(2).ln()
-    emit("PI53", "double", split(fpi, [53, 53, 53]),
-         "pi in three 53-bit parts (FMA hardware)")
+    emit("PI53", "double", split_down(fpi, [53, 53, 53]),
+         "pi in three 53-bit parts (FMA hardware), all positive: a zero x "
+         "keeps its sign through the reduction")
     emit("PI33", "double", split(fpi, [33, 33, 33, 53]),
          "pi in 33-bit parts and a 53-bit tail (no FMA)")
     emit("PI30", "double", split(fpi, [30, 29, 53]),
@@ -181,8 +197,8 @@ def main():
              sin_coef, 0, zmax, 7, lambda z: z)
     emit_fit("SINF_P3", "the same, P degree 3, float coefficients", sin_coef,
              0, zmax, 3, lambda z: z, to_float=True)
-    emit("PIF3", "float", [f32(x) for x in split(fpi, [24, 24, 24])],
-         "pi as three floats")
+    emit("PIF3", "float", [f32(x) for x in split_down(fpi, [24, 24, 24])],
+         "pi as three floats, all positive (as PI53)")
     emit_scalar("INV_PIF", "float", 1 / fpi, "1/pi as a float")
 
     zq = (fpi / 4) ** 2 * F(1001, 1000)

@@ -266,25 +266,70 @@ INLINE double double_of(uint64_t b) {
 /* A kernel computing core(x) for every x of a block of GUARD_BLOCK inputs
  * where |x| <= lim (NaN fails the test) and fallback()'s value elsewhere
  * (the fallback runs on a block only when it holds such an element). One
- * pass: results go straight to out and the out-of-range inputs are counted
- * on the way (cnt: an integer type as wide as the lanes). In place
- * (in == out) they go to a stack buffer first, since the fallback needs the
- * inputs. */
-#define GUARDED_KERNEL(fname, T, cnt, ABS, lim, core, fallback)                \
+ * pass: results go straight to out, and whether the block holds such an
+ * element is found on the way, from x's bits without the sign (S: the
+ * signed integer type as wide as T; a NaN's bits are above every number's):
+ * - as their maximum where the ISA has a one-cycle vector max of S
+ *   (AVX-512F; AVX2 for 32 bits): two vector instructions;
+ * - as an OR of the comparisons with lim's bits on AVX2 for 64 bits (its
+ *   max would be a compare and a blend on the loop-carried chain);
+ * - by counting the elements failing |x| <= lim elsewhere (SSE2: these
+ *   loops are not vectorised there anyway).
+ * Four instructions per vector had counted the failures before. In place
+ * (in == out) results go to a stack buffer first, since the fallback needs
+ * the inputs. */
+#define GUARD_BITS_(S, x)                                                      \
+  S b_;                                                                        \
+  memcpy(&b_, &x, sizeof b_);                                                  \
+  b_ &= (S)(~(uint64_t)0 >> (65 - 8 * sizeof(S)));
+#define GUARD_MAX_SCAN(S)                                                      \
+  S top = 0;                                                                   \
+  _Pragma("omp simd reduction(max : top)") for (size_t j = 0; j < m; j++)
+#define GUARD_MAX_STEP(S, ABS, lim, x)                                         \
+  GUARD_BITS_(S, x) top = top > b_ ? top : b_;
+#define GUARD_MAX_FAILED (top > limb_)
+#define GUARD_OR_SCAN(S)                                                       \
+  S top = 0;                                                                   \
+  _Pragma("omp simd reduction(| : top)") for (size_t j = 0; j < m; j++)
+#define GUARD_OR_STEP(S, ABS, lim, x)                                          \
+  GUARD_BITS_(S, x) top |= -(S)(b_ > limb_);
+#define GUARD_OR_FAILED (top != 0)
+#define GUARD_CNT_SCAN(S)                                                      \
+  S top = 0;                                                                   \
+  _Pragma("omp simd reduction(+ : top)") for (size_t j = 0; j < m; j++)
+#define GUARD_CNT_STEP(S, ABS, lim, x) top += !(ABS(x) <= lim);
+#define GUARD_CNT_FAILED (top != 0)
+#if defined(OMPB_ISA_AVX512F)
+#define GUARD_int32_t MAX
+#define GUARD_int64_t MAX
+#elif defined(OMPB_ISA_AVX2)
+#define GUARD_int32_t MAX
+#define GUARD_int64_t OR
+#else
+#define GUARD_int32_t CNT
+#define GUARD_int64_t CNT
+#endif
+#define GUARD_CAT2_(a, b, c) a##b##c
+#define GUARD_CAT_(a, b, c) GUARD_CAT2_(a, b, c)
+#define GUARD_(S, what) GUARD_CAT_(GUARD_, GUARD_##S, what)
+#define GUARDED_KERNEL(fname, T, S, ABS, lim, core, fallback)                  \
   KDEF(fname)(const T *in, T *out, size_t n, const void *params) {             \
     (void)params;                                                              \
     T w[GUARD_BLOCK], f[GUARD_BLOCK];                                          \
+    const T lim_ = (lim);                                                      \
+    S limb_;                                                                   \
+    memcpy(&limb_, &lim_, sizeof limb_);                                       \
+    (void)limb_;                                                               \
     for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
       const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
       T *dst = in == out ? w : out + lo;                                       \
       PREFETCH_BLOCK(in + lo, m * sizeof(T));                                  \
-      cnt bad = 0;                                                             \
-      _Pragma("omp simd reduction(+ : bad)") for (size_t j = 0; j < m; j++) {  \
+      GUARD_(S, _SCAN)(S) {                                                    \
         const T x = in[lo + j];                                                \
-        bad += !(ABS(x) <= lim);                                               \
+        GUARD_(S, _STEP)(S, ABS, lim, x)                                       \
         dst[j] = core(x);                                                      \
       }                                                                        \
-      if (bad != 0) {                                                          \
+      if (GUARD_(S, _FAILED)) {                                                \
         /* only the out-of-range elements take the fallback's value: no        \
          * result depends on its neighbours */                                 \
         fallback(in + lo, f, m, NULL);                                         \
