@@ -307,9 +307,14 @@ def main():
         ic_.append(ic)
         lc_.append(-ln(ic))
     emit("LOGD128_INVC", "double", ic_,
-         "log_fast f64: j = the top 7 fraction bits of m in [0.75, 1.5), "
-         "centre c (1 for j = 0 and 127): 1/c rounded")
-    emit("LOGD128_C", "double", lc_, "-ln(1/c) rounded")
+         "log and log_fast f64 (AVX2): j = the top 7 fraction bits of m in "
+         "[0.75, 1.5), centre c (1 for j = 0 and 127): 1/c rounded")
+    emit("LOGD128_C", "double", lc_, "-ln(1/c) rounded (log_fast)")
+    hi128 = [float(round(v * 2 ** 42)) / 2 ** 42 for v in lc_]
+    emit("LOGD128_C_HI", "double", hi128,
+         "-ln(1/c): hi, a multiple of 2^-42 (log)")
+    emit("LOGD128_C_LO", "double",
+         [v - Decimal(h) for v, h in zip(lc_, hi128)], "-ln(1/c): lo (log)")
     def log_coef(k):
         return F((-1) ** (k + 1), k + 2)
     rl = F(1, 128) * F(1001, 1000)

@@ -314,7 +314,10 @@ LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1)
 /* ---- f64 log on AVX2: the scheme above with 64-bit integer steps ----
  * k and m from x's bits minus those of 0.75 (AVX2 has no 64-bit
  * arithmetic shift: the 12-bit field is sign-extended by hand), the table
- * entries by gathers. Lanes whose x is not a positive normal finite double
+ * entries by gathers, and as they are gathers anyway, from log_fast's 128
+ * subintervals (-ln(1/c) split as above: LOGD128_C_HI, LOGD128_C_LO):
+ * |r| < 2^-7, so E is LOGD_E5 (error ~1e-18 relative to r) instead of the
+ * degree-12 Taylor E. Lanes whose x is not a positive normal finite double
  * take SLEEF's 1-ULP log, lane by lane. */
 static inline __attribute__((always_inline)) __m256d logd4(__m256d x) {
   const __m256i ix = _mm256_castpd_si256(x);
@@ -332,17 +335,17 @@ static inline __attribute__((always_inline)) __m256d logd4(__m256d x) {
       _mm256_castsi256_pd(_mm256_add_epi64(kk, _mm256_castpd_si256(magic))),
       magic);
   const __m256i j = _mm256_and_si256(
-      _mm256_srli_epi64(_mm256_castpd_si256(m), 48), _mm256_set1_epi64x(15));
+      _mm256_srli_epi64(_mm256_castpd_si256(m), 45), _mm256_set1_epi64x(127));
   const __m256d one = _mm256_set1_pd(1.0);
-  const __m256d ic = _mm256_i64gather_pd(LOGD_INVC, j, 8);
+  const __m256d ic = _mm256_i64gather_pd(LOGD128_INVC, j, 8);
   const __m256d ph = _mm256_mul_pd(m, ic);
   const __m256d rl = _mm256_fmsub_pd(m, ic, ph);
   const __m256d r = _mm256_sub_pd(ph, one);
-  LOGD_POLY(__m256d, _mm256_fmadd_pd, _mm256_set1_pd, r, e);
+  LOGD128_POLY(__m256d, _mm256_fmadd_pd, _mm256_set1_pd, r, e);
   const __m256d hi = _mm256_fmadd_pd(k, _mm256_set1_pd(LN2D[0]),
-                                     _mm256_i64gather_pd(LOGD_C_HI, j, 8));
+                                     _mm256_i64gather_pd(LOGD128_C_HI, j, 8));
   const __m256d lo = _mm256_fmadd_pd(k, _mm256_set1_pd(LN2D[1]),
-                                     _mm256_i64gather_pd(LOGD_C_LO, j, 8));
+                                     _mm256_i64gather_pd(LOGD128_C_LO, j, 8));
   const __m256d s = _mm256_add_pd(hi, r);
   const __m256d err = _mm256_sub_pd(r, _mm256_sub_pd(s, hi));
   const __m256d small =
