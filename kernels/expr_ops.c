@@ -373,6 +373,7 @@ XR_STEP(double, f64, FMA_D, pd, fabs, VSQRT_D, LDD, STD, ND, sqrt)
     for (size_t i0 = 0; i0 < n; i0 += S) {                                     \
       const size_t m = n - i0 < S ? n - i0 : S;                                \
       for (unsigned k = 0; k < next; k++) P[k] = ext[k] + i0;                 \
+      for (unsigned k = 0; k < r->npf; k++) PREFETCH_BLOCK(P[k], S * sizeof(T)); \
       if (nt >= 0) P[nt] = strips[OMPB__XR_MAX_STRIPS];                        \
       if (m == S) xr_step_##sfx(r->ops, r->nops, P, S);                        \
       else xr_step_##sfx(r->ops, r->nops, P, m);                               \

@@ -73,7 +73,8 @@ enum {
   OMPB__XR_COUNT
 };
 /* Operands of a run: [0, next) external arrays, read and written at the
- * strip's offset; [next, next + nint) strips on the stack. */
+ * strip's offset, the first npf of them the program's inputs (read from
+ * memory: prefetched ahead); [next, next + nint) strips on the stack. */
 #define OMPB__XR_MAX_STRIPS 16
 #define OMPB__XR_MAX_OPERANDS 255
 struct ompb__xrop {
@@ -85,7 +86,7 @@ struct ompb__xrop {
 struct ompb__xrun {
   const struct ompb__xrop *ops;
   size_t nops;
-  unsigned next, nint;
+  unsigned next, nint, npf;
 };
 
 typedef struct ompb__expr_ops {

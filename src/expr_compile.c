@@ -578,10 +578,14 @@ static bool make_run(const ompb_expr *e, const struct ompb__xins *ins, size_t i0
       }
     }
   }
-  unsigned next = 0, nint = 0;
+  unsigned next = 0, nint = 0, npf = 0;
+  /* the external operands: the program's inputs first, then the rest */
+  for (size_t t = 0; t < ns; t++)
+    if (slot[t] < e->nvars) idx[t] = (uint8_t)next++;
+  npf = next;
   for (size_t t = 0; t < ns; t++) {
     const bool internal = slot[t] >= tbase && slot[t] < out && !first_read[t] && !live[slot[t]];
-    if (!internal) idx[t] = (uint8_t)next++;
+    if (!internal && slot[t] >= e->nvars) idx[t] = (uint8_t)next++;
   }
   for (size_t t = 0; t < ns; t++) {
     const bool internal = slot[t] >= tbase && slot[t] < out && !first_read[t] && !live[slot[t]];
@@ -615,7 +619,8 @@ static bool make_run(const ompb_expr *e, const struct ompb__xins *ins, size_t i0
     o->pf[0] = ins[i].pf[0], o->pf[1] = ins[i].pf[1];
     o->pd[0] = ins[i].pd[0], o->pd[1] = ins[i].pd[1];
   }
-  r->run = (struct ompb__xrun){.ops = ops, .nops = i1 - i0, .next = next, .nint = nint};
+  r->run = (struct ompb__xrun){.ops = ops, .nops = i1 - i0, .next = next, .nint = nint,
+                               .npf = npf};
   r->ext = ext;
   return true;
 }
