@@ -41,7 +41,9 @@ typedef struct {
   void *arg;                  /* passed to the function; borrowed unless arg_free */
   void (*arg_free)(void *arg);/* ownership transfer: when set, the batch owns arg
                                  and calls arg_free(arg) exactly once, after the
-                                 task ran or was skipped, before wait returns */
+                                 task ran or was skipped, before wait returns, on
+                                 the thread that ran or skipped it (a thread
+                                 waiting for a stopped batch may skip tasks) */
   double timeout_ms;          /* this task's deadline from its start; 0: the batch's
                                  task_timeout_ms */
 } ompb_task;
