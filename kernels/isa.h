@@ -128,6 +128,8 @@ ISA_DECL_NT(affine)
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 /* kernels/k_exp.c, k_log.c: the intrinsic kernels' nt_ forms */
 ompb_kernel_f32 K(nt_exp_f32), K(nt_exp_fast_f32), K(nt_log_fast_f32);
+/* kernels/k_trig.c: the guarded f32 sin_fast and cos_fast, streamed */
+ompb_kernel_f32 K(nt_sin_fast_f32), K(nt_cos_fast_f32);
 ompb_kernel_f64 K(nt_exp_f64), K(nt_exp_fast_f64), K(nt_log_fast_f64);
 #endif
 ompb_kernel2_f32 K(nt2_add_f32), K(nt2_mul_f32);
@@ -341,6 +343,64 @@ INLINE double double_of(uint64_t b) {
         memcpy(out + lo, w, m * sizeof(T));                                    \
     }                                                                          \
   }
+
+#if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
+/* The nt_ form of a GUARDED_KERNEL (out 64-byte aligned, the caller fences,
+ * kernels/dispatch.c's streamed calls): each block is computed into an
+ * aligned stack buffer and, fixed up, written out with non-temporal stores
+ * at once, while it is in L1, so that the stores go out between the blocks'
+ * arithmetic rather than in bursts of a whole 2048-element buffer, as
+ * dispatch.c's buffered streaming does; the same bits as the table kernel. */
+#if defined(OMPB_ISA_AVX512F)
+#define GUARD_NT_VEC(T, p, q)                                                  \
+  _Generic((T)0, float: _mm512_stream_ps((float *)(p), _mm512_load_ps(         \
+                            (const float *)(q))),                              \
+           double: _mm512_stream_pd((double *)(p),                            \
+                                    _mm512_load_pd((const double *)(q))))
+#else
+#define GUARD_NT_VEC(T, p, q)                                                  \
+  _Generic((T)0, float: _mm256_stream_ps((float *)(p), _mm256_load_ps(         \
+                            (const float *)(q))),                              \
+           double: _mm256_stream_pd((double *)(p),                            \
+                                    _mm256_load_pd((const double *)(q))))
+#endif
+#define GUARDED_KERNEL_NT(fname, T, S, ABS, lim, core, fallback)               \
+  KDEF(fname)(const T *in, T *out, size_t n, const void *params) {             \
+    (void)params;                                                              \
+    _Alignas(64) T w[GUARD_BLOCK];                                             \
+    T f[GUARD_BLOCK];                                                          \
+    const T lim_ = (lim);                                                      \
+    S limb_;                                                                   \
+    memcpy(&limb_, &lim_, sizeof limb_);                                       \
+    (void)limb_;                                                               \
+    enum { VW_ = sizeof(ISA_VEC_BYTES_) / sizeof(T) };                         \
+    for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
+      const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
+      PREFETCH_BLOCK(in + lo, m * sizeof(T));                                  \
+      GUARD_(S, _SCAN)(S) {                                                    \
+        const T x = in[lo + j];                                                \
+        GUARD_(S, _STEP)(S, ABS, lim, x)                                       \
+        w[j] = core(x);                                                        \
+      }                                                                        \
+      if (GUARD_(S, _FAILED)) {                                                \
+        fallback(in + lo, f, m, NULL);                                         \
+        for (size_t j = 0; j < m; j++)                                         \
+          if (!(ABS(in[lo + j]) <= lim))                                       \
+            w[j] = f[j];                                                       \
+      }                                                                        \
+      size_t j = 0;                                                            \
+      for (; j + VW_ <= m; j += VW_)                                           \
+        GUARD_NT_VEC(T, out + lo + j, w + j);                                  \
+      for (; j < m; j++)                                                       \
+        out[lo + j] = w[j];                                                    \
+    }                                                                          \
+  }
+#if defined(OMPB_ISA_AVX512F)
+typedef char ISA_VEC_BYTES_[64];
+#else
+typedef char ISA_VEC_BYTES_[32];
+#endif
+#endif
 
 /* ---- f32 kernels evaluated in double ----
  * A double result within 3.5 double ULPs (or 1.5 for erfc) rounds to float

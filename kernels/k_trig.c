@@ -251,6 +251,12 @@ GUARDED_KERNEL(sin_fast_f32, float, int32_t, fabsf, TRIGF_MAX, SINF_FAST,
                sin_fast_sleef_f32)
 GUARDED_KERNEL(cos_fast_f32, float, int32_t, fabsf, TRIGF_MAX, COSF_FAST,
                cos_fast_sleef_f32)
+#if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
+GUARDED_KERNEL_NT(nt_sin_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
+                  SINF_FAST, sin_fast_sleef_f32)
+GUARDED_KERNEL_NT(nt_cos_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
+                  COSF_FAST, cos_fast_sleef_f32)
+#endif
 #else
 TRIG1_F32(KDEF(sin_fast_f32), sin, u35, 125.0f)
 TRIG1_F32(KDEF(cos_fast_f32), cos, u35, 125.0f)

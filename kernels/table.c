@@ -15,7 +15,9 @@
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 #define NT_MATH_f32                                                            \
   [OMPB__K1_exp] = K(nt_exp_f32), [OMPB__K1_exp_fast] = K(nt_exp_fast_f32),    \
-  [OMPB__K1_log_fast] = K(nt_log_fast_f32),
+  [OMPB__K1_log_fast] = K(nt_log_fast_f32),                                   \
+  [OMPB__K1_sin_fast] = K(nt_sin_fast_f32),                                   \
+  [OMPB__K1_cos_fast] = K(nt_cos_fast_f32),
 #else
 #define NT_MATH_f32
 #endif
