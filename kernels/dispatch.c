@@ -158,8 +158,9 @@ STREAM_FN(double, f64)
  * exp_fast 0.90-0.96 -> 1.05-1.30; log_fast 0.84-1.00 -> 0.87-1.26; f32
  * sin_fast 0.93-1.03 -> 1.05-1.16. The heavier kernels lose (f64 sin_fast
  * 0.85-0.93 -> 0.73-0.91, sin 0.60-0.79 -> 0.48-0.78, log 0.62-0.91 ->
- * 0.50-0.88): they keep ordinary stores. axpy reads out (y), which the
- * buffer would lose. */
+ * 0.50-0.88): they keep ordinary stores, except where an nt_ form storing
+ * from the registers measured faster (STREAMS_ON below). axpy reads out
+ * (y), which the buffer would lose. */
 #define STREAMS(name, T)                                                       \
   (OMPB__K1_##name == OMPB__K1_scale ||                                        \
    OMPB__K1_##name == OMPB__K1_add_scalar ||                                   \
@@ -169,6 +170,10 @@ STREAM_FN(double, f64)
    OMPB__K1_##name == OMPB__K1_log_fast ||                                     \
    (sizeof(T) == sizeof(float) && (OMPB__K1_##name == OMPB__K1_sin_fast ||     \
                                    OMPB__K1_##name == OMPB__K1_cos_fast)))
+/* Or the active ISA's kernel has an nt_ slot (kernels/table.c: log on
+ * AVX-512F, where streaming it measured faster, not on AVX2). */
+#define STREAMS_ON(t, name, T, sfx)                                            \
+  (STREAMS(name, T) || (t)->nt_##sfx[OMPB__K1_##name] != NULL)
 #define STREAMS2(name)                                                         \
   (OMPB__K2_##name == OMPB__K2_add || OMPB__K2_##name == OMPB__K2_mul)
 
@@ -179,7 +184,7 @@ STREAM_FN(double, f64)
   void ompb_k_##name##_##sfx(const T *in, T *out, size_t n,                    \
                              const void *params) {                             \
     const ompb__simd_table *t = ompb__simd_active();                           \
-    if (STREAMS(name, T) && n >= stream_min / sizeof(T))                       \
+    if (STREAMS_ON(t, name, T, sfx) && n >= stream_min / sizeof(T))            \
       streamed_##sfx(t, t->sfx[OMPB__K1_##name], NULL,                         \
                      t->nt_##sfx[OMPB__K1_##name], NULL, in, NULL, out, n,     \
                      params);                                                  \
@@ -213,29 +218,43 @@ OMPB_KERNELS_MATH(WRAP_K1)
 OMPB_KERNELS_ARITH(WRAP_K1)
 OMPB_KERNELS_BINARY(WRAP_K2)
 
-/* The public kernels and their streaming forms, side by side. */
+/* The public kernels and their streaming forms, side by side: a form is
+ * given where the kernel is in STREAMS or the active table has its nt_
+ * slot (as in the public kernels above). */
 #define PAIR_F32(name, np, uf, ud, what)                                       \
-  {ompb_k_##name##_f32, STREAMS(name, float) ? stream_##name##_f32 : NULL},
+  {ompb_k_##name##_f32, stream_##name##_f32, OMPB__K1_##name,                  \
+   STREAMS(name, float)},
 #define PAIR_F64(name, np, uf, ud, what)                                       \
-  {ompb_k_##name##_f64, STREAMS(name, double) ? stream_##name##_f64 : NULL},
+  {ompb_k_##name##_f64, stream_##name##_f64, OMPB__K1_##name,                  \
+   STREAMS(name, double)},
 static const struct {
   ompb_kernel_f32 *k, *s;
+  int slot;
+  bool listed;
 } pairs_f32[] = {OMPB_KERNELS_MATH(PAIR_F32) OMPB_KERNELS_ARITH(PAIR_F32)};
 static const struct {
   ompb_kernel_f64 *k, *s;
+  int slot;
+  bool listed;
 } pairs_f64[] = {OMPB_KERNELS_MATH(PAIR_F64) OMPB_KERNELS_ARITH(PAIR_F64)};
 
 ompb_kernel_f32 *ompb__stream_form_f32(ompb_kernel_f32 *k) {
   for (size_t i = 0; i < sizeof pairs_f32 / sizeof pairs_f32[0]; i++)
     if (pairs_f32[i].k == k)
-      return pairs_f32[i].s;
+      return pairs_f32[i].listed ||
+                     ompb__simd_active()->nt_f32[pairs_f32[i].slot] != NULL
+                 ? pairs_f32[i].s
+                 : NULL;
   return NULL;
 }
 
 ompb_kernel_f64 *ompb__stream_form_f64(ompb_kernel_f64 *k) {
   for (size_t i = 0; i < sizeof pairs_f64 / sizeof pairs_f64[0]; i++)
     if (pairs_f64[i].k == k)
-      return pairs_f64[i].s;
+      return pairs_f64[i].listed ||
+                     ompb__simd_active()->nt_f64[pairs_f64[i].slot] != NULL
+                 ? pairs_f64[i].s
+                 : NULL;
   return NULL;
 }
 

@@ -137,6 +137,7 @@ logf16(__m512 x, __m512 ti, __m512 th, __m512 tl, int precise) {
 LOG_FAST_F32(log_fast_f32, _mm512_storeu_ps, 0)
 LOG_FAST_F32(nt_log_fast_f32, _mm512_stream_ps, 0)
 LOG_FAST_F32(log_f32, _mm512_storeu_ps, 1)
+LOG_FAST_F32(nt_log_f32, _mm512_stream_ps, 1)
 
 static inline __attribute__((always_inline)) __m512d
 logd8(__m512d x, __m512d i0, __m512d i1, __m512d h0, __m512d h1, __m512d l0,
@@ -169,27 +170,31 @@ logd8(__m512d x, __m512d i0, __m512d i1, __m512d h0, __m512d h1, __m512d l0,
       _mm512_set1_pd(-INFINITY));
 }
 
-KDEF(log_f64)(const double *in, double *out, size_t n, const void *params) {
-  (void)params;
-  const __m512d i0 = _mm512_loadu_pd(LOGD_INVC),
-                i1 = _mm512_loadu_pd(LOGD_INVC + 8);
-  const __m512d h0 = _mm512_loadu_pd(LOGD_C_HI),
-                h1 = _mm512_loadu_pd(LOGD_C_HI + 8);
-  const __m512d l0 = _mm512_loadu_pd(LOGD_C_LO),
-                l1 = _mm512_loadu_pd(LOGD_C_LO + 8);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    PREFETCH(in + i);
-    _mm512_storeu_pd(out + i,
-                     logd8(_mm512_loadu_pd(in + i), i0, i1, h0, h1, l0, l1));
+/* ST: _mm512_storeu_pd, or _mm512_stream_pd for the nt_ form (streamed
+ * calls on AVX-512F only: kernels/table.c) */
+#define LOG_F64(name, ST)                                                      \
+  KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
+    (void)params;                                                              \
+    const __m512d i0 = _mm512_loadu_pd(LOGD_INVC),                             \
+                  i1 = _mm512_loadu_pd(LOGD_INVC + 8);                         \
+    const __m512d h0 = _mm512_loadu_pd(LOGD_C_HI),                             \
+                  h1 = _mm512_loadu_pd(LOGD_C_HI + 8);                         \
+    const __m512d l0 = _mm512_loadu_pd(LOGD_C_LO),                             \
+                  l1 = _mm512_loadu_pd(LOGD_C_LO + 8);                         \
+    size_t i = 0;                                                              \
+    for (; i + 8 <= n; i += 8) {                                               \
+      PREFETCH(in + i);                                                        \
+      ST(out + i, logd8(_mm512_loadu_pd(in + i), i0, i1, h0, h1, l0, l1));     \
+    }                                                                          \
+    if (i < n) {                                                               \
+      const __mmask8 m = (__mmask8)((1u << (n - i)) - 1);                      \
+      _mm512_mask_storeu_pd(                                                   \
+          out + i, m,                                                          \
+          logd8(_mm512_maskz_loadu_pd(m, in + i), i0, i1, h0, h1, l0, l1));    \
+    }                                                                          \
   }
-  if (i < n) {
-    const __mmask8 m = (__mmask8)((1u << (n - i)) - 1);
-    _mm512_mask_storeu_pd(
-        out + i, m,
-        logd8(_mm512_maskz_loadu_pd(m, in + i), i0, i1, h0, h1, l0, l1));
-  }
-}
+LOG_F64(log_f64, _mm512_storeu_pd)
+LOG_F64(nt_log_f64, _mm512_stream_pd)
 
 /* log_fast f64 (LOGD128_POLY above): vgetmant/vgetexp as in logd8 (a
  * negative x gives a NaN m, whose bits still index the tables within
