@@ -21,7 +21,10 @@
  * doubles, 2 threads, interleaved: E1 1.18x, E3 1.45x, E4 1.31x faster
  * than whole blocks, E2 (one operation) unchanged; 256 gave 1.09x, 1.39x,
  * 1.33x. f32 passes of 256 or 512 measured no better (0.88x-1.08x).
- * Reductions run whole blocks (a block's partial reads its whole slot). */
+ * Reductions run whole blocks (a block's partial reads its whole slot).
+ * A fused run counts as one instruction: E3, one run, runs whole blocks;
+ * E1 and E4 keep their passes (whole blocks with the runs: E1 f64 0.25 ->
+ * 0.21 of the limit, E4 within the noise; docs/design.md). */
 #define XPASS_F64 ((size_t)128)
 /* Blocks per claim at most: claims stay cheap next to their work. */
 #define CLAIM_BLOCKS_MAX 64
