@@ -542,7 +542,9 @@ static void test_deadline_after_every_task_started(void) {
   int rc = ompb_mpi_exec_batch(MPI_COMM_WORLD, g_pool, t, n, &o, &r);
   double el = now_ms() - t0;
   CHECK(rc == OMPB_ETIMEDOUT);
-  CHECK(el < 1500.0); /* the tasks were asked to stop */
+  /* The tasks were asked to stop: none ran its 3 s (success_count below is
+   * the exact check; this one holds however loaded the machine is). */
+  CHECK(el < 3000.0);
   if (g_rank == 0 && r) {
     CHECK(r->timed_out && r->cancelled && !r->all_succeeded);
     CHECK(r->success_count == 0 && counts_add_up(r));
