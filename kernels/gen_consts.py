@@ -19,7 +19,8 @@ constants, as C hex-float literals:
 - 2^(j/8) for the AVX2 f32 exp, and E of degree 10 for the AVX2 f64 exp,
 - the tables of the log_fast f32 kernels (1/c and -ln(1/c) on 16 (AVX-512F)
   or 8 (AVX2) subintervals of [0.75, 1.5)), ln2 in two floats, and of the
-  f64 log (16 subintervals, E of degree 12) and log_fast (128, degree 5),
+  f64 log (16 subintervals, E of degree 12) and log_fast (128, degree 5;
+  on AVX-512F the log's 16 and degree 8),
 - 2^(j/16), j = 0..15, as double-double and float-float tables, ln2/16
   split in two, and E(r) of degree 4 (exp_fast f64) for the AVX-512F exp
   kernels; exp f64 and the f32 ones use E's Taylor coefficients, written
@@ -322,6 +323,11 @@ def main():
              "log(1+r) = r + r^2 E(r), -2^-8 <= r <= 2^-7, E degree 5 "
              "(log_fast f64; error relative to r)", log_coef, -rl / 2, rl, 5,
              lambda r: abs(r))
+    r16 = F(1, 16) * F(1001, 1000)
+    emit_fit("LOGD_E8",
+             "log(1+r) = r + r^2 E(r), -1/32 <= r <= 1/16, E degree 8 "
+             "(log_fast f64 on AVX-512F, LOGD_INVC's 16 entries; error "
+             "relative to r)", log_coef, -r16 / 2, r16, 8, lambda r: abs(r))
     l2hi = float(trunc_bits(F(l2), 16))
     if l2hi > float(l2):
         l2hi -= 2.0 ** -16

@@ -37,7 +37,7 @@ SLEEF1_F64(log_fast, log, u35)
   e = FMA(e, r, SET(LOGD_E[11]));                                              \
   e = FMA(e, r, SET(LOGD_E[12]))
 
-/* ---- f64 log_fast on AVX2 and AVX-512F ----
+/* ---- f64 log_fast on AVX2 (and, as LOGD128_POLY, the AVX2 f64 log) ----
  * The f64 log's reduction on 128 subintervals instead of 16: j = the top 7
  * fraction bits of m in [0.75, 1.5), c = 1 for the two next to 1, 1/c
  * (LOGD128_INVC) and -ln(1/c) rounded (LOGD128_C) read by two gathers;
@@ -196,25 +196,38 @@ logd8(__m512d x, __m512d i0, __m512d i1, __m512d h0, __m512d h1, __m512d l0,
 LOG_F64(log_f64, _mm512_storeu_pd)
 LOG_F64(nt_log_f64, _mm512_stream_pd)
 
-/* log_fast f64 (LOGD128_POLY above): vgetmant/vgetexp as in logd8 (a
- * negative x gives a NaN m, whose bits still index the tables within
- * bounds), +-0 blended to -inf; +inf, NaN and subnormals come out right
- * by themselves. */
-static inline __attribute__((always_inline)) __m512d logd8_fast(__m512d x) {
+/* log_fast f64 on AVX-512F: logd8's reduction (vgetmant/vgetexp, 16
+ * entries held in registers as 1/c and -ln(1/c) = hi + lo, picked by
+ * permutes), r = m/c - 1 by one fma, |r| < 1/16, and E near-minimax of
+ * degree 8 (LOGD_E8, error 2e-17 relative to r) without logd8's exact
+ * sums: the log_fast scheme above with permutes instead of gathers, which
+ * are slow here (with two 8-lane gathers it was level with SLEEF u35 in
+ * cache). A negative x gives a NaN m, +-0 is blended to -inf; +inf, NaN
+ * and subnormals come out right by themselves. */
+static inline __attribute__((always_inline)) __m512d
+logd8_fast(__m512d x, __m512d i0, __m512d i1, __m512d h0, __m512d h1,
+           __m512d l0, __m512d l1) {
   const __m512d one = _mm512_set1_pd(1.0);
   const __m512d m =
       _mm512_getmant_pd(x, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_nan);
   __m512d k = _mm512_getexp_pd(x);
   k = _mm512_mask_add_pd(k, _mm512_cmp_pd_mask(m, one, _CMP_LT_OQ), k, one);
-  const __m512i j = _mm512_and_si512(
-      _mm512_srli_epi64(_mm512_castpd_si512(m), 45), _mm512_set1_epi64(127));
-  const __m512d ic = _mm512_i64gather_pd(j, LOGD128_INVC, 8);
-  const __m512d c = _mm512_i64gather_pd(j, LOGD128_C, 8);
-  const __m512d r = _mm512_fmsub_pd(m, ic, one);
-  LOGD128_POLY(__m512d, _mm512_fmadd_pd, _mm512_set1_pd, r, e);
-  const __m512d hi = _mm512_fmadd_pd(k, _mm512_set1_pd(LN2D[0]), c);
-  const __m512d p = _mm512_fmadd_pd(_mm512_mul_pd(r, r), e,
-                                    _mm512_mul_pd(k, _mm512_set1_pd(LN2D[1])));
+  const __m512i j = _mm512_srli_epi64(_mm512_castpd_si512(m), 48);
+  const __m512d r = _mm512_fmsub_pd(m, _mm512_permutex2var_pd(i0, j, i1), one);
+  __m512d e = _mm512_fmadd_pd(_mm512_set1_pd(LOGD_E8[0]), r,
+                              _mm512_set1_pd(LOGD_E8[1]));
+  e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(LOGD_E8[2]));
+  e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(LOGD_E8[3]));
+  e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(LOGD_E8[4]));
+  e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(LOGD_E8[5]));
+  e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(LOGD_E8[6]));
+  e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(LOGD_E8[7]));
+  e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(LOGD_E8[8]));
+  const __m512d hi = _mm512_fmadd_pd(k, _mm512_set1_pd(LN2D[0]),
+                                     _mm512_permutex2var_pd(h0, j, h1));
+  const __m512d lo = _mm512_fmadd_pd(k, _mm512_set1_pd(LN2D[1]),
+                                     _mm512_permutex2var_pd(l0, j, l1));
+  const __m512d p = _mm512_fmadd_pd(_mm512_mul_pd(r, r), e, lo);
   const __m512d y = _mm512_add_pd(hi, _mm512_add_pd(r, p));
   return _mm512_mask_blend_pd(
       _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_EQ_OQ), y,
@@ -225,15 +238,23 @@ static inline __attribute__((always_inline)) __m512d logd8_fast(__m512d x) {
 #define LOG_FAST_F64(name, ST)                                                 \
   KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
     (void)params;                                                              \
+    const __m512d i0 = _mm512_loadu_pd(LOGD_INVC),                             \
+                  i1 = _mm512_loadu_pd(LOGD_INVC + 8);                         \
+    const __m512d h0 = _mm512_loadu_pd(LOGD_C_HI),                             \
+                  h1 = _mm512_loadu_pd(LOGD_C_HI + 8);                         \
+    const __m512d l0 = _mm512_loadu_pd(LOGD_C_LO),                             \
+                  l1 = _mm512_loadu_pd(LOGD_C_LO + 8);                         \
     size_t i = 0;                                                              \
     for (; i + 8 <= n; i += 8) {                                               \
       PREFETCH(in + i);                                                        \
-      ST(out + i, logd8_fast(_mm512_loadu_pd(in + i)));                        \
+      ST(out + i,                                                              \
+         logd8_fast(_mm512_loadu_pd(in + i), i0, i1, h0, h1, l0, l1));         \
     }                                                                          \
     if (i < n) {                                                               \
       const __mmask8 m = (__mmask8)((1u << (n - i)) - 1);                      \
       _mm512_mask_storeu_pd(out + i, m,                                        \
-                            logd8_fast(_mm512_maskz_loadu_pd(m, in + i)));     \
+                            logd8_fast(_mm512_maskz_loadu_pd(m, in + i), i0,   \
+                                       i1, h0, h1, l0, l1));                   \
     }                                                                          \
   }
 LOG_FAST_F64(log_fast_f64, _mm512_storeu_pd)
