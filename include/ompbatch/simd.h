@@ -117,14 +117,17 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
  *     reduction by pi/2 and a rounding-error-compensated finish (measured
  *     max 0.76 ULP in 8M samples), for |x| <= 2^20;
  *   - sin_fast, cos_fast f64: one reduction by pi and one polynomial (max
- *     measured 1.7 ULP with FMA, 2.4 without), for |x| <= 2^20;
+ *     measured 2.02 and 2.56 ULP with FMA in 16M samples), for |x| <= 2^20;
  *   - sin_fast, cos_fast f32 (AVX2 and AVX-512F): the same in float lanes
- *     (max 2.65 ULP over every float of [0, 2^16]), for |x| <= 2^16;
+ *     (max 2.74 ULP over every float of [2^-20, 2^16]), for |x| <= 2^16;
  *   - log f32 (AVX2 and AVX-512F): an exact reduction by 8 (AVX2) or 16
  *     (AVX-512F, vgetmant/vgetexp) table entries (max 0.763 / 0.745 ULP
- *     over every positive float); log f64 likewise with 16 entries (max
- *     0.547 ULP in 20M samples); on AVX2 zeros, subnormals and specials
- *     through SLEEF's;
+ *     over every positive float); log f64 likewise with 16 entries on
+ *     AVX-512F (max 0.547 ULP in 20M samples) and 128 read by gathers on
+ *     AVX2 (max 0.514 ULP in 32M samples); on AVX2 zeros, subnormals and
+ *     specials through SLEEF's;
+ *   - log_fast f64: 16 entries by permutes on AVX-512F (max 1.03 ULP), 128
+ *     by gathers on AVX2 (max 1.71 ULP; 32M samples each);
  *   - log_fast f32 on AVX-512F: the same tables (max 1.19 ULP over every
  *     positive float), whole range; on AVX2: integer split and 8-entry
  *     tables (max 1.38 ULP; zeros, subnormals and specials through
@@ -156,13 +159,13 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
  *
  * Streaming stores: a call of a kernel whose arithmetic is light next to
  * its memory traffic (scale, add_scalar, affine, clamp, abs, exp, exp_fast,
- * log_fast, f32 sin_fast and cos_fast; add, mul) writing at least
- * OMPB_STREAM_BYTES bytes (environment, read once with the ISA; default
- * 16 MiB, 0 = never) stores with non-temporal instructions, as memcpy does
- * for large copies: the output does not pass through the caches, which
- * saves the read for ownership of every output line (scale 1.2-1.4x
- * memcpy instead of 0.9x on 64 MiB, exp 1.05-1.3x instead of 0.9x;
- * perf/bench_simd). ompb_pool_map_* decide by the whole map's output. The
+ * log_fast, f32 sin_fast and cos_fast, log on AVX-512F; add, mul) writing
+ * at least OMPB_STREAM_BYTES bytes (environment, read once with the ISA;
+ * default 16 MiB, 0 = never) stores with non-temporal instructions, as
+ * memcpy does for large copies: the output does not pass through the
+ * caches, which saves the read for ownership of every output line (scale
+ * 1.2-1.4x memcpy instead of 0.9x on 64 MiB, exp 1.05-1.3x instead of
+ * 0.9x; perf/bench_simd). ompb_pool_map_* decide by the whole map's output. The
  * heavier kernels keep ordinary stores: streaming measured slower for them.
  * axpy never streams (it reads out). A kernel returns after its streaming
  * stores are ordered (sfence), so its output is visible like any other.
