@@ -345,7 +345,9 @@ LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1)
  * |r| < 2^-7, so E is LOGD_E5 (error ~1e-18 relative to r) instead of the
  * degree-12 Taylor E. Lanes whose x is not a positive normal finite double
  * take SLEEF's 1-ULP log, lane by lane. */
-static inline __attribute__((always_inline)) __m256d logd4(__m256d x) {
+/* x = 2^k * m with m in [0.75, 1.5), and j, m's subinterval of 128. */
+static inline __attribute__((always_inline)) void
+logd4_split(__m256d x, __m256d *k, __m256d *m, __m256i *j) {
   const __m256i ix = _mm256_castpd_si256(x);
   const __m256i d =
       _mm256_sub_epi64(ix, _mm256_set1_epi64x(0x3fe8000000000000LL));
@@ -353,15 +355,32 @@ static inline __attribute__((always_inline)) __m256d logd4(__m256d x) {
   const __m256i kk = _mm256_sub_epi64(
       _mm256_xor_si256(kf12, _mm256_set1_epi64x(0x800)),
       _mm256_set1_epi64x(0x800));
-  const __m256d m =
-      _mm256_castsi256_pd(_mm256_sub_epi64(ix, _mm256_slli_epi64(kk, 52)));
+  *m = _mm256_castsi256_pd(_mm256_sub_epi64(ix, _mm256_slli_epi64(kk, 52)));
   /* k as a double: |k| < 2^11, added to the bits of 1.5 * 2^52 */
   const __m256d magic = _mm256_set1_pd(0x1.8p52);
-  const __m256d k = _mm256_sub_pd(
+  *k = _mm256_sub_pd(
       _mm256_castsi256_pd(_mm256_add_epi64(kk, _mm256_castpd_si256(magic))),
       magic);
-  const __m256i j = _mm256_and_si256(
-      _mm256_srli_epi64(_mm256_castpd_si256(m), 45), _mm256_set1_epi64x(127));
+  *j = _mm256_and_si256(_mm256_srli_epi64(_mm256_castpd_si256(*m), 45),
+                        _mm256_set1_epi64x(127));
+}
+
+/* The lanes whose x is not a positive normal finite double (bits outside
+ * [2^52, 0x7ff0...)), as a double mask. */
+static inline __attribute__((always_inline)) __m256d logd4_bad(__m256d x) {
+  const __m256i off =
+      _mm256_sub_epi64(_mm256_castpd_si256(x), _mm256_set1_epi64x(1LL << 52));
+  return _mm256_castsi256_pd(_mm256_or_si256(
+      _mm256_cmpgt_epi64(off,
+                         _mm256_set1_epi64x(0x7ff0000000000000LL -
+                                            (1LL << 52) - 1)),
+      _mm256_cmpgt_epi64(_mm256_setzero_si256(), off)));
+}
+
+static inline __attribute__((always_inline)) __m256d logd4(__m256d x) {
+  __m256d k, m;
+  __m256i j;
+  logd4_split(x, &k, &m, &j);
   const __m256d one = _mm256_set1_pd(1.0);
   const __m256d ic = _mm256_i64gather_pd(LOGD128_INVC, j, 8);
   const __m256d ph = _mm256_mul_pd(m, ic);
@@ -378,16 +397,9 @@ static inline __attribute__((always_inline)) __m256d logd4(__m256d x) {
       _mm256_add_pd(_mm256_add_pd(lo, _mm256_fnmadd_pd(rl, r, rl)), err);
   const __m256d y =
       _mm256_add_pd(s, _mm256_fmadd_pd(_mm256_mul_pd(r, r), e, small));
-  /* positive normal finite: bits in [2^52, 0x7ff0...) */
-  const __m256i off = _mm256_sub_epi64(ix, _mm256_set1_epi64x(1LL << 52));
-  const __m256i bad = _mm256_or_si256(
-      _mm256_cmpgt_epi64(off,
-                         _mm256_set1_epi64x(0x7ff0000000000000LL -
-                                            (1LL << 52) - 1)),
-      _mm256_cmpgt_epi64(_mm256_setzero_si256(), off));
-  return _mm256_movemask_pd(_mm256_castsi256_pd(bad))
-             ? _mm256_blendv_pd(y, Sleef_logd4_u10avx2(x),
-                                _mm256_castsi256_pd(bad))
+  const __m256d bad = logd4_bad(x);
+  return _mm256_movemask_pd(bad)
+             ? _mm256_blendv_pd(y, Sleef_logd4_u10avx2(x), bad)
              : y;
 }
 
@@ -405,21 +417,9 @@ KDEF(log_f64)(const double *in, double *out, size_t n, const void *params) {
  * x is not a positive normal finite double take SLEEF's 3.5-ULP log, lane
  * by lane. */
 static inline __attribute__((always_inline)) __m256d logd4_fast(__m256d x) {
-  const __m256i ix = _mm256_castpd_si256(x);
-  const __m256i d =
-      _mm256_sub_epi64(ix, _mm256_set1_epi64x(0x3fe8000000000000LL));
-  const __m256i kf12 = _mm256_srli_epi64(d, 52); /* k mod 2^12 */
-  const __m256i kk = _mm256_sub_epi64(
-      _mm256_xor_si256(kf12, _mm256_set1_epi64x(0x800)),
-      _mm256_set1_epi64x(0x800));
-  const __m256d m =
-      _mm256_castsi256_pd(_mm256_sub_epi64(ix, _mm256_slli_epi64(kk, 52)));
-  const __m256d magic = _mm256_set1_pd(0x1.8p52);
-  const __m256d k = _mm256_sub_pd(
-      _mm256_castsi256_pd(_mm256_add_epi64(kk, _mm256_castpd_si256(magic))),
-      magic);
-  const __m256i j = _mm256_and_si256(
-      _mm256_srli_epi64(_mm256_castpd_si256(m), 45), _mm256_set1_epi64x(127));
+  __m256d k, m;
+  __m256i j;
+  logd4_split(x, &k, &m, &j);
   const __m256d ic = _mm256_i64gather_pd(LOGD128_INVC, j, 8);
   const __m256d c = _mm256_i64gather_pd(LOGD128_C, j, 8);
   const __m256d r = _mm256_fmsub_pd(m, ic, _mm256_set1_pd(1.0));
@@ -428,15 +428,9 @@ static inline __attribute__((always_inline)) __m256d logd4_fast(__m256d x) {
   const __m256d p = _mm256_fmadd_pd(_mm256_mul_pd(r, r), e,
                                     _mm256_mul_pd(k, _mm256_set1_pd(LN2D[1])));
   const __m256d y = _mm256_add_pd(hi, _mm256_add_pd(r, p));
-  const __m256i off = _mm256_sub_epi64(ix, _mm256_set1_epi64x(1LL << 52));
-  const __m256i bad = _mm256_or_si256(
-      _mm256_cmpgt_epi64(off,
-                         _mm256_set1_epi64x(0x7ff0000000000000LL -
-                                            (1LL << 52) - 1)),
-      _mm256_cmpgt_epi64(_mm256_setzero_si256(), off));
-  return _mm256_movemask_pd(_mm256_castsi256_pd(bad))
-             ? _mm256_blendv_pd(y, Sleef_logd4_u35avx2(x),
-                                _mm256_castsi256_pd(bad))
+  const __m256d bad = logd4_bad(x);
+  return _mm256_movemask_pd(bad)
+             ? _mm256_blendv_pd(y, Sleef_logd4_u35avx2(x), bad)
              : y;
 }
 
