@@ -8,6 +8,7 @@ Output lines (key value): baseline_os_threads, STARTED, interrupted,
 done, total, py_threads, os_threads, os_threads_after_close."""
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -35,6 +36,10 @@ RUNS = 100
 
 def main():
     mode = sys.argv[1]
+    # Python leaves SIGINT ignored when it started ignored, as in a job put
+    # in the background by a non-interactive shell (a CI script's `cmd &`):
+    # take it back, since this process exists to receive one.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # sin of huge arguments takes the slow argument reduction; the runs are
     # repeated, so that the SIGINT always finds one running, however fast
     # the machine.
