@@ -34,6 +34,14 @@ static const double COS_C5[6] = {-0x1.907cd8ff5ede7p-37, 0x1.1eeb67d026ec6p-29, 
 static const double PIO2[3] = {0x1.921fb54442d18p+0, 0x1.1a62633145c07p-54, -0x1.f1976b7ed8fbcp-110};
 /* 2/pi */
 static const double TWO_OVER_PI = 0x1.45f306dc9c883p-1;
+/* pi/2 as three floats, all positive (f32 sin/cos in float lanes) */
+static const float PIO2F3[3] = {0x1.921fb40000000p+0f, 0x1.4442d00000000p-24f, 0x1.84698a0000000p-48f};
+/* 2/pi as a float */
+static const float TWO_OVER_PIF = 0x1.45f3060000000p-1f;
+/* sin r = r - r^3 S(r^2), |r| <= pi/4, S degree 3, float coefficients, error 3.05e-09 */
+static const float SINF_S3[4] = {-0x1.6dbcfc0000000p-19f, 0x1.a013a40000000p-13f, -0x1.11110e0000000p-7f, 0x1.5555560000000p-3f};
+/* cos r = 1 - r^2/2 + r^4 C(r^2), |r| <= pi/4, C degree 2, float coefficients, error 5.97e-10 */
+static const float COSF_C2[3] = {0x1.9bd7860000000p-16f, -0x1.6c12d00000000p-10f, 0x1.5555540000000p-5f};
 /* e^r = 1 + r + r^2 E(r), |r| <= ln2/32, E degree 4 (exp_fast f64, AVX-512F and AVX2), error 2.8e-17 */
 static const double EXP_E4[5] = {0x1.6c17bbd1f560ap-10, 0x1.11120b77051e7p-7, 0x1.55555555190f9p-5, 0x1.55555554dcc9bp-3, 0x1.0000000000000p-1};
 /* 2^(j/16), j = 0..15: double hi */

@@ -15,7 +15,9 @@ constants, as C hex-float literals:
   (for float results computed in double) and 7 (for the f64 _fast kernels),
 - sin and cos polynomials on |r| <= pi/4 and pi/2 in three parts, for the
   f64 1-ULP sin and cos; a degree-3 float P and pi in three floats, for the
-  f32 sin_fast and cos_fast,
+  f32 sin_fast and cos_fast; pi/2 in three floats and float sin (degree
+  3) and cos (degree 2) polynomials on |r| <= pi/4, for the f32 sin and cos
+  in float lanes (AVX2, AVX-512F),
 - 2^(j/8) for the AVX2 f32 exp, and E of degree 10 for the AVX2 f64 exp,
 - the tables of the log_fast f32 kernels (1/c and -ln(1/c) on 16 (AVX-512F)
   or 8 (AVX2) subintervals of [0.75, 1.5)), ln2 in two floats, and of the
@@ -213,6 +215,18 @@ def main():
     emit("PIO2", "double", split(fpi / 2, [53, 53, 53]),
          "pi/2 in three 53-bit parts (FMA)")
     emit_scalar("TWO_OVER_PI", "double", 2 / fpi, "2/pi")
+    emit("PIO2F3", "float",
+         [f32(x) for x in split_down(fpi / 2, [24, 24, 24])],
+         "pi/2 as three floats, all positive (f32 sin/cos in float lanes)")
+    emit_scalar("TWO_OVER_PIF", "float", 2 / fpi, "2/pi as a float")
+    def sin_coef_neg(k):
+        return -sin_coef(k)
+    emit_fit("SINF_S3", "sin r = r - r^3 S(r^2), |r| <= pi/4, S degree 3, "
+             "float coefficients", sin_coef_neg, 0, zq, 3, lambda z: z,
+             to_float=True)
+    emit_fit("COSF_C2", "cos r = 1 - r^2/2 + r^4 C(r^2), |r| <= pi/4, "
+             "C degree 2, float coefficients", cos_coef, 0, zq, 2,
+             lambda z: z * z, to_float=True)
 
     def exp_coef(k):
         return F(1, fact(k + 2))

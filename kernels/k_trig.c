@@ -77,7 +77,9 @@ TRIG1_F64(static void tan_wide_f64, tan, u35, 1e6)
  * and h*PI30[1] are exact (|2h| < 2^23) and x - h*PI30[0] is exact: r carries
  * ~53 good bits (with FMA: PI53[0] + PI53[1], two steps, see trig32_core).
  * P has degree 4 (error 7e-11 relative), the one rounding to float gives
- * ~0.5 ULP (max 0.5016 in 96M floats of [0, 2^22]). For |x| <= TRIG32_MAX.
+ * ~0.5 ULP (max 0.5016 in 96M floats of [0, 2^22]). For |x| <= TRIG32_MAX;
+ * on AVX2 and AVX-512F only above TRIG32F_MAX (float lanes below it, see
+ * trig32f_core).
  *
  * f64 _fast (<= 3.5 ULP): with FMA hardware pi is three 53-bit parts (each
  * h*part is exact inside the fma, x - h*PI53[0] is exact, pi to 160 bits);
@@ -197,8 +199,16 @@ TRIG32_WIDE(cos)
 #define COS32(x) ((float)trig32_core((double)(x), 0.5, 1))
 #define SIN64(x) trig64_core(x, 0.0, 0)
 #define COS64(x) trig64_core(x, 0.5, 1)
+#if defined(__FMA__) && (defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2))
+/* the blocks holding an |x| above TRIG32F_MAX (below) */
+static GUARDED_KERNEL(sin_f32_dbl, float, int32_t, fabsf, TRIG32_MAX, SIN32,
+                      sin_f32_wide)
+static GUARDED_KERNEL(cos_f32_dbl, float, int32_t, fabsf, TRIG32_MAX, COS32,
+                      cos_f32_wide)
+#else
 GUARDED_KERNEL(sin_f32, float, int32_t, fabsf, TRIG32_MAX, SIN32, sin_f32_wide)
 GUARDED_KERNEL(cos_f32, float, int32_t, fabsf, TRIG32_MAX, COS32, cos_f32_wide)
+#endif
 GUARDED_KERNEL(sin_fast_f64, double, int64_t, fabs, TRIG64_MAX, SIN64,
                sin_wide_f64)
 GUARDED_KERNEL(cos_fast_f64, double, int64_t, fabs, TRIG64_MAX, COS64,
@@ -256,6 +266,63 @@ GUARDED_KERNEL_NT(nt_sin_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
                   SINF_FAST, sin_fast_sleef_f32)
 GUARDED_KERNEL_NT(nt_cos_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
                   COSF_FAST, cos_fast_sleef_f32)
+#endif
+
+/* ---- f32 sin and cos (default, <= 1 ULP) in float lanes, AVX2/AVX-512F ----
+ * For |x| <= TRIG32F_MAX, 16 (8) floats a vector instead of twice 8 (4)
+ * doubles and the conversions. x = k pi/2 + r, |r| <= pi/4 (+ 2/pi's
+ * rounding), pi/2 = PIO2F3[0] + [1] + [2] (24 bits each, all positive):
+ * - r1 = x - k P0 is exact in the fma (x and k P0 are multiples of 2^-24,
+ *   |r1| < 1);
+ * - q = k P1 rounded and its error qe (fma) are exact: |q| < 2^-10;
+ * - rh = r1 - q by Fast2Sum (r1 a multiple of 2^-24 below 1, q one of
+ *   2^-34 at most: the sum's error e is exact, even when rh is tiny), and
+ *   -rl = e + qe + k P2, the last fma's rounding far below rh's ulp;
+ * so r = rh + rl to ~2^-48 relative even next to a multiple of pi/2, and
+ *   sin r = rh - (rh z S(z) - rl (1 - z/2)),
+ *   cos r = 1 - rh (rh/2 - rh z C(z) + rl),
+ * z = rh^2, S and C float near-minimax (kernels/gen_consts.py): sin's
+ * correction is below 0.081 and cos's u = rh/2 - ... is rounded once, so
+ * that the last operation's rounding is the main error. Quadrant k mod 4
+ * picks sin or cos and the sign, as in trig64_precise; sin(+-0) = +-0
+ * (rh = x, -rl = +0, rh - (rh z S - ...) keeps -0's sign). Lanes above
+ * TRIG32F_MAX, inf and NaN take trig32_core's value (GUARDED_KERNEL's
+ * per-element fixup), so an element's bits depend on it alone. Max error
+ * over every float of [-TRIG32F_MAX, TRIG32F_MAX]: docs/kernels.md. */
+#if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
+/* |k| < 2^14 below it: k P0 fits the fma, |q| < 2^-10 */
+#define TRIG32F_MAX 16384.0f
+INLINE float trig32f_core(float x, uint32_t qoff) {
+  const float t = fmaf(x, TWO_OVER_PIF, 0x1.8p23f);
+  const float k = t - 0x1.8p23f;
+  const uint32_t q = bits_of_f(t) + qoff; /* k + qoff, mod 4 in low bits */
+  const float r1 = fmaf(-k, PIO2F3[0], x);
+  const float qh = k * PIO2F3[1], qe = fmaf(k, PIO2F3[1], -qh);
+  const float rh = r1 - qh;
+  const float e = (rh - r1) + qh;                    /* rh - (r1 - qh) */
+  const float nrl = fmaf(k, PIO2F3[2], e + qe);      /* -rl */
+  const float z = rh * rh, rz = rh * z;
+  float s = SINF_S3[0];
+  s = fmaf(s, z, SINF_S3[1]);
+  s = fmaf(s, z, SINF_S3[2]);
+  s = fmaf(s, z, SINF_S3[3]);
+  const float hz = 0.5f * z;
+  const float ss = rh - fmaf(rz, s, fmaf(-hz, nrl, nrl)); /* rl cos rh */
+  float c = COSF_C2[0];
+  c = fmaf(c, z, COSF_C2[1]);
+  c = fmaf(c, z, COSF_C2[2]);
+  const float cc = fmaf(-rh, fmaf(0.5f, rh, -fmaf(rz, c, nrl)), 1.0f);
+  /* odd quadrants take cc: a mask select (see trig64_precise) */
+  const uint32_t odd = 0u - (q & 1);
+  const uint32_t v = (bits_of_f(ss) & ~odd) | (bits_of_f(cc) & odd);
+  return float_of(v ^ ((q >> 1) << 31));
+}
+#define SIN32F(x) trig32f_core(x, 0)
+#define COS32F(x) trig32f_core(x, 1)
+GUARDED_KERNEL(sin_f32, float, int32_t, fabsf, TRIG32F_MAX, SIN32F,
+               K(sin_f32_dbl))
+GUARDED_KERNEL(cos_f32, float, int32_t, fabsf, TRIG32F_MAX, COS32F,
+               K(cos_f32_dbl))
 #endif
 #else
 TRIG1_F32(KDEF(sin_fast_f32), sin, u35, 125.0f)
