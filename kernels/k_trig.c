@@ -274,10 +274,11 @@ GUARDED_KERNEL_NT(nt_cos_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
  * rounding), pi/2 = PIO2F3[0] + [1] + [2] (24 bits each, all positive):
  * - r1 = x - k P0 is exact in the fma (x and k P0 are multiples of 2^-24,
  *   |r1| < 1);
- * - q = k P1 rounded and its error qe (fma) are exact: |q| < 2^-10;
+ * - q = k P1 rounded, |q| < 2^-10;
  * - rh = r1 - q by Fast2Sum (r1 a multiple of 2^-24 below 1, q one of
- *   2^-34 at most: the sum's error e is exact, even when rh is tiny), and
- *   -rl = e + qe + k P2, the last fma's rounding far below rh's ulp;
+ *   2^-34 at most: rh - r1 is exact, even when rh is tiny), and
+ *   -rl = (rh - r1) + k P1 + k P2 by two fmas, the sum's error and q's,
+ *   below rh's ulp (+ 2^-35), rounded far below rh's ulp;
  * so r = rh + rl to ~2^-48 relative even next to a multiple of pi/2, and
  *   sin r = rh - (rh z S(z) - rl (1 - z/2)),
  *   cos r = 1 - rh (rh/2 - rh z C(z) + rl),
@@ -292,15 +293,19 @@ GUARDED_KERNEL_NT(nt_cos_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 /* |k| < 2^14 below it: k P0 fits the fma, |q| < 2^-10 */
 #define TRIG32F_MAX 16384.0f
-INLINE float trig32f_core(float x, uint32_t qoff) {
-  const float t = fmaf(x, TWO_OVER_PIF, 0x1.8p23f);
-  const float k = t - 0x1.8p23f;
-  const uint32_t q = bits_of_f(t) + qoff; /* k + qoff, mod 4 in low bits */
+INLINE float trig32f_core(float x, float qoff) {
+  /* M + qoff (qoff 0 or 1) is a float: t's bits hold k + qoff, mod 4 in
+   * the low bits, with no integer add */
+  const float m = 0x1.8p23f + qoff;
+  const float t = fmaf(x, TWO_OVER_PIF, m);
+  const float k = t - m;
+  const uint32_t q = bits_of_f(t);
   const float r1 = fmaf(-k, PIO2F3[0], x);
-  const float qh = k * PIO2F3[1], qe = fmaf(k, PIO2F3[1], -qh);
+  const float qh = k * PIO2F3[1];
   const float rh = r1 - qh;
-  const float e = (rh - r1) + qh;                    /* rh - (r1 - qh) */
-  const float nrl = fmaf(k, PIO2F3[2], e + qe);      /* -rl */
+  /* rh - r1 is exact (Fast2Sum); with k P1 exact inside the fma it leaves
+   * the sum's error plus qh's, a value below rh's ulp rounded once */
+  const float nrl = fmaf(k, PIO2F3[2], fmaf(k, PIO2F3[1], rh - r1)); /* -rl */
   const float z = rh * rh, rz = rh * z;
   float s = SINF_S3[0];
   s = fmaf(s, z, SINF_S3[1]);
@@ -317,8 +322,8 @@ INLINE float trig32f_core(float x, uint32_t qoff) {
   const uint32_t v = (bits_of_f(ss) & ~odd) | (bits_of_f(cc) & odd);
   return float_of(v ^ ((q >> 1) << 31));
 }
-#define SIN32F(x) trig32f_core(x, 0)
-#define COS32F(x) trig32f_core(x, 1)
+#define SIN32F(x) trig32f_core(x, 0.0f)
+#define COS32F(x) trig32f_core(x, 1.0f)
 GUARDED_KERNEL(sin_f32, float, int32_t, fabsf, TRIG32F_MAX, SIN32F,
                K(sin_f32_dbl))
 GUARDED_KERNEL(cos_f32, float, int32_t, fabsf, TRIG32F_MAX, COS32F,
