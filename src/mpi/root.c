@@ -128,6 +128,7 @@ struct root {
   bool fail_fast, stopped, timed_out, rc_set;
   int rc;
   double deadline; /* ms on now_ms's clock; 0: none */
+  double landed;   /* when the last chunk's results came in (now_ms) */
   struct ompb__mpi_runner *run;
   struct ompb__mpi_outbox out;
 };
@@ -147,14 +148,20 @@ static void send_ctl(struct root *s, int p, int kind, int tag) {
 /* Stop the batch for `rc` (the first reason is kept): no more chunks, and
  * every rank (the root's runner too) cancels what it runs. */
 static void root_trip(struct root *s, int rc, bool timed_out) {
+  bool unfinished = s->next < s->n;
+  for (int p = 0; p < s->size; p++) unfinished |= s->peers[p].qn > 0;
+  /* The deadline cut the batch short when something was still out, and
+   * also when the last results landed after it: the ranks enforce the
+   * same deadline on their chunks, so their tasks may all have returned,
+   * asked to stop, before this thread looked at the clock. Results all in
+   * before the deadline: the batch completed, whenever this runs. */
+  bool cut = unfinished || (timed_out && s->landed >= s->deadline);
+  if (timed_out && !cut) return;
   if (!s->rc_set) {
     s->rc = rc;
     s->rc_set = true;
   }
-  if (s->stopped) return;
-  bool unfinished = s->next < s->n;
-  for (int p = 0; p < s->size; p++) unfinished |= s->peers[p].qn > 0;
-  if (!unfinished) return;
+  if (s->stopped || !cut) return;
   s->stopped = true;
   s->timed_out = timed_out;
   ompb__mpi_runner_cancel(s->run);
@@ -186,9 +193,11 @@ static void root_fail(struct root *s, size_t i, int code, int rank,
   s->failures++;
 }
 
-static void pop(struct peer *pe) {
+/* Rank p's oldest chunk is done with (its results landed or failed). */
+static void pop(struct root *s, struct peer *pe) {
   pe->q[0] = pe->q[1];
   pe->qn--;
+  s->landed = ompb__mpi_now_ms();
 }
 
 /* Rank p's oldest chunk failed as a whole with `code` (its reply was
@@ -205,7 +214,7 @@ static void root_fail_chunk(struct root *s, int p, int code) {
                ompb_strerror(code));
     for (size_t i = pe->q[0].lo; i < pe->q[0].lo + pe->q[0].cnt; i++)
       root_fail(s, i, code, p, msg);
-    pop(pe);
+    pop(s, pe);
   }
   if (code == OMPB_EPROTO || code == OMPB_EIO)
     root_trip(s, code, false);
@@ -246,7 +255,7 @@ static void land(struct root *s, int p, struct ompb__mpi_blk *b, size_t count) {
       t->rank = -1;
     }
   }
-  pop(&s->peers[p]);
+  pop(s, &s->peers[p]);
   if (first_fail && s->fail_fast) root_trip(s, first_fail, false);
 }
 
