@@ -275,7 +275,8 @@ void ompb__run_nested(ompb_batch *b);
 /* A thread waiting for stopped batch b, outside its team, claims and skips
  * unclaimed indices beside the team's members (the team's end waits for
  * it). Does nothing when the batch is not running or has an on_result
- * callback (a user callback never runs on a waiting thread). */
+ * callback (results are never streamed from a waiting thread; the skipped
+ * tasks' arg_free does run on it, as include/ompbatch/batch.h allows). */
 void ompb__help_skip(ompb_batch *b);
 
 /* src/reporter.c: progress, deadlines, the seal */
