@@ -170,9 +170,10 @@ logd8(__m512d x, __m512d i0, __m512d i1, __m512d h0, __m512d h1, __m512d l0,
       _mm512_set1_pd(-INFINITY));
 }
 
-/* ST: _mm512_storeu_pd, or _mm512_stream_pd for the nt_ form (streamed
- * calls on AVX-512F only: kernels/table.c) */
-#define LOG_F64(name, ST)                                                      \
+/* The AVX-512F f64 log loop around FN (logd8, or logd8_fast below), which
+ * takes the 16 entries held in registers. ST: _mm512_storeu_pd, or
+ * _mm512_stream_pd for the nt_ form (streamed calls: kernels/table.c) */
+#define LOGD8_LOOP(name, FN, ST)                                               \
   KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
     (void)params;                                                              \
     const __m512d i0 = _mm512_loadu_pd(LOGD_INVC),                             \
@@ -184,17 +185,17 @@ logd8(__m512d x, __m512d i0, __m512d i1, __m512d h0, __m512d h1, __m512d l0,
     size_t i = 0;                                                              \
     for (; i + 8 <= n; i += 8) {                                               \
       PREFETCH(in + i);                                                        \
-      ST(out + i, logd8(_mm512_loadu_pd(in + i), i0, i1, h0, h1, l0, l1));     \
+      ST(out + i, FN(_mm512_loadu_pd(in + i), i0, i1, h0, h1, l0, l1));        \
     }                                                                          \
     if (i < n) {                                                               \
       const __mmask8 m = (__mmask8)((1u << (n - i)) - 1);                      \
       _mm512_mask_storeu_pd(                                                   \
           out + i, m,                                                          \
-          logd8(_mm512_maskz_loadu_pd(m, in + i), i0, i1, h0, h1, l0, l1));    \
+          FN(_mm512_maskz_loadu_pd(m, in + i), i0, i1, h0, h1, l0, l1));       \
     }                                                                          \
   }
-LOG_F64(log_f64, _mm512_storeu_pd)
-LOG_F64(nt_log_f64, _mm512_stream_pd)
+LOGD8_LOOP(log_f64, logd8, _mm512_storeu_pd)
+LOGD8_LOOP(nt_log_f64, logd8, _mm512_stream_pd)
 
 /* log_fast f64 on AVX-512F: logd8's reduction (vgetmant/vgetexp, 16
  * entries held in registers as 1/c and -ln(1/c) = hi + lo, picked by
@@ -234,31 +235,8 @@ logd8_fast(__m512d x, __m512d i0, __m512d i1, __m512d h0, __m512d h1,
       _mm512_set1_pd(-INFINITY));
 }
 
-/* ST: _mm512_storeu_pd, or _mm512_stream_pd for the nt_ form */
-#define LOG_FAST_F64(name, ST)                                                 \
-  KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
-    (void)params;                                                              \
-    const __m512d i0 = _mm512_loadu_pd(LOGD_INVC),                             \
-                  i1 = _mm512_loadu_pd(LOGD_INVC + 8);                         \
-    const __m512d h0 = _mm512_loadu_pd(LOGD_C_HI),                             \
-                  h1 = _mm512_loadu_pd(LOGD_C_HI + 8);                         \
-    const __m512d l0 = _mm512_loadu_pd(LOGD_C_LO),                             \
-                  l1 = _mm512_loadu_pd(LOGD_C_LO + 8);                         \
-    size_t i = 0;                                                              \
-    for (; i + 8 <= n; i += 8) {                                               \
-      PREFETCH(in + i);                                                        \
-      ST(out + i,                                                              \
-         logd8_fast(_mm512_loadu_pd(in + i), i0, i1, h0, h1, l0, l1));         \
-    }                                                                          \
-    if (i < n) {                                                               \
-      const __mmask8 m = (__mmask8)((1u << (n - i)) - 1);                      \
-      _mm512_mask_storeu_pd(out + i, m,                                        \
-                            logd8_fast(_mm512_maskz_loadu_pd(m, in + i), i0,   \
-                                       i1, h0, h1, l0, l1));                   \
-    }                                                                          \
-  }
-LOG_FAST_F64(log_fast_f64, _mm512_storeu_pd)
-LOG_FAST_F64(nt_log_fast_f64, _mm512_stream_pd)
+LOGD8_LOOP(log_fast_f64, logd8_fast, _mm512_storeu_pd)
+LOGD8_LOOP(nt_log_fast_f64, logd8_fast, _mm512_stream_pd)
 
 /* ---- log_fast f32 on AVX2 ----
  * The AVX-512F scheme without vgetmant/vgetexp: x's bits minus those of
