@@ -328,6 +328,10 @@ GUARDED_KERNEL(sin_f32, float, int32_t, fabsf, TRIG32F_MAX, SIN32F,
                K(sin_f32_dbl))
 GUARDED_KERNEL(cos_f32, float, int32_t, fabsf, TRIG32F_MAX, COS32F,
                K(cos_f32_dbl))
+GUARDED_KERNEL_NT(nt_sin_f32, float, int32_t, fabsf, TRIG32F_MAX, SIN32F,
+                  K(sin_f32_dbl))
+GUARDED_KERNEL_NT(nt_cos_f32, float, int32_t, fabsf, TRIG32F_MAX, COS32F,
+                  K(cos_f32_dbl))
 #endif
 #else
 TRIG1_F32(KDEF(sin_fast_f32), sin, u35, 125.0f)

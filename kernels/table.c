@@ -15,7 +15,8 @@
 /* A kernel with an nt_ slot streams from kernels/dispatch.c's threshold
  * even when it is not in dispatch.c's STREAMS: the log (<= 1 ULP) on
  * AVX-512F only, where streaming it measured faster (perf/bench_simd;
- * on AVX2 it was slower). */
+ * on AVX2 it was slower), and the f32 sin and cos (faster at AVX-512F,
+ * level at AVX2; docs/kernels.md). */
 #if defined(OMPB_ISA_AVX512F)
 #define NT_LOG(t) [OMPB__K1_log] = K(nt_log_##t),
 #else
@@ -26,7 +27,8 @@
   [OMPB__K1_exp] = K(nt_exp_f32), [OMPB__K1_exp_fast] = K(nt_exp_fast_f32),    \
   [OMPB__K1_log_fast] = K(nt_log_fast_f32),                                   \
   [OMPB__K1_sin_fast] = K(nt_sin_fast_f32),                                   \
-  [OMPB__K1_cos_fast] = K(nt_cos_fast_f32), NT_LOG(f32)
+  [OMPB__K1_cos_fast] = K(nt_cos_fast_f32), [OMPB__K1_sin] = K(nt_sin_f32),  \
+  [OMPB__K1_cos] = K(nt_cos_f32), NT_LOG(f32)
 #else
 #define NT_MATH_f32
 #endif

@@ -999,10 +999,12 @@ static void *alloc64(size_t bytes) {
   return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
 }
 
-/* f32: scale and add (which stream), sin and exp (which do not) at the
+/* f32: scale, add, exp and (AVX2, AVX-512F) sin, which stream, at the
  * streaming size (+37, an odd tail), out 64-byte aligned, one element off,
  * three elements into a malloc block, and in place; each against the active
- * table's kernel called directly (never streams) on the same inputs. */
+ * table's kernel called directly (never streams) on the same inputs. Every
+ * 997th input is above the float-lane sin's range, so that the streamed
+ * form's per-element fallback runs too. */
 static void large_calls_stream_and_match_the_cached_path(void) {
   const size_t n = ompb__stream_min() / sizeof(float) + 37;
   const ompb__simd_table *t = ompb__simd_active();
@@ -1013,6 +1015,8 @@ static void large_calls_stream_and_match_the_cached_path(void) {
   CU_ASSERT_FATAL(in && b && want && raw);
   for (size_t i = 0; i < n; i++) {
     in[i] = (float)(200.0 * rng_unit() - 100.0);
+    if (i % 997 == 0)
+      in[i] = (float)(3e5 * rng_unit() + 2e4);
     b[i] = (float)(4.0 * rng_unit() - 2.0);
   }
   static const float a = 2.385f;
@@ -1022,6 +1026,7 @@ static void large_calls_stream_and_match_the_cached_path(void) {
     const void *params;
   } ks[] = {{ompb_k_scale_f32, OMPB__K1_scale, &a},
             {ompb_k_sin_f32, OMPB__K1_sin, NULL},
+            {ompb_k_cos_f32, OMPB__K1_cos, NULL},
             {ompb_k_exp_f32, OMPB__K1_exp, NULL}};
   for (size_t k = 0; k < sizeof ks / sizeof ks[0]; k++) {
     t->f32[ks[k].idx](in, want, n, ks[k].params);
@@ -1096,6 +1101,70 @@ static void large_axpy_and_pool_map_stay_correct(void) {
   free(want);
 }
 
+/* Every nt_ slot of every ISA this CPU runs gives its table kernel's bits:
+ * n = 3 guard blocks + an odd tail, out 64-byte aligned (the slots'
+ * contract), inputs mostly on [-100, 100] with every 7th element large
+ * (above the float-lane and guarded kernels' ranges) and the special
+ * values, so that the per-element fallbacks run inside the streamed form. */
+static void every_nt_slot_matches_its_table_kernel(void) {
+  const size_t n = 3 * 256 + 45;
+  float *xf = alloc64(n * sizeof *xf), *wf = alloc64(n * sizeof *wf),
+        *of = alloc64(n * sizeof *of);
+  double *xd = alloc64(n * sizeof *xd), *wd = alloc64(n * sizeof *wd),
+         *od = alloc64(n * sizeof *od);
+  CU_ASSERT_FATAL(xf && wf && of && xd && wd && od);
+  static const double special[] = {0.0, -0.0, INFINITY, -INFINITY, NAN,
+                                   1e30, -3e5, 0x1p-140, 1e-310};
+  for (size_t i = 0; i < n; i++) {
+    double v = 200.0 * rng_unit() - 100.0;
+    if (i % 7 == 3)
+      v = (rng_unit() < 0.5 ? -1 : 1) * (2e4 + 3e6 * rng_unit());
+    if (i % 61 == 5)
+      v = special[(i / 61) % (sizeof special / sizeof special[0])];
+    xd[i] = v;
+    xf[i] = (float)v;
+  }
+  static const float pf[] = {-1.5f, 2.5f, 0.75f, 0.0f};
+  static const double pd[] = {-1.5, 2.5, 0.75, 0.0};
+  int checked = 0;
+  for (size_t ii = 0; ompb__simd_isas[ii] != NULL; ii++) {
+    const ompb__simd_table *t = ompb__simd_table_get(ompb__simd_isas[ii]);
+    if (t == NULL || t->stream_fence == NULL)
+      continue;
+    for (size_t k = 0; k < OMPB__K1_COUNT; k++) {
+      if (t->nt_f32[k] != NULL) {
+        t->f32[k](xf, wf, n, pf);
+        memset(of, 0, n * sizeof *of);
+        t->nt_f32[k](xf, of, n, pf);
+        t->stream_fence();
+        CU_ASSERT(memcmp(of, wf, n * sizeof *of) == 0);
+        if (memcmp(of, wf, n * sizeof *of) != 0)
+          fprintf(stderr, "nt_f32 slot %zu on %s differs\n", k, t->isa);
+        checked++;
+      }
+      if (t->nt_f64[k] != NULL) {
+        t->f64[k](xd, wd, n, pd);
+        memset(od, 0, n * sizeof *od);
+        t->nt_f64[k](xd, od, n, pd);
+        t->stream_fence();
+        CU_ASSERT(memcmp(od, wd, n * sizeof *od) == 0);
+        if (memcmp(od, wd, n * sizeof *od) != 0)
+          fprintf(stderr, "nt_f64 slot %zu on %s differs\n", k, t->isa);
+        checked++;
+      }
+    }
+  }
+  /* every vector ISA has streamed arithmetic kernels */
+  if (ompb__simd_table_get("sse2") != NULL)
+    CU_ASSERT(checked > 0);
+  free(xf);
+  free(wf);
+  free(of);
+  free(xd);
+  free(wd);
+  free(od);
+}
+
 /* ---- the suite ---- */
 static int suite_init(void) {
   D = aligned_alloc(64, (sizeof *D + 63) & ~(size_t)63);
@@ -1131,6 +1200,7 @@ int ompb_suite_simd(void) {
       T(pool_map_cancel_leaves_finished_chunks_correct),
       T(large_calls_stream_and_match_the_cached_path),
       T(large_axpy_and_pool_map_stay_correct),
+      T(every_nt_slot_matches_its_table_kernel),
 #undef T
   };
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
