@@ -21,8 +21,9 @@ constants, as C hex-float literals:
 - 2^(j/8) for the AVX2 f32 exp, and E of degree 10 for the AVX2 f64 exp,
 - the tables of the log_fast f32 kernels (1/c and -ln(1/c) on 16 (AVX-512F)
   or 8 (AVX2) subintervals of [0.75, 1.5)), ln2 in two floats, and of the
-  f64 log (16 subintervals, E of degree 12) and log_fast (128, degree 5;
-  on AVX-512F the log's 16 and degree 8),
+  f64 log (AVX-512F: 16 short s ~ 1/m with r = m s - 1 exact, E of degree
+  8; AVX2: log_fast's 128 entries, degree 5) and log_fast (128, degree 5;
+  on AVX-512F 16 entries and degree 8),
 - 2^(j/16), j = 0..15, as double-double and float-float tables, ln2/16
   split in two, and E(r) of degree 4 (exp_fast f64) for the AVX-512F exp
   kernels; exp f64 and the f32 ones use E's Taylor coefficients, written
@@ -281,9 +282,9 @@ def main():
         emit(f"{nm}_C_HI", "float", hi_,
              "-ln(1/c): hi, a multiple of 2^-16")
         emit(f"{nm}_C_LO", "float", lo_, "-ln(1/c): float lo")
-    # f64 log: the same 16 subintervals, 1/c rounded to double, -ln(1/c) as
-    # hi (a multiple of 2^-42, as LN2D[0] is: k ln2_hi + hi is exact for
-    # |k| < 2^11) and lo; E: log(1+r) = r + r^2 E(r), Taylor to r^14
+    # f64 log_fast on AVX-512F: the same 16 subintervals, 1/c rounded to
+    # double, -ln(1/c) as hi (a multiple of 2^-42, as LN2D[0] is: k ln2_hi
+    # + hi is exact for |k| < 2^11) and lo
     ic_, hi_, lo_ = [], [], []
     for j in range(16):
         if j < 8:
@@ -298,15 +299,13 @@ def main():
         hi_.append(hi)
         lo_.append(lc - Decimal(hi))
     emit("LOGD_INVC", "double", ic_,
-         "log f64: j = the top 4 fraction bits of m in [0.75, 1.5), 1/c")
+         "log_fast f64 (AVX-512F): j = the top 4 fraction bits of m in "
+         "[0.75, 1.5), 1/c")
     emit("LOGD_C_HI", "double", hi_, "-ln(1/c): hi, a multiple of 2^-42")
     emit("LOGD_C_LO", "double", lo_, "-ln(1/c): lo")
     l2dhi = float(round(F(l2) * 2 ** 42)) / 2 ** 42
     emit("LN2D", "double", [l2dhi, l2 - Decimal(l2dhi)],
          "ln2 as hi (a multiple of 2^-42) and lo")
-    emit("LOGD_E", "double", [F((-1) ** (n + 1), n) for n in range(14, 1, -1)],
-         "log(1+r) = r + r^2 E(r), E Taylor of degree 12 (|r| < 1/16: "
-         "truncation below 2^-60 relative)")
     # f64 log_fast: 128 subintervals of [0.75, 1.5) (the top 7 fraction
     # bits of m; centre c, 1 for j = 0 and 127), 1/c rounded and -ln(1/c)
     # rounded (one table each, read by gathers), so |r| < 2^-7 and E of
@@ -342,6 +341,41 @@ def main():
              "log(1+r) = r + r^2 E(r), -1/32 <= r <= 1/16, E degree 8 "
              "(log_fast f64 on AVX-512F, LOGD_INVC's 16 entries; error "
              "relative to r)", log_coef, -r16 / 2, r16, 8, lambda r: abs(r))
+    # f64 log on AVX-512F: m in [1, 2) (vgetmant), j = its top 4 fraction
+    # bits; 1/c replaced by a short number s = a 2^-M (s = 1 for j = 0 and
+    # 1/2 for j = 15, next to 1 from above and below), M and a picked so
+    # that r = m s - 1 stays in [-1/32, 1/16) (LOGD_E8's interval) with
+    # |r| < 2^(1-M): m s is then a multiple of 2^-(52+M) and r exact in one
+    # fma. -ln s as hi (a multiple of 2^-42) and lo; for j = 15 they are
+    # LN2D's two parts, so that -ln2 + ln2 cancels exactly for x < 1
+    sc_, shi_, slo_ = [], [], []
+    ulp = F(1, 2 ** 52)
+    for j in range(16):
+        a_, b_ = F(1) + F(j, 16), F(1) + F(j + 1, 16) - ulp
+        if j in (0, 15):
+            sc = F(1) if j == 0 else F(1, 2)
+        else:
+            best = None
+            for mb in range(1, 9):
+                a0 = round(2 ** mb * 2 / (a_ + b_))
+                for a in range(a0 - 3, a0 + 4):
+                    s = F(a, 2 ** mb)
+                    r0, r1 = a_ * s - 1, b_ * s - 1
+                    w = max(abs(r0), abs(r1))
+                    if (w < F(2) ** (1 - mb) and r0 >= F(-1, 32)
+                            and r1 < F(1, 16) and (best is None or w < best[0])):
+                        best = (w, s)
+            sc = best[1]
+        lc = -ln(Decimal(sc.numerator) / Decimal(sc.denominator))
+        hi = float(round(lc * 2 ** 42)) / 2 ** 42
+        sc_.append(float(sc))
+        shi_.append(hi)
+        slo_.append(lc - Decimal(hi))
+    emit("LOGD_S", "double", sc_,
+         "log f64 (AVX-512F): j = the top 4 fraction bits of m in [1, 2), "
+         "s ~ 1/m short (r = m s - 1 exact, -1/32 <= r < 1/16)")
+    emit("LOGD_S_HI", "double", shi_, "-ln s: hi, a multiple of 2^-42")
+    emit("LOGD_S_LO", "double", slo_, "-ln s: lo")
     l2hi = float(trunc_bits(F(l2), 16))
     if l2hi > float(l2):
         l2hi -= 2.0 ** -16

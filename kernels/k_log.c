@@ -11,31 +11,17 @@
 SLEEF1(log, log, u10, u10)
 SLEEF1_F64(log_fast, log, u35)
 #else
-/* ---- f64 log (<= 1 ULP) on AVX2 and AVX-512F ----
- * x = m 2^k, m in [0.75, 1.5); the top 4 fraction bits of m pick one of
- * 16 subintervals (c = 1 for the two next to 1), 1/c (LOGD_INVC) and
+/* ---- f64 log (<= 1 ULP) on AVX2 (logd4 below) ----
+ * x = m 2^k, m in [0.75, 1.5); the top fraction bits of m pick a
+ * subinterval with centre c (c = 1 for the two next to 1), 1/c and
  * -ln(1/c) = hi + lo with hi a multiple of 2^-42, as LN2D[0] is, so that
  * k ln2_hi + hi is exact. m/c = ph + rl exactly (rl by fma), r = ph - 1
- * exact (Sterbenz), |r| < 1/16; log(1+r) = r + r^2 E(r), E Taylor of degree
- * 12. With s + err = (k ln2_hi + hi) + r exactly (Fast2Sum: |hi| >= |r| or
- * hi = 0),
+ * exact (Sterbenz); log(1+r) = r + r^2 E(r). With s + err = (k ln2_hi +
+ * hi) + r exactly (Fast2Sum: |hi| >= |r| or hi = 0),
  *   log x = s + (r^2 E + (lo + k ln2_lo) + rl (1 - r) + err),
  * the last addition the only rounding that matters: checked against MPFR
- * by the tests. Constants: kernels/gen_consts.py. */
-/* e = E(r), declared */
-#define LOGD_POLY(V, FMA, SET, r, e)                                           \
-  V e = FMA(SET(LOGD_E[0]), r, SET(LOGD_E[1]));                                \
-  e = FMA(e, r, SET(LOGD_E[2]));                                               \
-  e = FMA(e, r, SET(LOGD_E[3]));                                               \
-  e = FMA(e, r, SET(LOGD_E[4]));                                               \
-  e = FMA(e, r, SET(LOGD_E[5]));                                               \
-  e = FMA(e, r, SET(LOGD_E[6]));                                               \
-  e = FMA(e, r, SET(LOGD_E[7]));                                               \
-  e = FMA(e, r, SET(LOGD_E[8]));                                               \
-  e = FMA(e, r, SET(LOGD_E[9]));                                               \
-  e = FMA(e, r, SET(LOGD_E[10]));                                              \
-  e = FMA(e, r, SET(LOGD_E[11]));                                              \
-  e = FMA(e, r, SET(LOGD_E[12]))
+ * by the tests. The AVX-512F f64 log (logd8) drops 1/c and rl: see there.
+ * Constants: kernels/gen_consts.py. */
 
 /* ---- f64 log_fast on AVX2 (and, as LOGD128_POLY, the AVX2 f64 log) ----
  * The f64 log's reduction on 128 subintervals instead of 16: j = the top 7
@@ -139,49 +125,61 @@ LOG_FAST_F32(nt_log_fast_f32, _mm512_stream_ps, 0)
 LOG_FAST_F32(log_f32, _mm512_storeu_ps, 1)
 LOG_FAST_F32(nt_log_f32, _mm512_stream_ps, 1)
 
+/* f64 log (<= 1 ULP) on AVX-512F: vgetmant/vgetexp split x = m 2^k with
+ * m in [1, 2) (subnormals too); the top 4 fraction bits of m pick s, a
+ * short number near 1/m (LOGD_S: a 2^-M, 1 for j = 0 and 1/2 for j = 15),
+ * so that r = m s - 1 is exact in one fma (m s is a multiple of
+ * 2^-(52+M) and |r| < 2^(1-M)), -1/32 <= r < 1/16; -ln s = hi + lo with
+ * hi a multiple of 2^-42, as LN2D[0] is, so that h = k ln2_hi + hi is
+ * exact (for x just below 1, k = -1 and s = 1/2: h and the lo parts cancel
+ * to 0). log(1+r) = r + r^2 E(r), E near-minimax of degree 8 (LOGD_E8,
+ * error 2e-17 relative to r). With t + err = h + r exactly (Fast2Sum:
+ * |h| >= |r| or h = 0),
+ *   log x = t + (r^2 E + ((k ln2_lo + lo) + err)),
+ * the last addition the only rounding that matters besides E's error
+ * (up to ~0.2 ULP where h = 0 and r ~ 1/16): max 0.721 ULP measured
+ * (docs/kernels.md), checked against MPFR by the tests. One vfixupimm
+ * sets +-0 (-inf), +inf, -inf and negatives (NaN) and passes NaNs through.
+ * 26 vector operations per 8 elements where the 1/c scheme above (16
+ * entries, rl carried, a degree-12 Taylor E, blends for +inf and +-0) took
+ * 41: 2.11 -> 1.38 TSC ticks per element in cache (docs/kernels.md); Estrin
+ * for E was no faster (the loop is throughput-bound). Constants:
+ * kernels/gen_consts.py. */
 static inline __attribute__((always_inline)) __m512d
-logd8(__m512d x, __m512d i0, __m512d i1, __m512d h0, __m512d h1, __m512d l0,
+logd8(__m512d x, __m512d s0, __m512d s1, __m512d h0, __m512d h1, __m512d l0,
       __m512d l1) {
-  const __m512d one = _mm512_set1_pd(1.0);
-  const __m512d m =
-      _mm512_getmant_pd(x, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_nan);
-  __m512d k = _mm512_getexp_pd(x);
-  k = _mm512_mask_add_pd(k, _mm512_cmp_pd_mask(m, one, _CMP_LT_OQ), k, one);
+  const __m512d m = _mm512_getmant_pd(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_nan);
+  const __m512d k = _mm512_getexp_pd(x);
   const __m512i j = _mm512_srli_epi64(_mm512_castpd_si512(m), 48);
-  const __m512d ic = _mm512_permutex2var_pd(i0, j, i1);
-  const __m512d ph = _mm512_mul_pd(m, ic);
-  const __m512d rl = _mm512_fmsub_pd(m, ic, ph);
-  const __m512d r = _mm512_sub_pd(ph, one);
-  LOGD_POLY(__m512d, _mm512_fmadd_pd, _mm512_set1_pd, r, e);
-  const __m512d hi = _mm512_fmadd_pd(k, _mm512_set1_pd(LN2D[0]),
-                                     _mm512_permutex2var_pd(h0, j, h1));
+  const __m512d r = _mm512_fmsub_pd(m, _mm512_permutex2var_pd(s0, j, s1),
+                                    _mm512_set1_pd(1.0));
+  __m512d e = _mm512_fmadd_pd(_mm512_set1_pd(LOGD_E8[0]), r,
+                              _mm512_set1_pd(LOGD_E8[1]));
+  for (int i = 2; i <= 8; i++)
+    e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(LOGD_E8[i]));
+  const __m512d r2 = _mm512_mul_pd(r, r);
+  const __m512d h = _mm512_fmadd_pd(k, _mm512_set1_pd(LN2D[0]),
+                                    _mm512_permutex2var_pd(h0, j, h1));
   const __m512d lo = _mm512_fmadd_pd(k, _mm512_set1_pd(LN2D[1]),
                                      _mm512_permutex2var_pd(l0, j, l1));
-  const __m512d s = _mm512_add_pd(hi, r);
-  const __m512d err = _mm512_sub_pd(r, _mm512_sub_pd(s, hi));
-  const __m512d small =
-      _mm512_add_pd(_mm512_add_pd(lo, _mm512_fnmadd_pd(rl, r, rl)), err);
-  __m512d y = _mm512_add_pd(s, _mm512_fmadd_pd(_mm512_mul_pd(r, r), e, small));
-  /* +inf (hi is inf, err NaN) and +-0 (-inf) */
-  y = _mm512_mask_blend_pd(
-      _mm512_cmp_pd_mask(x, _mm512_set1_pd(INFINITY), _CMP_EQ_OQ), y, x);
-  return _mm512_mask_blend_pd(
-      _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_EQ_OQ), y,
-      _mm512_set1_pd(-INFINITY));
+  const __m512d t = _mm512_add_pd(h, r);
+  const __m512d err = _mm512_sub_pd(r, _mm512_sub_pd(t, h));
+  const __m512d y =
+      _mm512_add_pd(t, _mm512_fmadd_pd(r2, e, _mm512_add_pd(lo, err)));
+  /* by x's class: QNaN x, SNaN quieted, zero -inf, +1 y (+0), -inf and
+   * negatives the default NaN, +inf +inf, positive y */
+  return _mm512_fixupimm_pd(y, x, _mm512_set1_epi64(0x03530421), 0);
 }
 
 /* The AVX-512F f64 log loop around FN (logd8, or logd8_fast below), which
- * takes the 16 entries held in registers. ST: _mm512_storeu_pd, or
- * _mm512_stream_pd for the nt_ form (streamed calls: kernels/table.c) */
-#define LOGD8_LOOP(name, FN, ST)                                               \
+ * takes 16-entry tables TI, TH, TL held in registers. ST: _mm512_storeu_pd,
+ * or _mm512_stream_pd for the nt_ form (streamed calls: kernels/table.c) */
+#define LOGD8_LOOP(name, FN, ST, TI, TH, TL)                                   \
   KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
     (void)params;                                                              \
-    const __m512d i0 = _mm512_loadu_pd(LOGD_INVC),                             \
-                  i1 = _mm512_loadu_pd(LOGD_INVC + 8);                         \
-    const __m512d h0 = _mm512_loadu_pd(LOGD_C_HI),                             \
-                  h1 = _mm512_loadu_pd(LOGD_C_HI + 8);                         \
-    const __m512d l0 = _mm512_loadu_pd(LOGD_C_LO),                             \
-                  l1 = _mm512_loadu_pd(LOGD_C_LO + 8);                         \
+    const __m512d i0 = _mm512_loadu_pd(TI), i1 = _mm512_loadu_pd(TI + 8);     \
+    const __m512d h0 = _mm512_loadu_pd(TH), h1 = _mm512_loadu_pd(TH + 8);     \
+    const __m512d l0 = _mm512_loadu_pd(TL), l1 = _mm512_loadu_pd(TL + 8);     \
     size_t i = 0;                                                              \
     for (; i + 8 <= n; i += 8) {                                               \
       PREFETCH(in + i);                                                        \
@@ -194,14 +192,14 @@ logd8(__m512d x, __m512d i0, __m512d i1, __m512d h0, __m512d h1, __m512d l0,
           FN(_mm512_maskz_loadu_pd(m, in + i), i0, i1, h0, h1, l0, l1));       \
     }                                                                          \
   }
-LOGD8_LOOP(log_f64, logd8, _mm512_storeu_pd)
-LOGD8_LOOP(nt_log_f64, logd8, _mm512_stream_pd)
+LOGD8_LOOP(log_f64, logd8, _mm512_storeu_pd, LOGD_S, LOGD_S_HI, LOGD_S_LO)
+LOGD8_LOOP(nt_log_f64, logd8, _mm512_stream_pd, LOGD_S, LOGD_S_HI, LOGD_S_LO)
 
-/* log_fast f64 on AVX-512F: logd8's reduction (vgetmant/vgetexp, 16
- * entries held in registers as 1/c and -ln(1/c) = hi + lo, picked by
- * permutes), r = m/c - 1 by one fma, |r| < 1/16, and E near-minimax of
- * degree 8 (LOGD_E8, error 2e-17 relative to r) without logd8's exact
- * sums: the log_fast scheme above with permutes instead of gathers, which
+/* log_fast f64 on AVX-512F: vgetmant/vgetexp (m in [0.75, 1.5)), 16
+ * entries held in registers as 1/c and -ln(1/c) = hi + lo (LOGD_INVC,
+ * LOGD_C_HI, LOGD_C_LO), picked by permutes, r = m/c - 1 by one fma,
+ * |r| < 1/16, and E near-minimax of degree 8 (LOGD_E8, error 2e-17
+ * relative to r) without logd8's exact sums: the log_fast scheme above with permutes instead of gathers, which
  * are slow here (with two 8-lane gathers it was level with SLEEF u35 in
  * cache). A negative x gives a NaN m, +-0 is blended to -inf; +inf, NaN
  * and subnormals come out right by themselves. */
@@ -235,8 +233,10 @@ logd8_fast(__m512d x, __m512d i0, __m512d i1, __m512d h0, __m512d h1,
       _mm512_set1_pd(-INFINITY));
 }
 
-LOGD8_LOOP(log_fast_f64, logd8_fast, _mm512_storeu_pd)
-LOGD8_LOOP(nt_log_fast_f64, logd8_fast, _mm512_stream_pd)
+LOGD8_LOOP(log_fast_f64, logd8_fast, _mm512_storeu_pd, LOGD_INVC,
+           LOGD_C_HI, LOGD_C_LO)
+LOGD8_LOOP(nt_log_fast_f64, logd8_fast, _mm512_stream_pd, LOGD_INVC,
+           LOGD_C_HI, LOGD_C_LO)
 
 /* ---- log_fast f32 on AVX2 ----
  * The AVX-512F scheme without vgetmant/vgetexp: x's bits minus those of
@@ -320,9 +320,9 @@ LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1)
  * arithmetic shift: the 12-bit field is sign-extended by hand), the table
  * entries by gathers, and as they are gathers anyway, from log_fast's 128
  * subintervals (-ln(1/c) split as above: LOGD128_C_HI, LOGD128_C_LO):
- * |r| < 2^-7, so E is LOGD_E5 (error ~1e-18 relative to r) instead of the
- * degree-12 Taylor E. Lanes whose x is not a positive normal finite double
- * take SLEEF's 1-ULP log, lane by lane. */
+ * |r| < 2^-7, so E is LOGD_E5 (error ~1e-18 relative to r) instead of a
+ * degree-12 Taylor E on 16 subintervals. Lanes whose x is not a positive
+ * normal finite double take SLEEF's 1-ULP log, lane by lane. */
 /* x = 2^k * m with m in [0.75, 1.5), and j, m's subinterval of 128. */
 static inline __attribute__((always_inline)) void
 logd4_split(__m256d x, __m256d *k, __m256d *m, __m256i *j) {
