@@ -280,58 +280,154 @@ GUARDED_KERNEL_NT(nt_cos_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
  *   -rl = (rh - r1) + k P1 + k P2 by two fmas, the sum's error and q's,
  *   below rh's ulp (+ 2^-35), rounded far below rh's ulp;
  * so r = rh + rl to ~2^-48 relative even next to a multiple of pi/2, and
- *   sin r = rh - (rh z S(z) - rl (1 - z/2)),
+ *   sin r = rh - (rh z S(z) - rl),
  *   cos r = 1 - rh (rh/2 - rh z C(z) + rl),
  * z = rh^2, S and C float near-minimax (kernels/gen_consts.py): sin's
  * correction is below 0.081 and cos's u = rh/2 - ... is rounded once, so
- * that the last operation's rounding is the main error. Quadrant k mod 4
- * picks sin or cos and the sign, as in trig64_precise; sin(+-0) = +-0
- * (rh = x, -rl = +0, rh - (rh z S - ...) keeps -0's sign). Lanes above
+ * that the last operation's rounding is the main error. sin leaves out
+ * rl's factor cos rh = 1 - z/2 + ...: |rl| z/2 <= 0.155 ULP of the result
+ * (at |rh| = pi/4), and saves 2 of 28 vector operations. Quadrant k mod 4 picks
+ * sin or cos (a blend) and the sign (bit 1 of t's bits, shifted into the
+ * sign bit); sin(+-0) = +-0 (rh = x, -rl = +0, rh - (rh z S - rl) keeps
+ * -0's sign). The core is written in intrinsics (the same operations at
+ * both widths, so the same bits): from a scalar core gcc 12 builds the
+ * select from 5-6 vector operations instead of 2 (a test into a mask
+ * register and a blend) and the sign from 2-3 instead of 2 (a shift and
+ * one vpternlogd) at AVX-512F, and leaves a ?: scalar at AVX2. Lanes above
  * TRIG32F_MAX, inf and NaN take trig32_core's value (GUARDED_KERNEL's
- * per-element fixup), so an element's bits depend on it alone. Max error
- * over every float of [-TRIG32F_MAX, TRIG32F_MAX]: docs/kernels.md. */
+ * per-element fixup, TRIG32F_KERNEL below), so an element's bits depend on
+ * it alone. Max error over every float of [-TRIG32F_MAX, TRIG32F_MAX]:
+ * docs/kernels.md. */
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 /* |k| < 2^14 below it: k P0 fits the fma, |q| < 2^-10 */
 #define TRIG32F_MAX 16384.0f
-INLINE float trig32f_core(float x, float qoff) {
-  /* M + qoff (qoff 0 or 1) is a float: t's bits hold k + qoff, mod 4 in
-   * the low bits, with no integer add */
-  const float m = 0x1.8p23f + qoff;
-  const float t = fmaf(x, TWO_OVER_PIF, m);
-  const float k = t - m;
-  const uint32_t q = bits_of_f(t);
-  const float r1 = fmaf(-k, PIO2F3[0], x);
-  const float qh = k * PIO2F3[1];
-  const float rh = r1 - qh;
+#if defined(OMPB_ISA_AVX512F)
+#define TF_W 16
+typedef __m512 tf_v;
+typedef __m512i tf_i;
+#define TF_(op) _mm512_##op
+#define TF_MAXI _mm512_max_epi32
+#define TF_ANDI _mm512_and_si512
+#define TF_CASTI _mm512_castps_si512
+#define TF_ZEROI _mm512_setzero_si512
+#define TF_STI _mm512_storeu_si512
+#else
+#define TF_W 8
+typedef __m256 tf_v;
+typedef __m256i tf_i;
+#define TF_(op) _mm256_##op
+#define TF_MAXI _mm256_max_epi32
+#define TF_ANDI _mm256_and_si256
+#define TF_CASTI _mm256_castps_si256
+#define TF_ZEROI _mm256_setzero_si256
+#define TF_STI _mm256_storeu_si256
+#endif
+#define TF_C(c) TF_(set1_ps)(c)
+
+/* sin or cos of one vector; m = M + qoff (qoff 0 or 1) is a float, so that
+ * t's bits hold k + qoff, mod 4 in the low bits, with no integer add */
+static inline __attribute__((always_inline)) tf_v trig32f_core(tf_v x,
+                                                              tf_v m) {
+  const tf_v t = TF_(fmadd_ps)(x, TF_C(TWO_OVER_PIF), m);
+  const tf_v k = TF_(sub_ps)(t, m);
+  const tf_v r1 = TF_(fnmadd_ps)(k, TF_C(PIO2F3[0]), x);
+  const tf_v rh = TF_(sub_ps)(r1, TF_(mul_ps)(k, TF_C(PIO2F3[1])));
   /* rh - r1 is exact (Fast2Sum); with k P1 exact inside the fma it leaves
    * the sum's error plus qh's, a value below rh's ulp rounded once */
-  const float nrl = fmaf(k, PIO2F3[2], fmaf(k, PIO2F3[1], rh - r1)); /* -rl */
-  const float z = rh * rh, rz = rh * z;
-  float s = SINF_S3[0];
-  s = fmaf(s, z, SINF_S3[1]);
-  s = fmaf(s, z, SINF_S3[2]);
-  s = fmaf(s, z, SINF_S3[3]);
-  const float hz = 0.5f * z;
-  const float ss = rh - fmaf(rz, s, fmaf(-hz, nrl, nrl)); /* rl cos rh */
-  float c = COSF_C2[0];
-  c = fmaf(c, z, COSF_C2[1]);
-  c = fmaf(c, z, COSF_C2[2]);
-  const float cc = fmaf(-rh, fmaf(0.5f, rh, -fmaf(rz, c, nrl)), 1.0f);
-  /* odd quadrants take cc: a mask select (see trig64_precise) */
-  const uint32_t odd = 0u - (q & 1);
-  const uint32_t v = (bits_of_f(ss) & ~odd) | (bits_of_f(cc) & odd);
-  return float_of(v ^ ((q >> 1) << 31));
+  const tf_v nrl = TF_(fmadd_ps)( /* -rl */
+      k, TF_C(PIO2F3[2]),
+      TF_(fmadd_ps)(k, TF_C(PIO2F3[1]), TF_(sub_ps)(rh, r1)));
+  const tf_v z = TF_(mul_ps)(rh, rh), rz = TF_(mul_ps)(rh, z);
+  tf_v s = TF_(fmadd_ps)(TF_C(SINF_S3[0]), z, TF_C(SINF_S3[1]));
+  s = TF_(fmadd_ps)(s, z, TF_C(SINF_S3[2]));
+  s = TF_(fmadd_ps)(s, z, TF_C(SINF_S3[3]));
+  /* rl (1 - z/2) taken as rl: see the comment above */
+  const tf_v ss = TF_(sub_ps)(rh, TF_(fmadd_ps)(rz, s, nrl));
+  tf_v c = TF_(fmadd_ps)(TF_C(COSF_C2[0]), z, TF_C(COSF_C2[1]));
+  c = TF_(fmadd_ps)(c, z, TF_C(COSF_C2[2]));
+  const tf_v cc = TF_(fnmadd_ps)(
+      rh, TF_(fmsub_ps)(TF_C(0.5f), rh, TF_(fmadd_ps)(rz, c, nrl)),
+      TF_C(1.0f));
+  /* odd quadrants take cc, quadrants 2 and 3 flip the sign: bit 1 of t's
+   * bits shifted into the sign bit */
+  const tf_i q = TF_CASTI(t);
+#if defined(OMPB_ISA_AVX512F)
+  const __m512 v = _mm512_mask_blend_ps(
+      _mm512_test_epi32_mask(q, _mm512_set1_epi32(1)), ss, cc);
+  return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
+      _mm512_castps_si512(v), _mm512_slli_epi32(q, 30),
+      _mm512_set1_epi32(INT32_MIN), 0x78)); /* v ^ (q30 & sign) */
+#else
+  const __m256 v = _mm256_blendv_ps(
+      ss, cc, _mm256_castsi256_ps(_mm256_slli_epi32(q, 31)));
+  return _mm256_xor_ps(
+      v, _mm256_and_ps(_mm256_castsi256_ps(_mm256_slli_epi32(q, 30)),
+                       _mm256_set1_ps(-0.0f)));
+#endif
 }
-#define SIN32F(x) trig32f_core(x, 0.0f)
-#define COS32F(x) trig32f_core(x, 1.0f)
-GUARDED_KERNEL(sin_f32, float, int32_t, fabsf, TRIG32F_MAX, SIN32F,
-               K(sin_f32_dbl))
-GUARDED_KERNEL(cos_f32, float, int32_t, fabsf, TRIG32F_MAX, COS32F,
-               K(cos_f32_dbl))
-GUARDED_KERNEL_NT(nt_sin_f32, float, int32_t, fabsf, TRIG32F_MAX, SIN32F,
-                  K(sin_f32_dbl))
-GUARDED_KERNEL_NT(nt_cos_f32, float, int32_t, fabsf, TRIG32F_MAX, COS32F,
-                  K(cos_f32_dbl))
+
+/* dst[j] = trig32f_core(in[j]) for j < m; whether an |in[j]| is above
+ * TRIG32F_MAX or NaN (the max of the inputs' bits without the sign) */
+static inline __attribute__((always_inline)) int
+trig32f_block(const float *in, float *dst, size_t m, float qoff) {
+  const tf_v mv = TF_C(0x1.8p23f + qoff);
+  const tf_i absm = TF_(set1_epi32)(INT32_MAX);
+  tf_i top = TF_ZEROI();
+  size_t j = 0;
+  for (; j + TF_W <= m; j += TF_W) {
+    const tf_v x = TF_(loadu_ps)(in + j);
+    top = TF_MAXI(top, TF_ANDI(TF_CASTI(x), absm));
+    TF_(storeu_ps)(dst + j, trig32f_core(x, mv));
+  }
+  if (j < m) { /* the zero-padded tail */
+    float xi[TF_W] = {0}, xo[TF_W];
+    memcpy(xi, in + j, (m - j) * sizeof xi[0]);
+    const tf_v x = TF_(loadu_ps)(xi);
+    top = TF_MAXI(top, TF_ANDI(TF_CASTI(x), absm));
+    TF_(storeu_ps)(xo, trig32f_core(x, mv));
+    memcpy(dst + j, xo, (m - j) * sizeof xo[0]);
+  }
+  int32_t tb[TF_W], mx = 0;
+  TF_STI((void *)tb, top);
+  for (int i = 0; i < TF_W; i++)
+    mx = tb[i] > mx ? tb[i] : mx;
+  return mx > 0x46800000; /* TRIG32F_MAX's bits */
+}
+
+/* GUARDED_KERNEL's shape with trig32f_block as the scan: lanes above
+ * TRIG32F_MAX, inf and NaN take the double path's value, element by
+ * element. nt: the block goes out by non-temporal stores from an aligned
+ * stack buffer (GUARDED_KERNEL_NT). */
+#define TRIG32F_KERNEL(fname, qoff, fallback, nt)                              \
+  KDEF(fname)(const float *in, float *out, size_t n, const void *params) {     \
+    (void)params;                                                              \
+    _Alignas(64) float w[GUARD_BLOCK];                                         \
+    float f[GUARD_BLOCK];                                                      \
+    for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
+      const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
+      float *dst = (nt) || in == out ? w : out + lo;                           \
+      PREFETCH_BLOCK(in + lo, m * sizeof(float));                              \
+      if (trig32f_block(in + lo, dst, m, qoff)) {                              \
+        fallback(in + lo, f, m, NULL);                                         \
+        for (size_t j = 0; j < m; j++)                                         \
+          if (!(fabsf(in[lo + j]) <= TRIG32F_MAX))                             \
+            dst[j] = f[j];                                                     \
+      }                                                                        \
+      if (nt) {                                                                \
+        size_t j = 0;                                                          \
+        for (; j + TF_W <= m; j += TF_W)                                       \
+          GUARD_NT_VEC(float, out + lo + j, w + j);                            \
+        for (; j < m; j++)                                                     \
+          out[lo + j] = w[j];                                                  \
+      } else if (dst == w) {                                                   \
+        memcpy(out + lo, w, m * sizeof(float));                                \
+      }                                                                        \
+    }                                                                          \
+  }
+TRIG32F_KERNEL(sin_f32, 0.0f, K(sin_f32_dbl), 0)
+TRIG32F_KERNEL(cos_f32, 1.0f, K(cos_f32_dbl), 0)
+TRIG32F_KERNEL(nt_sin_f32, 0.0f, K(sin_f32_dbl), 1)
+TRIG32F_KERNEL(nt_cos_f32, 1.0f, K(cos_f32_dbl), 1)
 #endif
 #else
 TRIG1_F32(KDEF(sin_fast_f32), sin, u35, 125.0f)
