@@ -310,7 +310,6 @@ typedef __m512i tf_i;
 #define TF_ANDI _mm512_and_si512
 #define TF_CASTI _mm512_castps_si512
 #define TF_ZEROI _mm512_setzero_si512
-#define TF_STI _mm512_storeu_si512
 #else
 #define TF_W 8
 typedef __m256 tf_v;
@@ -320,7 +319,6 @@ typedef __m256i tf_i;
 #define TF_ANDI _mm256_and_si256
 #define TF_CASTI _mm256_castps_si256
 #define TF_ZEROI _mm256_setzero_si256
-#define TF_STI _mm256_storeu_si256
 #endif
 #define TF_C(c) TF_(set1_ps)(c)
 
@@ -341,25 +339,26 @@ static inline __attribute__((always_inline)) tf_v trig32f_core(tf_v x,
   tf_v s = TF_(fmadd_ps)(TF_C(SINF_S3[0]), z, TF_C(SINF_S3[1]));
   s = TF_(fmadd_ps)(s, z, TF_C(SINF_S3[2]));
   s = TF_(fmadd_ps)(s, z, TF_C(SINF_S3[3]));
-  /* rl (1 - z/2) taken as rl: see the comment above */
-  const tf_v ss = TF_(sub_ps)(rh, TF_(fmadd_ps)(rz, s, nrl));
   tf_v c = TF_(fmadd_ps)(TF_C(COSF_C2[0]), z, TF_C(COSF_C2[1]));
   c = TF_(fmadd_ps)(c, z, TF_C(COSF_C2[2]));
   const tf_v cc = TF_(fnmadd_ps)(
       rh, TF_(fmsub_ps)(TF_C(0.5f), rh, TF_(fmadd_ps)(rz, c, nrl)),
       TF_C(1.0f));
+  /* rl (1 - z/2) taken as rl: see the comment above */
+  const tf_v corr = TF_(fmadd_ps)(rz, s, nrl);
   /* odd quadrants take cc, quadrants 2 and 3 flip the sign: bit 1 of t's
    * bits shifted into the sign bit */
   const tf_i q = TF_CASTI(t);
 #if defined(OMPB_ISA_AVX512F)
-  const __m512 v = _mm512_mask_blend_ps(
-      _mm512_test_epi32_mask(q, _mm512_set1_epi32(1)), ss, cc);
+  /* even lanes: rh - corr, merged into cc (no blend) */
+  const __m512 v = _mm512_mask_sub_ps(
+      cc, _mm512_testn_epi32_mask(q, _mm512_set1_epi32(1)), rh, corr);
   return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
       _mm512_castps_si512(v), _mm512_slli_epi32(q, 30),
       _mm512_set1_epi32(INT32_MIN), 0x78)); /* v ^ (q30 & sign) */
 #else
   const __m256 v = _mm256_blendv_ps(
-      ss, cc, _mm256_castsi256_ps(_mm256_slli_epi32(q, 31)));
+      _mm256_sub_ps(rh, corr), cc, _mm256_castsi256_ps(_mm256_slli_epi32(q, 31)));
   return _mm256_xor_ps(
       v, _mm256_and_ps(_mm256_castsi256_ps(_mm256_slli_epi32(q, 30)),
                        _mm256_set1_ps(-0.0f)));
@@ -375,6 +374,7 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff) {
   tf_i top = TF_ZEROI();
   size_t j = 0;
   for (; j + TF_W <= m; j += TF_W) {
+    PREFETCH(in + j);
     const tf_v x = TF_(loadu_ps)(in + j);
     top = TF_MAXI(top, TF_ANDI(TF_CASTI(x), absm));
     TF_(storeu_ps)(dst + j, trig32f_core(x, mv));
@@ -387,11 +387,13 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff) {
     TF_(storeu_ps)(xo, trig32f_core(x, mv));
     memcpy(dst + j, xo, (m - j) * sizeof xo[0]);
   }
-  int32_t tb[TF_W], mx = 0;
-  TF_STI((void *)tb, top);
-  for (int i = 0; i < TF_W; i++)
-    mx = tb[i] > mx ? tb[i] : mx;
-  return mx > 0x46800000; /* TRIG32F_MAX's bits */
+  const tf_i limb = TF_(set1_epi32)(0x46800000); /* TRIG32F_MAX's bits */
+#if defined(OMPB_ISA_AVX512F)
+  return _mm512_cmpgt_epi32_mask(top, limb) != 0;
+#else
+  return !_mm256_testz_si256(_mm256_cmpgt_epi32(top, limb),
+                             _mm256_cmpgt_epi32(top, limb));
+#endif
 }
 
 /* GUARDED_KERNEL's shape with trig32f_block as the scan: lanes above
@@ -406,7 +408,6 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff) {
     for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
       const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
       float *dst = (nt) || in == out ? w : out + lo;                           \
-      PREFETCH_BLOCK(in + lo, m * sizeof(float));                              \
       if (trig32f_block(in + lo, dst, m, qoff)) {                              \
         fallback(in + lo, f, m, NULL);                                         \
         for (size_t j = 0; j < m; j++)                                         \
