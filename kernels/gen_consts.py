@@ -21,9 +21,9 @@ constants, as C hex-float literals:
 - 2^(j/8) for the AVX2 f32 exp, and E of degree 10 for the AVX2 f64 exp,
 - the tables of the log_fast f32 kernels (1/c and -ln(1/c) on 16 (AVX-512F)
   or 8 (AVX2) subintervals of [0.75, 1.5)), ln2 in two floats, and of the
-  f64 log (AVX-512F: 16 short s ~ 1/m with r = m s - 1 exact, E of degree
-  8; AVX2: log_fast's 128 entries, degree 5) and log_fast (128, degree 5;
-  on AVX-512F 16 entries and degree 8),
+  f64 log (short s ~ 1/m with r = m s - 1 exact: AVX-512F 16 entries and
+  E of degree 8, AVX2 128 entries and degree 5) and log_fast (1/c: 128
+  entries, degree 5; on AVX-512F 16 entries and degree 8),
 - 2^(j/16), j = 0..15, as double-double and float-float tables, ln2/16
   split in two, and E(r) of degree 4 (exp_fast f64) for the AVX-512F exp
   kernels; exp f64 and the f32 ones use E's Taylor coefficients, written
@@ -321,14 +321,9 @@ def main():
         ic_.append(ic)
         lc_.append(-ln(ic))
     emit("LOGD128_INVC", "double", ic_,
-         "log and log_fast f64 (AVX2): j = the top 7 fraction bits of m in "
+         "log_fast f64 (AVX2): j = the top 7 fraction bits of m in "
          "[0.75, 1.5), centre c (1 for j = 0 and 127): 1/c rounded")
-    emit("LOGD128_C", "double", lc_, "-ln(1/c) rounded (log_fast)")
-    hi128 = [float(round(v * 2 ** 42)) / 2 ** 42 for v in lc_]
-    emit("LOGD128_C_HI", "double", hi128,
-         "-ln(1/c): hi, a multiple of 2^-42 (log)")
-    emit("LOGD128_C_LO", "double",
-         [v - Decimal(h) for v, h in zip(lc_, hi128)], "-ln(1/c): lo (log)")
+    emit("LOGD128_C", "double", lc_, "-ln(1/c) rounded")
     def log_coef(k):
         return F((-1) ** (k + 1), k + 2)
     rl = F(1, 128) * F(1001, 1000)
@@ -376,6 +371,39 @@ def main():
          "s ~ 1/m short (r = m s - 1 exact, -1/32 <= r < 1/16)")
     emit("LOGD_S_HI", "double", shi_, "-ln s: hi, a multiple of 2^-42")
     emit("LOGD_S_LO", "double", slo_, "-ln s: lo")
+    # f64 log on AVX2: the same on 128 subintervals of [1, 2) with s on
+    # the grid 2^-8 (a = 256 s in [128, 256], |r| < 2^-7 so r = m s - 1 is
+    # exact); each entry a pair read by one 16-byte load: -ln s hi (a
+    # multiple of 2^-42, < 0.7: its low 11 bits are 0) carrying a - 128 in
+    # its low 8 bits, and -ln s lo
+    sh_, sl_ = [], []
+    rmin, rmax = F(0), F(0)
+    for j in range(128):
+        a_, b_ = F(1) + F(j, 128), F(1) + F(j + 1, 128) - ulp
+        if j in (0, 127):
+            a = 256 if j == 0 else 128
+        else:
+            a = min(range(128, 257), key=lambda a: max(abs(a_ * a / 256 - 1),
+                                                     abs(b_ * a / 256 - 1)))
+        sc = F(a, 256)
+        r0, r1 = a_ * sc - 1, b_ * sc - 1
+        assert max(abs(r0), abs(r1)) < F(1, 128)
+        rmin, rmax = min(rmin, r0), max(rmax, r1)
+        lc = -ln(Decimal(a) / 256)
+        hi = float(round(lc * 2 ** 42)) / 2 ** 42
+        hb = struct.unpack("<Q", struct.pack("<d", hi))[0]
+        assert hb & 0x7ff == 0 and hi >= 0
+        sh_.append(struct.unpack("<d", struct.pack("<Q", hb | (a - 128)))[0])
+        sl_.append(lc - Decimal(hi))
+    emit("LOGD128_S", "double", [v for p in zip(sh_, sl_) for v in p],
+         "log f64 (AVX2): j = the top 7 fraction bits of m in [1, 2), s = "
+         "a/256 ~ 1/m (1 for j = 0, 1/2 for j = 127): pairs of -ln s hi, a "
+         "multiple of 2^-42, with a - 128 in its low 8 bits, and -ln s lo")
+    emit_fit("LOGD_E5S",
+             f"log(1+r) = r + r^2 E(r), {float(rmin):.6f} <= r <= "
+             f"{float(rmax):.6f}, E degree 5 (log f64 on AVX2; error "
+             "relative to r)", log_coef, rmin * F(1001, 1000),
+             rmax * F(1001, 1000), 5, lambda r: abs(r))
     l2hi = float(trunc_bits(F(l2), 16))
     if l2hi > float(l2):
         l2hi -= 2.0 ** -16

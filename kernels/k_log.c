@@ -11,20 +11,24 @@
 SLEEF1(log, log, u10, u10)
 SLEEF1_F64(log_fast, log, u35)
 #else
-/* ---- f64 log (<= 1 ULP) on AVX2 (logd4 below) ----
- * x = m 2^k, m in [0.75, 1.5); the top fraction bits of m pick a
- * subinterval with centre c (c = 1 for the two next to 1), 1/c and
- * -ln(1/c) = hi + lo with hi a multiple of 2^-42, as LN2D[0] is, so that
- * k ln2_hi + hi is exact. m/c = ph + rl exactly (rl by fma), r = ph - 1
- * exact (Sterbenz); log(1+r) = r + r^2 E(r). With s + err = (k ln2_hi +
- * hi) + r exactly (Fast2Sum: |hi| >= |r| or hi = 0),
- *   log x = s + (r^2 E + (lo + k ln2_lo) + rl (1 - r) + err),
- * the last addition the only rounding that matters: checked against MPFR
- * by the tests. The AVX-512F f64 log (logd8) drops 1/c and rl: see there.
- * Constants: kernels/gen_consts.py. */
+/* ---- f64 log (<= 1 ULP) on AVX2 and AVX-512F (logd4, logd8 below) ----
+ * x = m 2^k, m in [1, 2); the top fraction bits of m (j) pick s, a short
+ * number near 1/m (a 2^-M; s = 1 for the first subinterval, 1/2 for the
+ * last), so that r = m s - 1 is exact in one fma: m s is a multiple of
+ * 2^-(52+M) and |r| < 2^(1-M). -ln s = hi + lo with hi a multiple of
+ * 2^-42, as LN2D[0] is, so that h = k ln2_hi + hi is exact; for x just
+ * below 1, k = -1 and s = 1/2, and h and k ln2_lo + lo cancel to 0.
+ * log(1+r) = r + r^2 E(r). With t + err = h + r exactly (Fast2Sum: |h| >=
+ * |r| or h = 0),
+ *   log x = t + (r^2 E + ((k ln2_lo + lo) + err)),
+ * the last addition the only rounding that matters besides E's error:
+ * checked against MPFR by the tests. (The former reduction took 1/c
+ * rounded, m/c = ph + rl by an fma, r = ph - 1, and carried rl (1 - r):
+ * four operations more, and a third table on AVX2.) Constants:
+ * kernels/gen_consts.py. */
 
-/* ---- f64 log_fast on AVX2 (and, as LOGD128_POLY, the AVX2 f64 log) ----
- * The f64 log's reduction on 128 subintervals instead of 16: j = the top 7
+/* ---- f64 log_fast on AVX2 ----
+ * The 1/c reduction on 128 subintervals: j = the top 7
  * fraction bits of m in [0.75, 1.5), c = 1 for the two next to 1, 1/c
  * (LOGD128_INVC) and -ln(1/c) rounded (LOGD128_C) read by two gathers;
  * r = m/c - 1 by one fma, -2^-8 <= r < 2^-7, so E is of degree 5
@@ -125,26 +129,17 @@ LOG_FAST_F32(nt_log_fast_f32, _mm512_stream_ps, 0)
 LOG_FAST_F32(log_f32, _mm512_storeu_ps, 1)
 LOG_FAST_F32(nt_log_f32, _mm512_stream_ps, 1)
 
-/* f64 log (<= 1 ULP) on AVX-512F: vgetmant/vgetexp split x = m 2^k with
- * m in [1, 2) (subnormals too); the top 4 fraction bits of m pick s, a
- * short number near 1/m (LOGD_S: a 2^-M, 1 for j = 0 and 1/2 for j = 15),
- * so that r = m s - 1 is exact in one fma (m s is a multiple of
- * 2^-(52+M) and |r| < 2^(1-M)), -1/32 <= r < 1/16; -ln s = hi + lo with
- * hi a multiple of 2^-42, as LN2D[0] is, so that h = k ln2_hi + hi is
- * exact (for x just below 1, k = -1 and s = 1/2: h and the lo parts cancel
- * to 0). log(1+r) = r + r^2 E(r), E near-minimax of degree 8 (LOGD_E8,
- * error 2e-17 relative to r). With t + err = h + r exactly (Fast2Sum:
- * |h| >= |r| or h = 0),
- *   log x = t + (r^2 E + ((k ln2_lo + lo) + err)),
- * the last addition the only rounding that matters besides E's error
- * (up to ~0.2 ULP where h = 0 and r ~ 1/16): max 0.721 ULP measured
- * (docs/kernels.md), checked against MPFR by the tests. One vfixupimm
- * sets +-0 (-inf), +inf, -inf and negatives (NaN) and passes NaNs through.
- * 26 vector operations per 8 elements where the 1/c scheme above (16
- * entries, rl carried, a degree-12 Taylor E, blends for +inf and +-0) took
- * 41: 2.11 -> 1.38 TSC ticks per element in cache (docs/kernels.md); Estrin
- * for E was no faster (the loop is throughput-bound). Constants:
- * kernels/gen_consts.py. */
+/* f64 log (<= 1 ULP) on AVX-512F: the short-s scheme above (top of the
+ * file) with vgetmant/vgetexp (m in [1, 2), subnormals too) and 16
+ * subintervals whose s (LOGD_S: a 2^-M, M <= 6), hi and lo are held in
+ * registers and picked by permutes; -1/32 <= r < 1/16, E near-minimax of
+ * degree 8 (LOGD_E8, error 2e-17 relative to r: up to ~0.2 ULP where
+ * h = 0 and r ~ 1/16): max 0.721 ULP measured (docs/kernels.md). One
+ * vfixupimm sets +-0 (-inf), +inf, -inf and negatives (NaN) and passes
+ * NaNs through. 26 vector operations per 8 elements where the 1/c
+ * reduction (16 entries, rl carried, a degree-12 Taylor E, blends for +inf
+ * and +-0) took 41: 2.11 -> 1.38 TSC ticks per element in cache; Estrin
+ * for E was no faster (the loop is throughput-bound). */
 static inline __attribute__((always_inline)) __m512d
 logd8(__m512d x, __m512d s0, __m512d s1, __m512d h0, __m512d h1, __m512d l0,
       __m512d l1) {
@@ -315,15 +310,20 @@ LOG_FAST_F32_AVX2(log_fast_f32, _mm256_storeu_ps, 0)
 LOG_FAST_F32_AVX2(nt_log_fast_f32, _mm256_stream_ps, 0)
 LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1)
 
-/* ---- f64 log on AVX2: the scheme above with 64-bit integer steps ----
- * k and m from x's bits minus those of 0.75 (AVX2 has no 64-bit
- * arithmetic shift: the 12-bit field is sign-extended by hand), the table
- * entries by gathers, and as they are gathers anyway, from log_fast's 128
- * subintervals (-ln(1/c) split as above: LOGD128_C_HI, LOGD128_C_LO):
- * |r| < 2^-7, so E is LOGD_E5 (error ~1e-18 relative to r) instead of a
- * degree-12 Taylor E on 16 subintervals. Lanes whose x is not a positive
- * normal finite double take SLEEF's 1-ULP log, lane by lane. */
-/* x = 2^k * m with m in [0.75, 1.5), and j, m's subinterval of 128. */
+/* ---- f64 log on AVX2 ----
+ * The short-s scheme above on 128 subintervals (j = m's top 7 fraction
+ * bits) with s = a/256 (|r| < 2^-7, so r is exact), E near-minimax of
+ * degree 5 (LOGD_E5S, error 3e-18 relative to r): max 0.524 ULP measured
+ * (docs/kernels.md). k and m from x's bits by integer steps; each lane's
+ * entry is one 16-byte pair (LOGD128_S: hi carrying a - 128 in its low 8
+ * bits, which are 0 in hi, and lo) loaded from an offset taken from x's
+ * bits in a scalar register: three gathers (1/c, hi, lo) took ~26% more
+ * time (5.0 -> 3.9-4.0 TSC ticks per element in cache), two gathers of
+ * the packed table or vector-to-scalar index moves were level with the
+ * pairs loaded this way. Lanes whose x is not a positive normal finite
+ * double take SLEEF's 1-ULP log, lane by lane. */
+/* log_fast: x = 2^k * m with m in [0.75, 1.5), and j, m's subinterval of
+ * 128 */
 static inline __attribute__((always_inline)) void
 logd4_split(__m256d x, __m256d *k, __m256d *m, __m256i *j) {
   const __m256i ix = _mm256_castpd_si256(x);
@@ -346,35 +346,63 @@ logd4_split(__m256d x, __m256d *k, __m256d *m, __m256i *j) {
 /* The lanes whose x is not a positive normal finite double (bits outside
  * [2^52, 0x7ff0...)), as a double mask. */
 static inline __attribute__((always_inline)) __m256d logd4_bad(__m256d x) {
-  const __m256i off =
-      _mm256_sub_epi64(_mm256_castpd_si256(x), _mm256_set1_epi64x(1LL << 52));
-  return _mm256_castsi256_pd(_mm256_or_si256(
-      _mm256_cmpgt_epi64(off,
-                         _mm256_set1_epi64x(0x7ff0000000000000LL -
-                                            (1LL << 52) - 1)),
-      _mm256_cmpgt_epi64(_mm256_setzero_si256(), off)));
+  /* bits - 2^52 >= 0x7ff0... - 2^52 unsigned, as a signed compare (both
+   * sides' top bit flipped: bits - 2^52 + 2^63) */
+  return _mm256_castsi256_pd(_mm256_cmpgt_epi64(
+      _mm256_add_epi64(_mm256_castpd_si256(x),
+                       _mm256_set1_epi64x(0x7ff0000000000000LL)),
+      _mm256_set1_epi64x(-0x0020000000000001LL)));
 }
 
-static inline __attribute__((always_inline)) __m256d logd4(__m256d x) {
-  __m256d k, m;
-  __m256i j;
-  logd4_split(x, &k, &m, &j);
-  const __m256d one = _mm256_set1_pd(1.0);
-  const __m256d ic = _mm256_i64gather_pd(LOGD128_INVC, j, 8);
-  const __m256d ph = _mm256_mul_pd(m, ic);
-  const __m256d rl = _mm256_fmsub_pd(m, ic, ph);
-  const __m256d r = _mm256_sub_pd(ph, one);
-  LOGD128_POLY(__m256d, _mm256_fmadd_pd, _mm256_set1_pd, r, e);
-  const __m256d hi = _mm256_fmadd_pd(k, _mm256_set1_pd(LN2D[0]),
-                                     _mm256_i64gather_pd(LOGD128_C_HI, j, 8));
+/* log of the 4 doubles at p (their bits read again as integers: the table
+ * offsets come from scalar registers) */
+static inline __attribute__((always_inline)) __m256d
+logd4(const double *p) {
+  const __m256d x = _mm256_loadu_pd(p);
+  const __m256i ix = _mm256_castpd_si256(x);
+  /* m in [1, 2): x's fraction under 1's exponent; k = x's exponent field
+   * minus 1023, as a double (added to the bits of 2^52) */
+  const __m256d m = _mm256_castsi256_pd(_mm256_or_si256(
+      _mm256_and_si256(ix, _mm256_set1_epi64x(0x000fffffffffffffLL)),
+      _mm256_set1_epi64x(0x3ff0000000000000LL)));
+  const __m256d k = _mm256_sub_pd(
+      _mm256_castsi256_pd(_mm256_or_si256(
+          _mm256_srli_epi64(ix, 52), _mm256_set1_epi64x(0x4330000000000000LL))),
+      _mm256_set1_pd(0x1p52 + 1023));
+  /* j = m's top 7 fraction bits (normal lanes: the others are replaced
+   * below); each lane's pair (16 bytes) by one load from a scalar offset
+   * (two gathers and vector-to-scalar moves were no faster) */
+  uint64_t b[4];
+  memcpy(b, p, sizeof b);
+#define LOGD4_PAIR(l)                                                          \
+  _mm_loadu_pd((const double *)((const char *)LOGD128_S +                      \
+                                ((b[l] >> 41) & 0x7f0)))
+  const __m256d p02 = _mm256_insertf128_pd(
+      _mm256_castpd128_pd256(LOGD4_PAIR(0)), LOGD4_PAIR(2), 1);
+  const __m256d p13 = _mm256_insertf128_pd(
+      _mm256_castpd128_pd256(LOGD4_PAIR(1)), LOGD4_PAIR(3), 1);
+#undef LOGD4_PAIR
+  const __m256i sh = _mm256_castpd_si256(_mm256_unpacklo_pd(p02, p13));
+  /* s = a/256 = 1/2 + (a - 128)/256, from 2^44 + (a - 128) 2^-8 */
+  const __m256d s = _mm256_sub_pd(
+      _mm256_castsi256_pd(_mm256_or_si256(
+          _mm256_and_si256(sh, _mm256_set1_epi64x(0xff)),
+          _mm256_set1_epi64x(0x42b0000000000000LL))),
+      _mm256_set1_pd(0x1p44 - 0.5));
+  const __m256d th = _mm256_castsi256_pd(
+      _mm256_andnot_si256(_mm256_set1_epi64x(0xff), sh));
+  const __m256d r = _mm256_fmsub_pd(m, s, _mm256_set1_pd(1.0));
+  __m256d e = _mm256_fmadd_pd(_mm256_set1_pd(LOGD_E5S[0]), r,
+                              _mm256_set1_pd(LOGD_E5S[1]));
+  for (int i = 2; i <= 5; i++)
+    e = _mm256_fmadd_pd(e, r, _mm256_set1_pd(LOGD_E5S[i]));
+  const __m256d h = _mm256_fmadd_pd(k, _mm256_set1_pd(LN2D[0]), th);
   const __m256d lo = _mm256_fmadd_pd(k, _mm256_set1_pd(LN2D[1]),
-                                     _mm256_i64gather_pd(LOGD128_C_LO, j, 8));
-  const __m256d s = _mm256_add_pd(hi, r);
-  const __m256d err = _mm256_sub_pd(r, _mm256_sub_pd(s, hi));
-  const __m256d small =
-      _mm256_add_pd(_mm256_add_pd(lo, _mm256_fnmadd_pd(rl, r, rl)), err);
-  const __m256d y =
-      _mm256_add_pd(s, _mm256_fmadd_pd(_mm256_mul_pd(r, r), e, small));
+                                     _mm256_unpackhi_pd(p02, p13));
+  const __m256d t = _mm256_add_pd(h, r);
+  const __m256d err = _mm256_sub_pd(r, _mm256_sub_pd(t, h));
+  const __m256d y = _mm256_add_pd(
+      t, _mm256_fmadd_pd(_mm256_mul_pd(r, r), e, _mm256_add_pd(lo, err)));
   const __m256d bad = logd4_bad(x);
   return _mm256_movemask_pd(bad)
              ? _mm256_blendv_pd(y, Sleef_logd4_u10avx2(x), bad)
@@ -386,9 +414,14 @@ KDEF(log_f64)(const double *in, double *out, size_t n, const void *params) {
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     PREFETCH(in + i);
-    _mm256_storeu_pd(out + i, logd4(_mm256_loadu_pd(in + i)));
+    _mm256_storeu_pd(out + i, logd4(in + i));
   }
-  VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd, logd4(v_))
+  if (i < n) {
+    double pi[4] = {0}, po[4];
+    memcpy(pi, in + i, (n - i) * sizeof pi[0]);
+    _mm256_storeu_pd(po, logd4(pi));
+    memcpy(out + i, po, (n - i) * sizeof po[0]);
+  }
 }
 
 /* log_fast f64 (LOGD128_POLY above) with logd4's integer steps; lanes whose
