@@ -138,8 +138,8 @@ LOG_FAST_F32(nt_log_f32, _mm512_stream_ps, 1)
  * vfixupimm sets +-0 (-inf), +inf, -inf and negatives (NaN) and passes
  * NaNs through. 26 vector operations per 8 elements where the 1/c
  * reduction (16 entries, rl carried, a degree-12 Taylor E, blends for +inf
- * and +-0) took 41: 2.11 -> 1.38 TSC ticks per element in cache; Estrin
- * for E was no faster (the loop is throughput-bound). */
+ * and +-0) took 41: 2.03-2.11 -> 1.38-1.49 TSC ticks per element in
+ * cache; Estrin for E was no faster (the loop is throughput-bound). */
 static inline __attribute__((always_inline)) __m512d
 logd8(__m512d x, __m512d s0, __m512d s1, __m512d h0, __m512d h1, __m512d l0,
       __m512d l1) {
@@ -317,11 +317,12 @@ LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1)
  * (docs/kernels.md). k and m from x's bits by integer steps; each lane's
  * entry is one 16-byte pair (LOGD128_S: hi carrying a - 128 in its low 8
  * bits, which are 0 in hi, and lo) loaded from an offset taken from x's
- * bits in a scalar register: three gathers (1/c, hi, lo) took ~26% more
- * time (5.0 -> 3.9-4.0 TSC ticks per element in cache), two gathers of
- * the packed table or vector-to-scalar index moves were level with the
- * pairs loaded this way. Lanes whose x is not a positive normal finite
- * double take SLEEF's 1-ULP log, lane by lane. */
+ * bits read again by scalar loads. Lanes whose x is not a positive
+ * normal finite double take SLEEF's 1-ULP log, lane by lane (one compare
+ * finds them). 3.96-4.11 -> 2.84-3.02 TSC ticks per element in cache
+ * against the 1/c reduction with three gathers (1/c, hi, lo); two gathers
+ * of the packed table, or the offsets moved from vector to scalar
+ * registers, gave ~3.9 (docs/kernels.md). */
 /* log_fast: x = 2^k * m with m in [0.75, 1.5), and j, m's subinterval of
  * 128 */
 static inline __attribute__((always_inline)) void
@@ -343,15 +344,21 @@ logd4_split(__m256d x, __m256d *k, __m256d *m, __m256i *j) {
                         _mm256_set1_epi64x(127));
 }
 
-/* The lanes whose x is not a positive normal finite double (bits outside
- * [2^52, 0x7ff0...)), as a double mask. */
-static inline __attribute__((always_inline)) __m256d logd4_bad(__m256d x) {
-  /* bits - 2^52 >= 0x7ff0... - 2^52 unsigned, as a signed compare (both
-   * sides' top bit flipped: bits - 2^52 + 2^63) */
+/* The lanes whose x is a positive normal finite double (bits in [2^52,
+ * 0x7ff0...)), as a double mask: bits - 2^52 < 0x7fe0... unsigned, as a
+ * signed compare (both sides' top bit flipped: bits - 2^52 + 2^63). */
+static inline __attribute__((always_inline)) __m256d logd4_good(__m256d x) {
   return _mm256_castsi256_pd(_mm256_cmpgt_epi64(
+      _mm256_set1_epi64x(-0x0020000000000000LL),
       _mm256_add_epi64(_mm256_castpd_si256(x),
-                       _mm256_set1_epi64x(0x7ff0000000000000LL)),
-      _mm256_set1_epi64x(-0x0020000000000001LL)));
+                       _mm256_set1_epi64x(0x7ff0000000000000LL))));
+}
+
+static inline __attribute__((always_inline)) uint64_t
+logd4_bits(const double *p) {
+  uint64_t b;
+  memcpy(&b, p, sizeof b);
+  return b;
 }
 
 /* log of the 4 doubles at p (their bits read again as integers: the table
@@ -372,11 +379,9 @@ logd4(const double *p) {
   /* j = m's top 7 fraction bits (normal lanes: the others are replaced
    * below); each lane's pair (16 bytes) by one load from a scalar offset
    * (two gathers and vector-to-scalar moves were no faster) */
-  uint64_t b[4];
-  memcpy(b, p, sizeof b);
 #define LOGD4_PAIR(l)                                                          \
   _mm_loadu_pd((const double *)((const char *)LOGD128_S +                      \
-                                ((b[l] >> 41) & 0x7f0)))
+                                ((logd4_bits(p + l) >> 41) & 0x7f0)))
   const __m256d p02 = _mm256_insertf128_pd(
       _mm256_castpd128_pd256(LOGD4_PAIR(0)), LOGD4_PAIR(2), 1);
   const __m256d p13 = _mm256_insertf128_pd(
@@ -403,9 +408,9 @@ logd4(const double *p) {
   const __m256d err = _mm256_sub_pd(r, _mm256_sub_pd(t, h));
   const __m256d y = _mm256_add_pd(
       t, _mm256_fmadd_pd(_mm256_mul_pd(r, r), e, _mm256_add_pd(lo, err)));
-  const __m256d bad = logd4_bad(x);
-  return _mm256_movemask_pd(bad)
-             ? _mm256_blendv_pd(y, Sleef_logd4_u10avx2(x), bad)
+  const __m256d good = logd4_good(x);
+  return _mm256_movemask_pd(good) != 15
+             ? _mm256_blendv_pd(Sleef_logd4_u10avx2(x), y, good)
              : y;
 }
 
@@ -439,9 +444,9 @@ static inline __attribute__((always_inline)) __m256d logd4_fast(__m256d x) {
   const __m256d p = _mm256_fmadd_pd(_mm256_mul_pd(r, r), e,
                                     _mm256_mul_pd(k, _mm256_set1_pd(LN2D[1])));
   const __m256d y = _mm256_add_pd(hi, _mm256_add_pd(r, p));
-  const __m256d bad = logd4_bad(x);
-  return _mm256_movemask_pd(bad)
-             ? _mm256_blendv_pd(y, Sleef_logd4_u35avx2(x), bad)
+  const __m256d good = logd4_good(x);
+  return _mm256_movemask_pd(good) != 15
+             ? _mm256_blendv_pd(Sleef_logd4_u35avx2(x), y, good)
              : y;
 }
 
