@@ -280,23 +280,25 @@ GUARDED_KERNEL_NT(nt_cos_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
  *   -rl = (rh - r1) + k P1 + k P2 by two fmas, the sum's error and q's,
  *   below rh's ulp (+ 2^-35), rounded far below rh's ulp;
  * so r = rh + rl to ~2^-48 relative even next to a multiple of pi/2, and
- *   sin r = rh - (rh z S(z) - rl),
- *   cos r = 1 - rh (rh/2 - rh z C(z) + rl),
+ *   sin r = rh - (w z S(z) - rl),
+ *   cos r = 1 - rh (rh/2 - w z C(z) + rl),  w = rh + 3 rl,
  * z = rh^2, S and C float near-minimax (kernels/gen_consts.py): sin's
  * correction is below 0.081 and cos's u = rh/2 - ... is rounded once, so
- * that the last operation's rounding is the main error. sin leaves out
- * rl's factor cos rh = 1 - z/2 + ...: |rl| z/2 <= 0.155 ULP of the result
- * (at |rh| = pi/4), and saves 2 of 28 vector operations. Quadrant k mod 4 picks
- * sin or cos (a blend) and the sign (bit 1 of t's bits, shifted into the
- * sign bit); sin(+-0) = +-0 (rh = x, -rl = +0, rh - (rh z S - rl) keeps
- * -0's sign). The core is written in intrinsics (the same operations at
- * both widths, so the same bits): from a scalar core gcc 12 builds the
- * select from 5-6 vector operations instead of 2 (a test into a mask
- * register and a blend) and the sign from 2-3 instead of 2 (a shift and
- * one vpternlogd) at AVX-512F, and leaves a ?: scalar at AVX2. Lanes above
- * TRIG32F_MAX, inf and NaN take trig32_core's value (GUARDED_KERNEL's
- * per-element fixup, TRIG32F_KERNEL below), so an element's bits depend on
- * it alone. Max error over every float of [-TRIG32F_MAX, TRIG32F_MAX]:
+ * that the last operation's rounding is the main error. With S ~ 1/6,
+ * 3 rl z S stands for the - rl z/2 of rl cos rh (one fma instead of a
+ * product and an fma; left out entirely, 0.155 ULP more error, max 0.873
+ * ULP); in cos it adds rl rh z/8 where the truth has rl rh z/6. Quadrant
+ * k mod 4 picks sin or cos and the sign (bit 1 of t's bits, shifted into
+ * the sign bit); at AVX-512F the even lanes' rh - corr is a subtraction
+ * masked into cc, with no blend. sin(+-0) = +-0 (rh = x, -rl = +0,
+ * rh - (w z S - rl) keeps -0's sign). The core is in intrinsics, the same
+ * operations at both widths (so the same bits): from a scalar core gcc 12
+ * built the select and the sign from 8 vector operations (5-6 at best,
+ * against 3 here) and left a float ?: scalar at AVX2. 26 vector operations
+ * per vector at AVX-512F (32 before). Lanes above TRIG32F_MAX, inf and NaN
+ * take trig32_core's value (GUARDED_KERNEL's per-element fixup, in
+ * TRIG32F_KERNEL below), so an element's bits depend on it alone. Max
+ * error over every float of [-TRIG32F_MAX, TRIG32F_MAX]:
  * docs/kernels.md. */
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 /* |k| < 2^14 below it: k P0 fits the fma, |q| < 2^-10 */
@@ -335,7 +337,9 @@ static inline __attribute__((always_inline)) tf_v trig32f_core(tf_v x,
   const tf_v nrl = TF_(fmadd_ps)( /* -rl */
       k, TF_C(PIO2F3[2]),
       TF_(fmadd_ps)(k, TF_C(PIO2F3[1]), TF_(sub_ps)(rh, r1)));
-  const tf_v z = TF_(mul_ps)(rh, rh), rz = TF_(mul_ps)(rh, z);
+  /* z (rh + 3 rl) for rh z: see the comment above */
+  const tf_v z = TF_(mul_ps)(rh, rh);
+  const tf_v rz = TF_(mul_ps)(TF_(fnmadd_ps)(TF_C(3.0f), nrl, rh), z);
   tf_v s = TF_(fmadd_ps)(TF_C(SINF_S3[0]), z, TF_C(SINF_S3[1]));
   s = TF_(fmadd_ps)(s, z, TF_C(SINF_S3[2]));
   s = TF_(fmadd_ps)(s, z, TF_C(SINF_S3[3]));
@@ -344,7 +348,6 @@ static inline __attribute__((always_inline)) tf_v trig32f_core(tf_v x,
   const tf_v cc = TF_(fnmadd_ps)(
       rh, TF_(fmsub_ps)(TF_C(0.5f), rh, TF_(fmadd_ps)(rz, c, nrl)),
       TF_C(1.0f));
-  /* rl (1 - z/2) taken as rl: see the comment above */
   const tf_v corr = TF_(fmadd_ps)(rz, s, nrl);
   /* odd quadrants take cc, quadrants 2 and 3 flip the sign: bit 1 of t's
    * bits shifted into the sign bit */
@@ -357,8 +360,9 @@ static inline __attribute__((always_inline)) tf_v trig32f_core(tf_v x,
       _mm512_castps_si512(v), _mm512_slli_epi32(q, 30),
       _mm512_set1_epi32(INT32_MIN), 0x78)); /* v ^ (q30 & sign) */
 #else
-  const __m256 v = _mm256_blendv_ps(
-      _mm256_sub_ps(rh, corr), cc, _mm256_castsi256_ps(_mm256_slli_epi32(q, 31)));
+  const __m256 v =
+      _mm256_blendv_ps(_mm256_sub_ps(rh, corr), cc,
+                       _mm256_castsi256_ps(_mm256_slli_epi32(q, 31)));
   return _mm256_xor_ps(
       v, _mm256_and_ps(_mm256_castsi256_ps(_mm256_slli_epi32(q, 30)),
                        _mm256_set1_ps(-0.0f)));
