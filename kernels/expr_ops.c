@@ -230,19 +230,30 @@ REDS(double, f64)
 /* ---- fused runs (kernels/expr_ops.h) ----
  * Strips of XR_STRIP_BYTES: small enough that a run's strips stay in L1
  * with its input lines in flight, large enough that the dispatch of an
- * operation (one switch) is paid once per several vectors. */
+ * operation (one switch) is paid once per several vectors. Within a strip,
+ * or along a run of one operation, an operation goes by chunks of
+ * XR_CHUNK_BYTES (four cache lines): the inputs are prefetched a chunk at
+ * a time, and an operation that writes the streamed operand computes a
+ * chunk in registers and stores it with non-temporal stores. */
 #ifndef XR_STRIP_BYTES
 #define XR_STRIP_BYTES 512
 #endif
+#define XR_CHUNK_BYTES 256
 #if defined(OMPB_ISA_AVX512F)
 #define NT_F(p, v) _mm512_stream_ps(p, v)
 #define NT_D(p, v) _mm512_stream_pd(p, v)
+#define LDAF _mm512_load_ps
+#define LDAD _mm512_load_pd
 #elif defined(OMPB_ISA_AVX2)
 #define NT_F(p, v) _mm256_stream_ps(p, v)
 #define NT_D(p, v) _mm256_stream_pd(p, v)
+#define LDAF _mm256_load_ps
+#define LDAD _mm256_load_pd
 #elif defined(OMPB_ISA_SSE2)
 #define NT_F(p, v) _mm_stream_ps(p, v)
 #define NT_D(p, v) _mm_stream_pd(p, v)
+#define LDAF _mm_load_ps
+#define LDAD _mm_load_pd
 #endif
 /* affine as kernels/k_arith.c computes it on this ISA (the same bits) */
 #if defined(__FMA__)
@@ -252,151 +263,208 @@ REDS(double, f64)
 #endif
 #define AFFINE_D(a, x, b) fma(a, x, b)
 
-#define XR_L1(code, expr)                                                      \
-  case code:                                                                   \
-    _Pragma("omp simd") for (size_t i = 0; i < m; i++) {                      \
-      const xr_t x = a[i];                                                        \
-      d[i] = (expr);                                                           \
+/* The operands of element i: x = a[i], y = b[i] (or the constant p0 for
+ * the K forms), z = c[i]; a select's then t = c[i] and else f = e[i]. */
+#define XR_LD1() const xr_t x = a[i];
+#define XR_LD2() const xr_t x = a[i], y = b[i];
+#define XR_LD3() const xr_t x = a[i], y = b[i], z = c[i];
+#define XR_LD3K() const xr_t x = a[i], y = p0, z = c[i];
+#define XR_LD4() const xr_t x = a[i], y = b[i], t = c[i], f = e[i];
+#define XR_LD4K() const xr_t x = a[i], y = p0, t = c[i], f = e[i];
+
+/* An operation over [0, m): whole chunks (the inputs P[0, npf)
+ * prefetched; with nt, computed into a register-sized buffer and stored
+ * with non-temporal stores, d being 64-byte aligned), then the rest with
+ * plain stores. The expression is the block operation's own. */
+#if defined(NT_F)
+#define XR_NT_CHUNKS(LD, expr)                                                 \
+  if (nt)                                                                      \
+    for (; i0 + C <= m; i0 += C) {                                             \
+      XR_PF(i0);                                                               \
+      _Alignas(64) xr_t w_[C];                                                 \
+      _Pragma("omp simd") for (size_t j = 0; j < C; j++) {                     \
+        const size_t i = i0 + j;                                               \
+        LD() w_[j] = (expr);                                                     \
+      }                                                                        \
+      for (size_t j = 0; j < C; j += NV) NTST(d + i0 + j, LDA(w_ + j));         \
+    }
+#else
+#define XR_NT_CHUNKS(LD, expr)
+#endif
+#define XR_CASE(code, LD, expr)                                                \
+  case code: {                                                                 \
+    size_t i0 = 0;                                                             \
+    XR_NT_CHUNKS(LD, expr)                                                     \
+    for (; i0 + C <= m; i0 += C) {                                             \
+      XR_PF(i0);                                                               \
+      _Pragma("omp simd") for (size_t i = i0; i < i0 + C; i++) {               \
+        LD() d[i] = (expr);                                                      \
+      }                                                                        \
     }                                                                          \
-    break;
-#define XR_L2(code, expr)                                                      \
-  case code:                                                                   \
-    _Pragma("omp simd") for (size_t i = 0; i < m; i++) {                      \
-      const xr_t x = a[i], y = b[i];                                              \
-      d[i] = (expr);                                                           \
-    }                                                                          \
-    break;
-#define XR_L3(code, expr)                                                      \
-  case code:                                                                   \
-    _Pragma("omp simd") for (size_t i = 0; i < m; i++) {                      \
-      const xr_t x = a[i], y = b[i], z = c[i];                                    \
-      d[i] = (expr);                                                           \
-    }                                                                          \
-    break;
-#define XR_SEL(k, cmp)                                                         \
-  case OMPB__XR_SEL + k:                                                       \
-    _Pragma("omp simd") for (size_t i = 0; i < m; i++) {                      \
-      const xr_t x = a[i], y = b[i], t = c[i], f = e[i];                          \
-      d[i] = x cmp y ? t : f;                                                  \
+    _Pragma("omp simd") for (size_t i = i0; i < m; i++) {                      \
+      LD() d[i] = (expr);                                                        \
     }                                                                          \
     break;                                                                     \
-  case OMPB__XR_SEL + OMPB__ES_NEG + k:                                        \
-    _Pragma("omp simd") for (size_t i = 0; i < m; i++) {                      \
-      const xr_t x = a[i], y = b[i], t = c[i], f = e[i];                          \
-      d[i] = x cmp y ? t : -f;                                                 \
-    }                                                                          \
-    break;
+  }
+#define XR_PF(i0)                                                              \
+  for (unsigned k_ = 0; k_ < npf; k_++) PREFETCH_BLOCK(P[k_] + (i0), XR_CHUNK_BYTES)
+#define XR_SELS(base, LD, y_)                                                  \
+  XR_CASE(base + 0, LD, x < y_ ? t : f)                                        \
+  XR_CASE(base + 1, LD, x <= y_ ? t : f)                                       \
+  XR_CASE(base + 2, LD, x > y_ ? t : f)                                        \
+  XR_CASE(base + 3, LD, x >= y_ ? t : f)                                       \
+  XR_CASE(base + 4, LD, x == y_ ? t : f)                                       \
+  XR_CASE(base + 5, LD, x != y_ ? t : f)                                       \
+  XR_CASE(base + OMPB__ES_NEG + 0, LD, x < y_ ? t : -f)                        \
+  XR_CASE(base + OMPB__ES_NEG + 1, LD, x <= y_ ? t : -f)                       \
+  XR_CASE(base + OMPB__ES_NEG + 2, LD, x > y_ ? t : -f)                        \
+  XR_CASE(base + OMPB__ES_NEG + 3, LD, x >= y_ ? t : -f)                       \
+  XR_CASE(base + OMPB__ES_NEG + 4, LD, x == y_ ? t : -f)                       \
+  XR_CASE(base + OMPB__ES_NEG + 5, LD, x != y_ ? t : -f)
 
-/* One strip of m elements through every operation of the run; P: the
- * operands' addresses for this strip. Inlined twice per type: for full
- * strips (m a constant) and for the last, partial one. */
-#define XR_STEP(T, sfx, FMA, pp, ABS, VSQRT, LD, ST, NV, SQRTS)                \
-  static inline __attribute__((always_inline)) void xr_step_##sfx(             \
-      const struct ompb__xrop *ops, size_t nops, T *const *P, size_t m) {      \
+/* One operation o over m elements of its operands P[o->a], ...; nt: its
+ * destination is streamed. Inlined into the run of one operation (P the
+ * external arrays, npf inputs prefetched) and into the strip loop (npf 0:
+ * the strip loop prefetches). */
+#define XR_OP(T, sfx, FMA, pp, ABS, VSQRT, LD, ST, NV_, SQRTS, NTST_, LDA_)    \
+  static inline __attribute__((always_inline)) void xr_op_##sfx(               \
+      const struct ompb__xrop *o, T *const *P, size_t m, bool nt,              \
+      unsigned npf) {                                                          \
     typedef T xr_t;                                                            \
-    for (size_t k = 0; k < nops; k++) {                                        \
-      const struct ompb__xrop *o = &ops[k];                                    \
-      T *d = P[o->dst];                                                        \
-      const T *a = P[o->a], *b = P[o->b], *c = P[o->c], *e = P[o->d];         \
-      const T p0 = o->pp[0], p1 = o->pp[1];                                    \
-      (void)p1;                                                                \
-      switch (o->code) {                                                       \
-        XR_L2(OMPB__XR_BIN + OMPB__EB_ADD, x + y)                              \
-        XR_L2(OMPB__XR_BIN + OMPB__EB_SUB, x - y)                              \
-        XR_L2(OMPB__XR_BIN + OMPB__EB_MUL, x * y)                              \
-        XR_L2(OMPB__XR_BIN + OMPB__EB_DIV, x / y)                              \
-        XR_L2(OMPB__XR_BIN + OMPB__EB_NMUL, -(x * y))                          \
-        XR_L2(OMPB__XR_BIN + OMPB__EB_MIN, (x < y || x != x) ? x : y)          \
-        XR_L2(OMPB__XR_BIN + OMPB__EB_MAX, (x > y || x != x) ? x : y)          \
-        XR_L2(OMPB__XR_BIN + OMPB__EB_LT, x < y ? (xr_t)1 : (xr_t)0)           \
-        XR_L2(OMPB__XR_BIN + OMPB__EB_LE, x <= y ? (xr_t)1 : (xr_t)0)                \
-        XR_L2(OMPB__XR_BIN + OMPB__EB_GT, x > y ? (xr_t)1 : (xr_t)0)                 \
-        XR_L2(OMPB__XR_BIN + OMPB__EB_GE, x >= y ? (xr_t)1 : (xr_t)0)                \
-        XR_L2(OMPB__XR_BIN + OMPB__EB_EQ, x == y ? (xr_t)1 : (xr_t)0)                \
-        XR_L2(OMPB__XR_BIN + OMPB__EB_NE, x != y ? (xr_t)1 : (xr_t)0)                \
-        XR_L3(OMPB__XR_TRI + OMPB__ET_FMA, FMA(x, y, z))                       \
-        XR_L3(OMPB__XR_TRI + OMPB__ET_FMS, FMA(x, y, -z))                      \
-        XR_L3(OMPB__XR_TRI + OMPB__ET_FNMA, FMA(-x, y, z))                     \
-        XR_L3(OMPB__XR_TRI + OMPB__ET_WHERE, x != 0 ? y : z)                   \
-        XR_SEL(0, <) XR_SEL(1, <=) XR_SEL(2, >) XR_SEL(3, >=) XR_SEL(4, ==)    \
-        XR_SEL(5, !=)                                                          \
-        XR_L1(OMPB__XR_NEG, -x)                                                \
-        XR_L1(OMPB__XR_FLOOR, FLOORS(x))                                       \
-        XR_L1(OMPB__XR_CEIL, CEILS(x))                                         \
-        XR_L1(OMPB__XR_SCALE, p0 * x)                                          \
-        XR_L1(OMPB__XR_ADDS, x + p0)                                           \
-        XR_L1(OMPB__XR_AFFINE, AFFINE(p0, x, p1))                              \
-        XR_L1(OMPB__XR_ABS, ABS(x))                                            \
-      case OMPB__XR_SQRT: {                                                    \
-        size_t i = 0;                                                          \
-        VSQRT_LOOP(VSQRT, LD, ST, NV)                                          \
-        for (; i < m; i++) d[i] = SQRTS(a[i]);                                 \
-        break;                                                                 \
-      }                                                                        \
-      default: break;                                                          \
-      }                                                                        \
+    enum { C = XR_CHUNK_BYTES / sizeof(T) };                                   \
+    T *d = P[o->dst];                                                          \
+    const T *a = P[o->a], *b = P[o->b], *c = P[o->c], *e = P[o->d];           \
+    const T p0 = o->pp[0], p1 = o->pp[1];                                      \
+    (void)p1, (void)nt;                                                        \
+    switch (o->code) {                                                         \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_ADD, XR_LD2, x + y)                      \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_SUB, XR_LD2, x - y)                      \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_MUL, XR_LD2, x * y)                      \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_DIV, XR_LD2, x / y)                      \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_NMUL, XR_LD2, -(x * y))                  \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_MIN, XR_LD2, (x < y || x != x) ? x : y)  \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_MAX, XR_LD2, (x > y || x != x) ? x : y)  \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_LT, XR_LD2, x < y ? (xr_t)1 : (xr_t)0)   \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_LE, XR_LD2, x <= y ? (xr_t)1 : (xr_t)0)  \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_GT, XR_LD2, x > y ? (xr_t)1 : (xr_t)0)   \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_GE, XR_LD2, x >= y ? (xr_t)1 : (xr_t)0)  \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_EQ, XR_LD2, x == y ? (xr_t)1 : (xr_t)0)  \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_NE, XR_LD2, x != y ? (xr_t)1 : (xr_t)0)  \
+      XR_CASE(OMPB__XR_TRI + OMPB__ET_FMA, XR_LD3, FMA(x, y, z))               \
+      XR_CASE(OMPB__XR_TRI + OMPB__ET_FMS, XR_LD3, FMA(x, y, -z))              \
+      XR_CASE(OMPB__XR_TRI + OMPB__ET_FNMA, XR_LD3, FMA(-x, y, z))             \
+      XR_CASE(OMPB__XR_TRI + OMPB__ET_WHERE, XR_LD3, x != 0 ? y : z)           \
+      XR_CASE(OMPB__XR_TRIK + OMPB__ET_FMA, XR_LD3K, FMA(x, y, z))             \
+      XR_CASE(OMPB__XR_TRIK + OMPB__ET_FMS, XR_LD3K, FMA(x, y, -z))            \
+      XR_CASE(OMPB__XR_TRIK + OMPB__ET_FNMA, XR_LD3K, FMA(-x, y, z))           \
+      XR_SELS(OMPB__XR_SEL, XR_LD4, y)                                         \
+      XR_SELS(OMPB__XR_SELK, XR_LD4K, y)                                       \
+      XR_CASE(OMPB__XR_NEG, XR_LD1, -x)                                        \
+      XR_CASE(OMPB__XR_FLOOR, XR_LD1, FLOORS(x))                               \
+      XR_CASE(OMPB__XR_CEIL, XR_LD1, CEILS(x))                                 \
+      XR_CASE(OMPB__XR_SCALE, XR_LD1, p0 * x)                                  \
+      XR_CASE(OMPB__XR_ADDS, XR_LD1, x + p0)                                   \
+      XR_CASE(OMPB__XR_AFFINE, XR_LD1, AFFINE(p0, x, p1))                      \
+      XR_CASE(OMPB__XR_ABS, XR_LD1, ABS(x))                                    \
+    case OMPB__XR_SQRT: {                                                      \
+      size_t i0 = 0;                                                           \
+      XR_SQRT_VEC(VSQRT, LD, ST, NV_, NTST_)                                   \
+      for (size_t i = i0; i < m; i++) d[i] = SQRTS(a[i]);                      \
+      break;                                                                   \
+    }                                                                          \
+    default: break;                                                            \
     }                                                                          \
   }
-#if defined(VSQRT_F)
-#define VSQRT_LOOP(VSQRT, LD, ST, NV)                                          \
-  for (; i + NV <= m; i += NV) ST(d + i, VSQRT(LD(a + i)));
+/* the square root by its vector instruction (see un_SQRT_f32) */
+#if defined(VSQRT_F) && defined(NT_F)
+#define XR_SQRT_NT(VSQRT, LD, NV, NTST)                                        \
+  if (nt)                                                                      \
+    for (; i0 + C <= m; i0 += C) {                                             \
+      XR_PF(i0);                                                               \
+      for (size_t j = i0; j < i0 + C; j += NV) NTST(d + j, VSQRT(LD(a + j)));  \
+    }
 #else
-#define VSQRT_LOOP(VSQRT, LD, ST, NV)
+#define XR_SQRT_NT(VSQRT, LD, NV, NTST)
+#endif
+#if defined(VSQRT_F)
+#define XR_SQRT_VEC(VSQRT, LD, ST, NV, NTST)                                   \
+  XR_SQRT_NT(VSQRT, LD, NV, NTST)                                              \
+  for (; i0 + C <= m; i0 += C) {                                               \
+    XR_PF(i0);                                                                 \
+    for (size_t j = i0; j < i0 + C; j += NV) ST(d + j, VSQRT(LD(a + j)));      \
+  }                                                                            \
+  for (; i0 + NV <= m; i0 += NV) ST(d + i0, VSQRT(LD(a + i0)));
+#else
+#define XR_SQRT_VEC(VSQRT, LD, ST, NV, NTST)
+#endif
+#if !defined(NT_F)
+#define NT_F(p, v)
+#define NT_D(p, v)
+#define LDAF(p) 0
+#define LDAD(p) 0
+#define NF 1
+#define ND 1
 #endif
 #define FLOORS floorf
 #define CEILS ceilf
 #define AFFINE AFFINE_F
-XR_STEP(float, f32, FMA_F, pf, fabsf, VSQRT_F, LDF, STF, NF, sqrtf)
+#define NTST NT_F
+#define LDA LDAF
+#define NV NF
+XR_OP(float, f32, FMA_F, pf, fabsf, VSQRT_F, LDF, STF, NF, sqrtf, NT_F, LDAF)
 #undef FLOORS
 #undef CEILS
 #undef AFFINE
+#undef NTST
+#undef LDA
+#undef NV
 #define FLOORS floor
 #define CEILS ceil
 #define AFFINE AFFINE_D
-XR_STEP(double, f64, FMA_D, pd, fabs, VSQRT_D, LDD, STD, ND, sqrt)
+#define NTST NT_D
+#define LDA LDAD
+#define NV ND
+XR_OP(double, f64, FMA_D, pd, fabs, VSQRT_D, LDD, STD, ND, sqrt, NT_D, LDAD)
 #undef FLOORS
 #undef CEILS
 #undef AFFINE
+#undef NTST
+#undef LDA
+#undef NV
 
-/* The run strip by strip. The external operand nt (if any) is written
- * into a stack strip and streamed from there: full strips with
- * non-temporal stores (64-byte aligned, as the caller promises), the
- * last partial one with plain stores. */
-#define XR_RUN(T, sfx, NTV, NV)                                                \
+/* The run: one operation goes over the whole range at once; longer runs
+ * strip by strip, every operation over a strip before the next strip. The
+ * streamed operand nt is only written, by its operation's non-temporal
+ * stores straight from the registers (64-byte aligned, as the caller
+ * promises; a last partial chunk with plain stores). */
+#define XR_RUN(T, sfx)                                                         \
   static void run_##sfx(const struct ompb__xrun *r, T *const *ext, size_t n,   \
                         int nt) {                                              \
     enum { S = XR_STRIP_BYTES / sizeof(T) };                                   \
-    _Alignas(64) T strips[OMPB__XR_MAX_STRIPS + 1][S];                         \
+    if (r->nops == 1 && r->nint == 0) {                                        \
+      xr_op_##sfx(r->ops, ext, n, nt >= 0 && r->ops[0].dst == nt, r->npf);    \
+      return;                                                                  \
+    }                                                                          \
+    _Alignas(64) T strips[OMPB__XR_MAX_STRIPS][S];                             \
     T *P[OMPB__XR_MAX_OPERANDS + 1];                                           \
-    const unsigned next = r->next;                                             \
+    const unsigned next = r->next, npf = r->npf;                               \
+    const struct ompb__xrop *ops = r->ops;                                     \
+    const size_t nops = r->nops;                                               \
     for (unsigned k = 0; k < r->nint; k++) P[next + k] = strips[k];           \
     for (size_t i0 = 0; i0 < n; i0 += S) {                                     \
       const size_t m = n - i0 < S ? n - i0 : S;                                \
       for (unsigned k = 0; k < next; k++) P[k] = ext[k] + i0;                 \
-      for (unsigned k = 0; k < r->npf; k++) PREFETCH_BLOCK(P[k], S * sizeof(T)); \
-      if (nt >= 0) P[nt] = strips[OMPB__XR_MAX_STRIPS];                        \
-      if (m == S) xr_step_##sfx(r->ops, r->nops, P, S);                        \
-      else xr_step_##sfx(r->ops, r->nops, P, m);                               \
-      if (nt >= 0) {                                                           \
-        const T *src = strips[OMPB__XR_MAX_STRIPS];                            \
-        T *dst = ext[nt] + i0;                                                 \
-        size_t i = 0;                                                          \
-        NT_LOOP(NTV, NV)                                                       \
-        for (; i < m; i++) dst[i] = src[i];                                    \
-      }                                                                        \
+      for (unsigned k = 0; k < npf; k++) PREFETCH_BLOCK(P[k], S * sizeof(T)); \
+      if (m == S)                                                              \
+        for (size_t k = 0; k < nops; k++)                                      \
+          xr_op_##sfx(&ops[k], P, S, ops[k].dst == nt, 0);                     \
+      else                                                                     \
+        for (size_t k = 0; k < nops; k++)                                      \
+          xr_op_##sfx(&ops[k], P, m, ops[k].dst == nt, 0);                     \
     }                                                                          \
   }
-#if defined(NT_F)
-#define NT_LOOP(NTV, NV)                                                       \
-  if (m == S)                                                                  \
-    for (; i < S; i += NV) NTV(dst + i, src + i);
-#define NTV_F(q, s) NT_F(q, LDF(s))
-#define NTV_D(q, s) NT_D(q, LDD(s))
-#else
-#define NT_LOOP(NTV, NV)
-#endif
-XR_RUN(float, f32, NTV_F, NF)
-XR_RUN(double, f64, NTV_D, ND)
+XR_RUN(float, f32)
+XR_RUN(double, f64)
 
 extern const ompb__expr_ops OPS;
 const ompb__expr_ops OPS = {

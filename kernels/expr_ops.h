@@ -70,11 +70,18 @@ enum {
   OMPB__XR_ADDS,   /* add_scalar: x + p0 */
   OMPB__XR_AFFINE, /* affine: p0 * x + p1, one rounding */
   OMPB__XR_ABS,
-  OMPB__XR_COUNT
+  /* + the select index: the select with its comparison's right operand
+   * the constant p0 (where(x > 0, ..)), b unused */
+  OMPB__XR_SELK,
+  /* + OMPB__ET_FMA, _FMS, _FNMA: the fused multiply-add with its second
+   * factor the constant p0 (2*x + y), b unused */
+  OMPB__XR_TRIK = OMPB__XR_SELK + OMPB__ES_COUNT,
+  OMPB__XR_COUNT = OMPB__XR_TRIK + OMPB__ET_WHERE
 };
 /* Operands of a run: [0, next) external arrays, read and written at the
  * strip's offset, the first npf of them the program's inputs (read from
- * memory: prefetched ahead); [next, next + nint) strips on the stack. */
+ * memory: prefetched ahead); [next, next + nint) strips on the stack. A
+ * run of one operation (nint 0) runs as one loop over its arrays. */
 #define OMPB__XR_MAX_STRIPS 16
 #define OMPB__XR_MAX_OPERANDS 255
 struct ompb__xrop {

@@ -556,6 +556,48 @@ static uint32_t ins_operand(const struct ompb__xins *in, unsigned k) {
   return k == 0 ? in->a : k == 1 ? in->b : k == 2 ? in->c : in->d;
 }
 
+/* An instruction of a run as its run operation reads it: the code, the
+ * operands (nops of them, 4 at most) and, for the K forms, the constant
+ * p0. A select whose comparison has a constant side, and a fused
+ * multiply-add with a constant factor, hold the constant in a register
+ * instead of reading its constant block: where(x > 0, ..) is x > p0 (0 <
+ * x is x > 0: the mirrored comparison is the same for every x, NaN
+ * included), and a*b + c with a constant a is b*a + c (the same product). */
+struct rform {
+  int code;
+  unsigned nops;
+  uint32_t op[4];
+  double k;
+};
+static struct rform run_form(const ompb_expr *e, const struct ompb__xins *in) {
+  struct rform f = {.code = run_code(in), .nops = ins_nops(in)};
+  for (unsigned j = 0; j < f.nops; j++) f.op[j] = ins_operand(in, j);
+  const uint32_t c0 = (uint32_t)e->nvars, c1 = (uint32_t)(e->nvars + e->nconst);
+  const bool ka = in->a >= c0 && in->a < c1, kb = in->b >= c0 && in->b < c1;
+  int kform = -1;
+  if (in->kind == OMPB__XI_SEL && (ka || kb)) {
+    unsigned cmp = in->op % OMPB__ES_NEG, neg = in->op - cmp;
+    if (!kb) { /* a CMP b with a constant: b CMP' a */
+      static const unsigned mirror[] = {2, 3, 0, 1, 4, 5}; /* LT LE GT GE EQ NE */
+      cmp = mirror[cmp];
+      f.op[0] = in->b;
+    }
+    kform = OMPB__XR_SELK + (int)(neg + cmp);
+    f.k = e->consts[(kb ? in->b : in->a) - c0];
+  } else if (in->kind == OMPB__XI_TRI && in->op != OMPB__ET_WHERE && (ka || kb)) {
+    if (!kb) f.op[0] = in->b;
+    kform = OMPB__XR_TRIK + in->op;
+    f.k = e->consts[(kb ? in->b : in->a) - c0];
+  }
+  if (kform >= 0) {
+    /* operand 1 is not read: drop it */
+    f.code = kform;
+    for (unsigned j = 1; j + 1 < f.nops; j++) f.op[j] = f.op[j + 1];
+    f.nops--;
+  }
+  return f;
+}
+
 /* Builds run r of instructions ins[i0, i1), with live[s] telling whether
  * slot s is read after the run. Returns false when out of memory. */
 static bool make_run(const ompb_expr *e, const struct ompb__xins *ins, size_t i0, size_t i1,
@@ -564,12 +606,14 @@ static bool make_run(const ompb_expr *e, const struct ompb__xins *ins, size_t i0
   uint32_t slot[5 * RUN_MAX];
   bool first_read[5 * RUN_MAX];
   uint8_t idx[5 * RUN_MAX];
+  struct rform form[RUN_MAX];
   size_t ns = 0;
+  for (size_t i = i0; i < i1; i++) form[i - i0] = run_form(e, &ins[i]);
   /* distinct slots in order of first access (reads before the write) */
   for (size_t i = i0; i < i1; i++) {
-    const unsigned k = ins_nops(&ins[i]);
+    const unsigned k = form[i - i0].nops;
     for (unsigned j = 0; j <= k; j++) {
-      const uint32_t q = j < k ? ins_operand(&ins[i], j) : ins[i].dst;
+      const uint32_t q = j < k ? form[i - i0].op[j] : ins[i].dst;
       size_t t = 0;
       while (t < ns && slot[t] != q) t++;
       if (t == ns) {
@@ -606,18 +650,21 @@ static bool make_run(const ompb_expr *e, const struct ompb__xins *ins, size_t i0
   }
   for (size_t i = i0; i < i1; i++) {
     struct ompb__xrop *o = &ops[i - i0];
+    const struct rform *f = &form[i - i0];
+    const bool kf = f->code >= OMPB__XR_SELK;
     uint8_t v[5] = {0, 0, 0, 0, 0};
-    const unsigned k = ins_nops(&ins[i]);
-    for (unsigned j = 0; j <= k; j++) {
-      const uint32_t q = j < k ? ins_operand(&ins[i], j) : ins[i].dst;
+    for (unsigned j = 0; j <= f->nops; j++) {
+      const uint32_t q = j < f->nops ? f->op[j] : ins[i].dst;
       size_t t = 0;
       while (slot[t] != q) t++;
-      v[j < k ? j : 4] = idx[t];
+      /* a K form's operands are a, c, d: b is the constant */
+      v[j == f->nops ? 4 : kf && j > 0 ? j + 1 : j] = idx[t];
     }
-    o->code = (uint8_t)run_code(&ins[i]);
+    o->code = (uint8_t)f->code;
     o->a = v[0], o->b = v[1], o->c = v[2], o->d = v[3], o->dst = v[4];
     o->pf[0] = ins[i].pf[0], o->pf[1] = ins[i].pf[1];
     o->pd[0] = ins[i].pd[0], o->pd[1] = ins[i].pd[1];
+    if (kf) o->pf[0] = (float)f->k, o->pd[0] = f->k;
   }
   r->run = (struct ompb__xrun){.ops = ops, .nops = i1 - i0, .next = next, .nint = nint,
                                .npf = npf};

@@ -1933,6 +1933,20 @@ static void uref_op(const uref *u, unsigned code, void *const *v, const float *p
   void *d = v[4];
   const void *a = v[0], *b = v[1], *c = v[2], *e = v[3];
   const size_t n = u->n;
+  if (code >= OMPB__XR_SELK) {
+    /* the K forms: operand b is the constant p0, as a block */
+    void *k = malloc((n ? n : 1) * (u->f64 ? sizeof(double) : sizeof(float)));
+    CU_ASSERT_FATAL(k != NULL);
+    for (size_t i = 0; i < n; i++) {
+      if (u->f64) ((double *)k)[i] = pd[0];
+      else ((float *)k)[i] = pf[0];
+    }
+    const unsigned plain = code >= OMPB__XR_TRIK ? OMPB__XR_TRI + (code - OMPB__XR_TRIK)
+                                                 : OMPB__XR_SEL + (code - OMPB__XR_SELK);
+    uref_op(u, plain, (void *[]){(void *)a, k, (void *)c, (void *)e, d}, pf, pd);
+    free(k);
+    return;
+  }
   if (code < OMPB__XR_TRI) {
     if (u->f64) x->bin_f64[code](a, b, d, n);
     else x->bin_f32[code](a, b, d, n);
@@ -2048,6 +2062,10 @@ static void fused_runs_give_the_unfused_bits(void) {
       "sqrt(abs(x)) * 0.25 + y**2 - z**3",
       "2*sin_fast(x) + exp_fast(-x*x)",
       "x + y*z",
+      /* constant sides: the K forms (where(x > 0, ..) holds its 0 in a register) */
+      "where(0.5 <= x, y*2 + z, 1.5 - z*3) + where(x != 1, -x, y)",
+      "where(2 > y, z, -x) * where(x == 0, y, z) + where(-1 >= z, x, -y)",
+      "where(y < -0.25, x, -z) - where(x > 0, log(abs(x) + 1), -x) * 3 + 2.5*y",
   };
   static const size_t lens[] = {0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 1000, 1025, 5003};
   enum { NMAX = 5003 + 8 };
