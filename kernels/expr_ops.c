@@ -432,19 +432,21 @@ XR_OP(double, f64, FMA_D, pd, fabs, VSQRT_D, LDD, STD, ND, sqrt, NT_D, LDAD)
 #undef LDA
 #undef NV
 
-/* The run: one operation goes over the whole range at once; longer runs
- * strip by strip, every operation over a strip before the next strip. The
+/* The run: one operation goes over the whole range at once (a function of
+ * its own: the strips' stack frame and saved registers are not its fixed
+ * cost); longer runs strip by strip, every operation over a strip before the next strip. The
  * streamed operand nt is only written, by its operation's non-temporal
  * stores straight from the registers (64-byte aligned, as the caller
  * promises; a last partial chunk with plain stores). */
 #define XR_RUN(T, sfx)                                                         \
-  static void run_##sfx(const struct ompb__xrun *r, T *const *ext, size_t n,   \
-                        int nt) {                                              \
+  __attribute__((noinline)) static void run1_##sfx(                            \
+      const struct ompb__xrop *o, T *const *ext, size_t n, bool nt,            \
+      unsigned npf) {                                                          \
+    xr_op_##sfx(o, ext, n, nt, npf);                                           \
+  }                                                                            \
+  __attribute__((noinline)) static void runs_##sfx(                            \
+      const struct ompb__xrun *r, T *const *ext, size_t n, int nt) {           \
     enum { S = XR_STRIP_BYTES / sizeof(T) };                                   \
-    if (r->nops == 1 && r->nint == 0) {                                        \
-      xr_op_##sfx(r->ops, ext, n, nt >= 0 && r->ops[0].dst == nt, r->npf);    \
-      return;                                                                  \
-    }                                                                          \
     _Alignas(64) T strips[OMPB__XR_MAX_STRIPS][S];                             \
     T *P[OMPB__XR_MAX_OPERANDS + 1];                                           \
     const unsigned next = r->next, npf = r->npf;                               \
@@ -462,6 +464,13 @@ XR_OP(double, f64, FMA_D, pd, fabs, VSQRT_D, LDD, STD, ND, sqrt, NT_D, LDAD)
         for (size_t k = 0; k < nops; k++)                                      \
           xr_op_##sfx(&ops[k], P, m, ops[k].dst == nt, 0);                     \
     }                                                                          \
+  }                                                                            \
+  static void run_##sfx(const struct ompb__xrun *r, T *const *ext, size_t n,   \
+                        int nt) {                                              \
+    if (r->nops == 1 && r->nint == 0)                                          \
+      run1_##sfx(r->ops, ext, n, nt >= 0 && r->ops[0].dst == nt, r->npf);     \
+    else                                                                       \
+      runs_##sfx(r, ext, n, nt);                                               \
   }
 XR_RUN(float, f32)
 XR_RUN(double, f64)
