@@ -623,10 +623,21 @@ static bool make_run(const ompb_expr *e, const struct ompb__xins *ins, size_t i0
     }
   }
   unsigned next = 0, nint = 0, npf = 0;
-  /* the external operands: the program's inputs first, then the rest */
-  for (size_t t = 0; t < ns; t++)
-    if (slot[t] < e->nvars) idx[t] = (uint8_t)next++;
+  /* the external operands: the program's inputs that no instruction
+   * before the run reads (they come from memory: prefetched), then the
+   * other inputs (in L1 already: E4's select after log(x)), then the
+   * rest */
+  bool fresh[5 * RUN_MAX];
+  for (size_t t = 0; t < ns; t++) {
+    fresh[t] = slot[t] < e->nvars;
+    for (size_t i = 0; fresh[t] && i < i0; i++)
+      for (unsigned j = 0; j < ins_nops(&ins[i]); j++)
+        if (ins_operand(&ins[i], j) == slot[t]) fresh[t] = false;
+    if (fresh[t]) idx[t] = (uint8_t)next++;
+  }
   npf = next;
+  for (size_t t = 0; t < ns; t++)
+    if (slot[t] < e->nvars && !fresh[t]) idx[t] = (uint8_t)next++;
   for (size_t t = 0; t < ns; t++) {
     const bool internal = slot[t] >= tbase && slot[t] < out && !first_read[t] && !live[slot[t]];
     if (!internal && slot[t] >= e->nvars) idx[t] = (uint8_t)next++;
