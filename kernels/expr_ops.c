@@ -271,6 +271,7 @@ REDS(double, f64)
 #define XR_LD3K() const xr_t x = a[i], y = p0, z = c[i];
 #define XR_LD4() const xr_t x = a[i], y = b[i], t = c[i], f = e[i];
 #define XR_LD4K() const xr_t x = a[i], y = p0, t = c[i], f = e[i];
+#define XR_LD4KX() const xr_t x = a[i], y = p0, t = c[i], f = x;
 
 /* An operation over [0, m): whole chunks (the inputs P[0, npf)
  * prefetched; with nt, computed into a register-sized buffer and stored
@@ -291,36 +292,46 @@ REDS(double, f64)
 #else
 #define XR_NT_CHUNKS(LD, expr)
 #endif
-#define XR_CASE(code, LD, expr)                                                \
-  case code: {                                                                 \
+#define XR_BODY(LD, expr)                                                      \
+  {                                                                            \
     size_t i0 = 0;                                                             \
     XR_NT_CHUNKS(LD, expr)                                                     \
     for (; i0 + C <= m; i0 += C) {                                             \
       XR_PF(i0);                                                               \
       _Pragma("omp simd") for (size_t i = i0; i < i0 + C; i++) {               \
-        LD() d[i] = (expr);                                                      \
+        LD() d[i] = (expr);                                                    \
       }                                                                        \
     }                                                                          \
     _Pragma("omp simd") for (size_t i = i0; i < m; i++) {                      \
-      LD() d[i] = (expr);                                                        \
+      LD() d[i] = (expr);                                                      \
     }                                                                          \
-    break;                                                                     \
   }
+#define XR_CASE(code, LD, expr)                                                \
+  case code:                                                                   \
+    XR_BODY(LD, expr)                                                          \
+    break;
+/* A select against a constant whose else is the compared operand
+ * (where(x > 0, log(x), -x)) reads it once. */
+#define XR_CASE_KX(code, LD, expr)                                             \
+  case code:                                                                   \
+    if (e == a) XR_BODY(XR_LD4KX, expr)                                        \
+    else XR_BODY(LD, expr)                                                     \
+    break;
 #define XR_PF(i0)                                                              \
   for (unsigned k_ = 0; k_ < npf; k_++) PREFETCH_BLOCK(P[k_] + (i0), XR_CHUNK_BYTES)
-#define XR_SELS(base, LD, y_)                                                  \
-  XR_CASE(base + 0, LD, x < y_ ? t : f)                                        \
-  XR_CASE(base + 1, LD, x <= y_ ? t : f)                                       \
-  XR_CASE(base + 2, LD, x > y_ ? t : f)                                        \
-  XR_CASE(base + 3, LD, x >= y_ ? t : f)                                       \
-  XR_CASE(base + 4, LD, x == y_ ? t : f)                                       \
-  XR_CASE(base + 5, LD, x != y_ ? t : f)                                       \
-  XR_CASE(base + OMPB__ES_NEG + 0, LD, x < y_ ? t : -f)                        \
-  XR_CASE(base + OMPB__ES_NEG + 1, LD, x <= y_ ? t : -f)                       \
-  XR_CASE(base + OMPB__ES_NEG + 2, LD, x > y_ ? t : -f)                        \
-  XR_CASE(base + OMPB__ES_NEG + 3, LD, x >= y_ ? t : -f)                       \
-  XR_CASE(base + OMPB__ES_NEG + 4, LD, x == y_ ? t : -f)                       \
-  XR_CASE(base + OMPB__ES_NEG + 5, LD, x != y_ ? t : -f)
+#define XR_SELS(CASE, base, LD, y_)                                            \
+  CASE(base + 0, LD, x < y_ ? t : f)                                           \
+  CASE(base + 1, LD, x <= y_ ? t : f)                                          \
+  CASE(base + 2, LD, x > y_ ? t : f)                                           \
+  CASE(base + 3, LD, x >= y_ ? t : f)                                          \
+  CASE(base + 4, LD, x == y_ ? t : f)                                          \
+  CASE(base + 5, LD, x != y_ ? t : f)                                          \
+  CASE(base + OMPB__ES_NEG + 0, LD, x < y_ ? t : -f)                           \
+  CASE(base + OMPB__ES_NEG + 1, LD, x <= y_ ? t : -f)                          \
+  CASE(base + OMPB__ES_NEG + 2, LD, x > y_ ? t : -f)                           \
+  CASE(base + OMPB__ES_NEG + 3, LD, x >= y_ ? t : -f)                          \
+  CASE(base + OMPB__ES_NEG + 4, LD, x == y_ ? t : -f)                          \
+  CASE(base + OMPB__ES_NEG + 5, LD, x != y_ ? t : -f)
 
 /* One operation o over m elements of its operands P[o->a], ...; nt: its
  * destination is streamed. Inlined into the run of one operation (P the
@@ -357,8 +368,8 @@ REDS(double, f64)
       XR_CASE(OMPB__XR_TRIK + OMPB__ET_FMA, XR_LD3K, FMA(x, y, z))             \
       XR_CASE(OMPB__XR_TRIK + OMPB__ET_FMS, XR_LD3K, FMA(x, y, -z))            \
       XR_CASE(OMPB__XR_TRIK + OMPB__ET_FNMA, XR_LD3K, FMA(-x, y, z))           \
-      XR_SELS(OMPB__XR_SEL, XR_LD4, y)                                         \
-      XR_SELS(OMPB__XR_SELK, XR_LD4K, y)                                       \
+      XR_SELS(XR_CASE, OMPB__XR_SEL, XR_LD4, y)                                \
+      XR_SELS(XR_CASE_KX, OMPB__XR_SELK, XR_LD4K, y)                           \
       XR_CASE(OMPB__XR_NEG, XR_LD1, -x)                                        \
       XR_CASE(OMPB__XR_FLOOR, XR_LD1, FLOORS(x))                               \
       XR_CASE(OMPB__XR_CEIL, XR_LD1, CEILS(x))                                 \

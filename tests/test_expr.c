@@ -2066,6 +2066,7 @@ static void fused_runs_give_the_unfused_bits(void) {
       "where(0.5 <= x, y*2 + z, 1.5 - z*3) + where(x != 1, -x, y)",
       "where(2 > y, z, -x) * where(x == 0, y, z) + where(-1 >= z, x, -y)",
       "where(y < -0.25, x, -z) - where(x > 0, log(abs(x) + 1), -x) * 3 + 2.5*y",
+      "where(y >= 0.5, z*2, y)", "where(1 > x, sin(x), -x)",
   };
   static const size_t lens[] = {0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 1000, 1025, 5003};
   enum { NMAX = 5003 + 8 };
