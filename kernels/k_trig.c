@@ -439,62 +439,166 @@ TRIG1_F32(KDEF(sin_fast_f32), sin, u35, 125.0f)
 TRIG1_F32(KDEF(cos_fast_f32), cos, u35, 125.0f)
 #endif
 
-/* ---- f64 sin and cos, default accuracy (<= 1 ULP), with FMA hardware ----
- * x = k pi/2 + r, |r| <= pi/4, r = rh + rl as a double-double: pi/2 is three
- * 53-bit parts, x - k*PIO2[0] is exact in the fma, k*PIO2[1] is split exactly
- * (fma) and subtracted with TwoSum, so r carries ~100 good bits even next
- * to a multiple of pi/2. Then, z = rh^2 (its rounding error zl kept):
- *   sin r = rh + (rh z S(z) + rl (1 - z/2))
- *   cos r = w + ((1 - w - z/2) + z^2 C(z) - zl/2 - rh rl),  w = 1 - z/2,
- * S and C near-minimax of degrees 6 and 5 (kernels/gen_consts.py), so that
- * the last addition is the only rounding that matters: ~0.5 ULP, checked
- * against MPFR by the tests. Quadrant k mod 4 picks sin or cos and the
- * sign; copysign keeps sin(-0) = -0. For |x| <= TRIG64_MAX; other blocks
- * (and ISAs without FMA) use SLEEF's 1-ULP sin/cos. */
-#if defined(__FMA__)
+/* ---- f64 sin and cos, default accuracy (<= 1 ULP), AVX2/AVX-512F ----
+ * x = k pi/2 + r, |r| <= pi/4 (+ 2/pi's rounding), pi/2 = PIO2[0] + [1] +
+ * [2] (53-bit parts), r = rh + rl as a double-double, the f32 float-lane
+ * scheme (trig32f_core) in double lanes:
+ * - r1 = x - k P0 is exact in the fma (|k| < 2^20, x and k P0 multiples of
+ *   2^-53 once k != 0, |r1| < 1);
+ * - q = k P1 rounded, |q| < 2^-34;
+ * - rh = r1 - q by Fast2Sum (r1 a multiple of 2^-53 below 1, q one of
+ *   2^-87 at most: rh - r1 is exact, even when rh is tiny), and
+ *   -rl = (rh - r1) + k P1 + k P2 by two fmas, the sum's error and q's,
+ *   below rh's ulp (+ 2^-87), rounded far below rh's ulp;
+ * so r = rh + rl to ~2^-100 relative even next to a multiple of pi/2 (the
+ * former full TwoSum and the split of k P1 took 5 more operations), and
+ *   sin r = rh - (-w z S(z) - rl),
+ *   cos r = 1 - rh (rh/2 - w z C(z) + rl),  w = rh + 3 rl,
+ * z = rh^2, S (degree 6) and C (degree 5) near-minimax
+ * (kernels/gen_consts.py): sin's correction is below 0.081 and cos's
+ * u = rh/2 - ... is rounded once (at most 0.2 ULP more error, the price of
+ * 6 fewer operations than carrying 1 - z/2's and z's rounding errors), so
+ * that the last operation's rounding is the main error. With S ~ -1/6,
+ * -3 rl z S stands for the - rl z/2 of rl cos rh; in cos it adds
+ * rl rh z/8 where the truth has rl rh z/6 (2^-59 at most). Quadrant
+ * k mod 4 picks sin or cos and the sign (bit 1 of t's bits, shifted into
+ * the sign bit); at AVX-512F the even lanes' rh - corr is a subtraction
+ * masked into cc, with no blend. sin(+-0) = +-0 (rh = x, -rl = +0,
+ * rh - corr keeps -0's sign). In intrinsics, the same operations at both
+ * widths (the same bits): 32 vector operations per vector at AVX-512F
+ * with the range scan, load and store (gcc's vectorised scalar core with
+ * the TwoSum and the zl terms: ~50). Lanes above TRIG64_MAX, inf and NaN
+ * take SLEEF's 1-ULP value element by element (TRIG64P_KERNEL), so an
+ * element's bits depend on it alone. Max error: docs/kernels.md. */
+#if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 TRIG1_F64(static void sin_u10_f64, sin, u10, 1e14)
 TRIG1_F64(static void cos_u10_f64, cos, u10, 1e14)
 
-INLINE double trig64_precise(double x, uint64_t qoff) {
-  const double t = fma(x, TWO_OVER_PI, ROUND_MAGIC);
-  const double k = t - ROUND_MAGIC;
-  const uint64_t q = bits_of(t) + qoff; /* k + qoff, mod 4 in the low bits */
-  const double a = fma(-k, PIO2[0], x); /* exact */
-  const double bh = k * PIO2[1], bl = fma(k, PIO2[1], -bh);
-  const double rh = a - bh, bb = rh - a; /* TwoSum(a, -bh) */
-  const double e = (a - (rh - bb)) + (-bh - bb);
-  const double rl = fma(-k, PIO2[2], e - bl);
-  const double z = rh * rh, zl = fma(rh, rh, -z);
-  double p = SIN_S6[0];
-  p = fma(p, z, SIN_S6[1]);
-  p = fma(p, z, SIN_S6[2]);
-  p = fma(p, z, SIN_S6[3]);
-  p = fma(p, z, SIN_S6[4]);
-  p = fma(p, z, SIN_S6[5]);
-  p = fma(p, z, SIN_S6[6]);
-  const double ss = copysign(rh + fma(rh * z, p, fma(rl, -0.5 * z, rl)), rh);
-  double c = COS_C5[0];
-  c = fma(c, z, COS_C5[1]);
-  c = fma(c, z, COS_C5[2]);
-  c = fma(c, z, COS_C5[3]);
-  c = fma(c, z, COS_C5[4]);
-  c = fma(c, z, COS_C5[5]);
-  const double hz = 0.5 * z, w = 1.0 - hz;
-  const double cc =
-      w + (((1.0 - w) - hz) + fma(z * z, c, -fma(rh, rl, 0.5 * zl)));
-  /* odd quadrants take cc: a mask select, which gcc vectorises for AVX2
-   * too (a ?: on the 64-bit q is left scalar there) */
-  const uint64_t odd = 0 - (q & 1);
-  const uint64_t v = (bits_of(ss) & ~odd) | (bits_of(cc) & odd);
-  return double_of(v ^ ((q >> 1) << 63));
+#if defined(OMPB_ISA_AVX512F)
+#define TD_W 8
+typedef __m512d td_v;
+typedef __m512i td_i;
+#define TD_(op) _mm512_##op
+#define TD_ANDI _mm512_and_si512
+#define TD_CASTI _mm512_castpd_si512
+#define TD_ZEROI _mm512_setzero_si512
+#define TD_SET1I _mm512_set1_epi64
+/* the max of x's bits without the sign */
+#define TD_SCAN(top, xi, limb) top = _mm512_max_epi64(top, xi)
+#else
+#define TD_W 4
+typedef __m256d td_v;
+typedef __m256i td_i;
+#define TD_(op) _mm256_##op
+#define TD_ANDI _mm256_and_si256
+#define TD_CASTI _mm256_castpd_si256
+#define TD_ZEROI _mm256_setzero_si256
+#define TD_SET1I _mm256_set1_epi64x
+/* no 64-bit max: an OR of the comparisons with the limit's bits */
+#define TD_SCAN(top, xi, limb)                                                 \
+  top = _mm256_or_si256(top, _mm256_cmpgt_epi64(xi, limb))
+#endif
+#define TD_C(c) TD_(set1_pd)(c)
+
+/* sin or cos of one vector; m = M + qoff (qoff 0 or 1), so that t's bits
+ * hold k + qoff, mod 4 in the low bits, with no integer add */
+static inline __attribute__((always_inline)) td_v trig64_precise(td_v x,
+                                                                td_v m) {
+  const td_v t = TD_(fmadd_pd)(x, TD_C(TWO_OVER_PI), m);
+  const td_v k = TD_(sub_pd)(t, m);
+  const td_v r1 = TD_(fnmadd_pd)(k, TD_C(PIO2[0]), x); /* exact */
+  const td_v rh = TD_(sub_pd)(r1, TD_(mul_pd)(k, TD_C(PIO2[1])));
+  const td_v nrl = TD_(fmadd_pd)( /* -rl */
+      k, TD_C(PIO2[2]),
+      TD_(fmadd_pd)(k, TD_C(PIO2[1]), TD_(sub_pd)(rh, r1)));
+  const td_v z = TD_(mul_pd)(rh, rh);
+  const td_v rz = TD_(mul_pd)(TD_(fnmadd_pd)(TD_C(3.0), nrl, rh), z);
+  td_v s = TD_(fmadd_pd)(TD_C(SIN_S6[0]), z, TD_C(SIN_S6[1]));
+  s = TD_(fmadd_pd)(s, z, TD_C(SIN_S6[2]));
+  s = TD_(fmadd_pd)(s, z, TD_C(SIN_S6[3]));
+  s = TD_(fmadd_pd)(s, z, TD_C(SIN_S6[4]));
+  s = TD_(fmadd_pd)(s, z, TD_C(SIN_S6[5]));
+  s = TD_(fmadd_pd)(s, z, TD_C(SIN_S6[6]));
+  td_v c = TD_(fmadd_pd)(TD_C(COS_C5[0]), z, TD_C(COS_C5[1]));
+  c = TD_(fmadd_pd)(c, z, TD_C(COS_C5[2]));
+  c = TD_(fmadd_pd)(c, z, TD_C(COS_C5[3]));
+  c = TD_(fmadd_pd)(c, z, TD_C(COS_C5[4]));
+  c = TD_(fmadd_pd)(c, z, TD_C(COS_C5[5]));
+  const td_v cc = TD_(fnmadd_pd)(
+      rh, TD_(fmsub_pd)(TD_C(0.5), rh, TD_(fmadd_pd)(rz, c, nrl)),
+      TD_C(1.0));
+  /* -(rz S) + (-rl): +0 for x = +-0 */
+  const td_v corr = TD_(fnmadd_pd)(rz, s, nrl);
+  const td_i q = TD_CASTI(t);
+#if defined(OMPB_ISA_AVX512F)
+  /* even lanes: rh - corr, merged into cc (no blend) */
+  const __m512d v = _mm512_mask_sub_pd(
+      cc, _mm512_testn_epi64_mask(q, _mm512_set1_epi64(1)), rh, corr);
+  return _mm512_castsi512_pd(_mm512_ternarylogic_epi64(
+      _mm512_castpd_si512(v), _mm512_slli_epi64(q, 62),
+      _mm512_set1_epi64(INT64_MIN), 0x78)); /* v ^ (q62 & sign) */
+#else
+  const __m256d v =
+      _mm256_blendv_pd(_mm256_sub_pd(rh, corr), cc,
+                       _mm256_castsi256_pd(_mm256_slli_epi64(q, 63)));
+  return _mm256_xor_pd(
+      v, _mm256_and_pd(_mm256_castsi256_pd(_mm256_slli_epi64(q, 62)),
+                       _mm256_set1_pd(-0.0)));
+#endif
 }
 
-#define SIN64P(x) trig64_precise(x, 0)
-#define COS64P(x) trig64_precise(x, 1)
-GUARDED_KERNEL(sin_f64, double, int64_t, fabs, TRIG64_MAX, SIN64P,
-               sin_u10_f64)
-GUARDED_KERNEL(cos_f64, double, int64_t, fabs, TRIG64_MAX, COS64P,
-               cos_u10_f64)
+/* dst[j] = trig64_precise(in[j]) for j < m; whether an |in[j]| is above
+ * TRIG64_MAX or NaN */
+static inline __attribute__((always_inline)) int
+trig64p_block(const double *in, double *dst, size_t m, double qoff) {
+  const td_v mv = TD_C(0x1.8p52 + qoff);
+  const td_i absm = TD_SET1I(INT64_MAX);
+  const td_i limb = TD_SET1I(0x4130000000000000); /* TRIG64_MAX */
+  td_i top = TD_ZEROI();
+  (void)limb;
+  size_t j = 0;
+  for (; j + TD_W <= m; j += TD_W) {
+    PREFETCH(in + j);
+    const td_v x = TD_(loadu_pd)(in + j);
+    TD_SCAN(top, TD_ANDI(TD_CASTI(x), absm), limb);
+    TD_(storeu_pd)(dst + j, trig64_precise(x, mv));
+  }
+  if (j < m) { /* the zero-padded tail */
+    double xi[TD_W] = {0}, xo[TD_W];
+    memcpy(xi, in + j, (m - j) * sizeof xi[0]);
+    const td_v x = TD_(loadu_pd)(xi);
+    TD_SCAN(top, TD_ANDI(TD_CASTI(x), absm), limb);
+    TD_(storeu_pd)(xo, trig64_precise(x, mv));
+    memcpy(dst + j, xo, (m - j) * sizeof xo[0]);
+  }
+#if defined(OMPB_ISA_AVX512F)
+  return _mm512_cmpgt_epi64_mask(top, limb) != 0;
+#else
+  return !_mm256_testz_si256(top, top);
+#endif
+}
+
+/* GUARDED_KERNEL's shape with trig64p_block as the scan: lanes above
+ * TRIG64_MAX, inf and NaN take SLEEF's value, element by element. */
+#define TRIG64P_KERNEL(fname, qoff, fallback)                                  \
+  KDEF(fname)(const double *in, double *out, size_t n, const void *params) {   \
+    (void)params;                                                              \
+    double w[GUARD_BLOCK], f[GUARD_BLOCK];                                     \
+    for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
+      const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
+      double *dst = in == out ? w : out + lo;                                  \
+      if (trig64p_block(in + lo, dst, m, qoff)) {                              \
+        fallback(in + lo, f, m, NULL);                                         \
+        for (size_t j = 0; j < m; j++)                                         \
+          if (!(fabs(in[lo + j]) <= TRIG64_MAX))                               \
+            dst[j] = f[j];                                                     \
+      }                                                                        \
+      if (dst == w)                                                            \
+        memcpy(out + lo, w, m * sizeof(double));                               \
+    }                                                                          \
+  }
+TRIG64P_KERNEL(sin_f64, 0.0, sin_u10_f64)
+TRIG64P_KERNEL(cos_f64, 1.0, cos_u10_f64)
 #else
 TRIG1_F64(KDEF(sin_f64), sin, u10, 1e14)
 TRIG1_F64(KDEF(cos_f64), cos, u10, 1e14)
