@@ -599,9 +599,10 @@ static struct rform run_form(const ompb_expr *e, const struct ompb__xins *in) {
 }
 
 /* Builds run r of instructions ins[i0, i1), with live[s] telling whether
- * slot s is read after the run. Returns false when out of memory. */
+ * slot s is read after the run and first[v] the first instruction that
+ * reads input v. Returns false when out of memory. */
 static bool make_run(const ompb_expr *e, const struct ompb__xins *ins, size_t i0, size_t i1,
-                     const unsigned char *live, struct ompb__xprun *r) {
+                     const unsigned char *live, const size_t *first, struct ompb__xprun *r) {
   const uint32_t tbase = (uint32_t)(e->nvars + e->nconst), out = (uint32_t)e->nslots - 1;
   uint32_t slot[5 * RUN_MAX];
   bool first_read[5 * RUN_MAX];
@@ -629,10 +630,7 @@ static bool make_run(const ompb_expr *e, const struct ompb__xins *ins, size_t i0
    * rest */
   bool fresh[5 * RUN_MAX];
   for (size_t t = 0; t < ns; t++) {
-    fresh[t] = slot[t] < e->nvars;
-    for (size_t i = 0; fresh[t] && i < i0; i++)
-      for (unsigned j = 0; j < ins_nops(&ins[i]); j++)
-        if (ins_operand(&ins[i], j) == slot[t]) fresh[t] = false;
+    fresh[t] = slot[t] < e->nvars && first[slot[t]] >= i0;
     if (fresh[t]) idx[t] = (uint8_t)next++;
   }
   npf = next;
@@ -691,11 +689,16 @@ static int fuse_runs(ompb_expr *e) {
   const uint32_t out = (uint32_t)e->nslots - 1;
   size_t *end = ompb__malloc((n + 1) * sizeof *end); /* end[i0]: run [i0, end) or 0 */
   unsigned char *live = ompb__calloc(e->nslots, 1);
+  size_t *first = ompb__malloc((e->nvars ? e->nvars : 1) * sizeof *first); /* input -> reader */
   size_t *start_at = ompb__malloc((n + 1) * sizeof *start_at); /* run ending at i, or n */
   int rc = OMPB_ENOMEM;
   size_t nr = 0;
-  if (!end || !live || !start_at) goto out;
+  if (!end || !live || !first || !start_at) goto out;
   for (size_t i = 0; i <= n; i++) end[i] = 0, start_at[i] = SIZE_MAX;
+  for (size_t v = 0; v < e->nvars; v++) first[v] = SIZE_MAX;
+  for (size_t i = n; i-- > 0;)
+    for (unsigned k = 0; k < ins_nops(&e->ins[i]); k++)
+      if (ins_operand(&e->ins[i], k) < e->nvars) first[ins_operand(&e->ins[i], k)] = i;
   for (size_t i = 0; i < n;) {
     size_t j = i;
     while (j < n && j - i < RUN_MAX && run_code(&e->ins[j]) >= 0) j++;
@@ -718,7 +721,7 @@ static int fuse_runs(ompb_expr *e) {
   size_t r = nr;
   for (size_t p = n + 1; p-- > 0;) {
     if (start_at[p] != SIZE_MAX) {
-      if (!make_run(e, e->ins, start_at[p], p, live, &e->runs[--r])) goto out;
+      if (!make_run(e, e->ins, start_at[p], p, live, first, &e->runs[--r])) goto out;
       e->nruns++;
     }
     if (p == 0) break;
@@ -745,6 +748,7 @@ static int fuse_runs(ompb_expr *e) {
 out:
   ompb__free(end);
   ompb__free(live);
+  ompb__free(first);
   ompb__free(start_at);
   return rc;
 }
