@@ -456,20 +456,23 @@ TRIG1_F32(KDEF(cos_fast_f32), cos, u35, 125.0f)
  *   cos r = 1 - rh (rh/2 - w z C(z) + rl),  w = rh + 3 rl,
  * z = rh^2, S (degree 6) and C (degree 5) near-minimax
  * (kernels/gen_consts.py): sin's correction is below 0.081 and cos's
- * u = rh/2 - ... is rounded once (at most 0.2 ULP more error, the price of
- * 6 fewer operations than carrying 1 - z/2's and z's rounding errors), so
- * that the last operation's rounding is the main error. With S ~ -1/6,
+ * u = rh/2 - ... is rounded once (rh times its rounding: at most 0.2 ULP;
+ * carrying 1 - rh^2/2's rounding error instead took 4 more operations and
+ * left the measured max as it was: the correction's own roundings near
+ * |r| = pi/4, ~0.25 ULP, dominate, as before). With S ~ -1/6,
  * -3 rl z S stands for the - rl z/2 of rl cos rh; in cos it adds
  * rl rh z/8 where the truth has rl rh z/6 (2^-59 at most). Quadrant
  * k mod 4 picks sin or cos and the sign (bit 1 of t's bits, shifted into
  * the sign bit); at AVX-512F the even lanes' rh - corr is a subtraction
  * masked into cc, with no blend. sin(+-0) = +-0 (rh = x, -rl = +0,
  * rh - corr keeps -0's sign). In intrinsics, the same operations at both
- * widths (the same bits): 32 vector operations per vector at AVX-512F
- * with the range scan, load and store (gcc's vectorised scalar core with
- * the TwoSum and the zl terms: ~50). Lanes above TRIG64_MAX, inf and NaN
- * take SLEEF's 1-ULP value element by element (TRIG64P_KERNEL), so an
- * element's bits depend on it alone. Max error: docs/kernels.md. */
+ * widths (the same bits): 34 vector instructions per 8 doubles at
+ * AVX-512F with the range scan, load and store (gcc's vectorised scalar
+ * core with the TwoSum and the zl terms: 60, plus 28 copies and
+ * broadcasts); 0.64x the ticks per element in cache (AVX2: 0.73x), max
+ * 0.796 ULP (0.757 before) in 58M samples. Lanes above TRIG64_MAX, inf
+ * and NaN take SLEEF's 1-ULP value element by element (TRIG64P_KERNEL),
+ * so an element's bits depend on it alone. Max error: docs/kernels.md. */
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 TRIG1_F64(static void sin_u10_f64, sin, u10, 1e14)
 TRIG1_F64(static void cos_u10_f64, cos, u10, 1e14)
