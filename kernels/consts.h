@@ -62,6 +62,20 @@ static const float EXP8_TF[8] = {0x1.0000000000000p+0f, 0x1.172b840000000p+0f, 0
 static const float EXP8_TLF[8] = {0x0.0p+0f, -0x1.c157420000000p-27f, 0x1.4636e20000000p-25f, -0x1.593abc0000000p-25f, 0x1.9fcef40000000p-26f, 0x1.15506e0000000p-27f, -0x1.a94b140000000p-26f, -0x1.822dbc0000000p-27f};
 /* 8/ln2, ln2/8 hi and lo, as floats */
 static const float EXP8F[3] = {0x1.7154760000000p+3f, 0x1.62e4300000000p-4f, -0x1.05c6100000000p-32f};
+/* 2^(j/4), j = 0..3: double hi (AVX2 f64 exp) */
+static const double EXP4_T[4] = {0x1.0000000000000p+0, 0x1.306fe0a31b715p+0, 0x1.6a09e667f3bcdp+0, 0x1.ae89f995ad3adp+0};
+/* 2^(j/4): (value - hi) / hi, the lo part relative to hi */
+static const double EXP4_TC[4] = {0x0.0p+0, 0x1.34d754db0abb6p-55, -0x1.3b3efbf5e2228p-54, 0x1.c1a7792cb3387p-55};
+/* 4/ln2, ln2/4 hi (41 bits: k hi is exact for |k| < 2^12) and lo */
+static const double EXP4_LN2[3] = {0x1.71547652b82fep+2, 0x1.62e42fefa4000p-3, -0x1.8432a1b0e2634p-45};
+/* e^r = 1 + r + r^2 E(r), |r| <= ln2/8, E degree 7 (exp f64, AVX2), error 9.38e-20 */
+static const double EXP4_E7[8] = {0x1.71eb2db41d575p-19, 0x1.a02bd0505eadep-16, 0x1.a01a0161c102ep-13, 0x1.6c16c1165c0a8p-10, 0x1.1111111111712p-7, 0x1.55555555565d8p-5, 0x1.5555555555555p-3, 0x1.0000000000000p-1};
+/* 2^(j/8), j = 0..7: double (AVX2 f64 exp_fast) */
+static const double EXP8_T[8] = {0x1.0000000000000p+0, 0x1.172b83c7d517bp+0, 0x1.306fe0a31b715p+0, 0x1.4bfdad5362a27p+0, 0x1.6a09e667f3bcdp+0, 0x1.8ace5422aa0dbp+0, 0x1.ae89f995ad3adp+0, 0x1.d5818dcfba487p+0};
+/* 8/ln2, ln2/8 hi (39 bits: k hi is exact for |k| < 2^14) and lo */
+static const double EXP8_LN2[3] = {0x1.71547652b82fep+3, 0x1.62e42fefa4000p-4, -0x1.8432a1b0e2634p-46};
+/* e^r = 1 + r + r^2 E(r), |r| <= ln2/16, E degree 5 (exp_fast f64, AVX2), error 9.83e-18 */
+static const double EXP8_E5[6] = {0x1.a01e2e013e538p-13, 0x1.6c1b735ab0459p-10, 0x1.1111110e0d900p-7, 0x1.5555554e8d709p-5, 0x1.555555555556ap-3, 0x1.000000000002ep-1};
 /* log_fast f32 on AVX-512F: j = the top 4 fraction bits of m in [0.75, 1.5), centre c (1 for j = 0 and 15): 1/c rounded */
 static const float LOGF_INVC[16] = {0x1.0000000000000p+0f, 0x1.d41d420000000p-1f, 0x1.bacf920000000p-1f, 0x1.a41a420000000p-1f, 0x1.8f9c180000000p-1f, 0x1.7d05f40000000p-1f, 0x1.6c16c20000000p-1f, 0x1.5c98820000000p-1f, 0x1.4e5e0a0000000p+0f, 0x1.4141420000000p+0f, 0x1.3521d00000000p+0f, 0x1.29e4120000000p+0f, 0x1.1f70480000000p+0f, 0x1.15b1e60000000p+0f, 0x1.0c97140000000p+0f, 0x1.0000000000000p+0f};
 /* -ln(1/c): hi, a multiple of 2^-16 */
@@ -74,6 +88,16 @@ static const float LOG8_INVC[8] = {0x1.0000000000000p+0f, 0x1.af286c0000000p-1f,
 static const float LOG8_C_HI[8] = {0x0.0p+0f, 0x1.5ff0000000000p-3f, 0x1.1674000000000p-2f, 0x1.739c000000000p-2f, -0x1.f990000000000p-3f, -0x1.5bf8000000000p-3f, -0x1.9330000000000p-4f, 0x0.0p+0f};
 /* -ln(1/c): float lo */
 static const float LOG8_C_LO[8] = {0x0.0p+0f, 0x1.83053c0000000p-18f, 0x1.c97aba0000000p-18f, 0x1.7e2bbe0000000p-18f, -0x1.c3cb3c0000000p-19f, 0x1.fc255e0000000p-18f, -0x1.7935660000000p-18f, 0x0.0p+0f};
+/* log f32 on AVX2: j = the top 3 fraction bits of m in [0.75, 1.5), s_j ~ 1/m with 3 fraction bits: r = m s - 1 exact */
+static const float LOG8_S[8] = {0x1.0000000000000p+0f, 0x1.c000000000000p-1f, 0x1.8000000000000p-1f, 0x1.8000000000000p-1f, 0x1.4000000000000p+0f, 0x1.4000000000000p+0f, 0x1.2000000000000p+0f, 0x1.0000000000000p+0f};
+/* -ln s: hi, a multiple of 2^-16 */
+static const float LOG8_S_HI[8] = {0x0.0p+0f, 0x1.1178000000000p-3f, 0x1.2698000000000p-2f, 0x1.2698000000000p-2f, -0x1.c900000000000p-3f, -0x1.c900000000000p-3f, -0x1.e270000000000p-4f, 0x0.0p+0f};
+/* -ln s: float lo */
+static const float LOG8_S_LO[8] = {0x0.0p+0f, 0x1.d044fc0000000p-20f, -0x1.deecb20000000p-18f, -0x1.deecb20000000p-18f, 0x1.070cac0000000p-20f, 0x1.070cac0000000p-20f, -0x1.db8abc0000000p-22f, 0x0.0p+0f};
+/* log(1+r) = r + r^2 E(r), -1/16 <= r < 1/8, E degree 5, float coefficients (f32 log, AVX2), error 3.42e-10 */
+static const float LOG8_E5[6] = {0x1.f697960000000p-4f, -0x1.5537960000000p-3f, 0x1.99d4f60000000p-3f, -0x1.0000840000000p-2f, 0x1.55554c0000000p-2f, -0x1.0000000000000p-1f};
+/* the same, E degree 4 (f32 log_fast, AVX2), error 6.09e-09 */
+static const float LOG8_E4[5] = {-0x1.2d712e0000000p-3f, 0x1.9a14580000000p-3f, -0x1.0018120000000p-2f, 0x1.55556e0000000p-2f, -0x1.fffffc0000000p-2f};
 /* log_fast f64 (AVX-512F): j = the top 4 fraction bits of m in [0.75, 1.5), 1/c */
 static const double LOGD_INVC[16] = {0x1.0000000000000p+0, 0x1.d41d41d41d41dp-1, 0x1.bacf914c1bad0p-1, 0x1.a41a41a41a41ap-1, 0x1.8f9c18f9c18fap-1, 0x1.7d05f417d05f4p-1, 0x1.6c16c16c16c17p-1, 0x1.5c9882b931057p-1, 0x1.4e5e0a72f0539p+0, 0x1.4141414141414p+0, 0x1.3521cfb2b78c1p+0, 0x1.29e4129e4129ep+0, 0x1.1f7047dc11f70p+0, 0x1.15b1e5f75270dp+0, 0x1.0c9714fbcda3bp+0, 0x1.0000000000000p+0};
 /* -ln(1/c): hi, a multiple of 2^-42 */

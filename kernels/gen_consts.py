@@ -18,9 +18,14 @@ constants, as C hex-float literals:
   f32 sin_fast and cos_fast; pi/2 in three floats and float sin (degree
   3) and cos (degree 2) polynomials on |r| <= pi/4, for the f32 sin and cos
   in float lanes (AVX2, AVX-512F),
-- 2^(j/8) for the AVX2 f32 exp, and E of degree 10 for the AVX2 f64 exp,
+- 2^(j/8) for the AVX2 f32 exp; for the AVX2 f64 exp 2^(j/4) as double
+  hi and relative lo, ln2/4 in a 41-bit hi part and a lo part and E of
+  degree 7 on |r| <= ln2/8, and for its exp_fast 2^(j/8), ln2/8 (39-bit
+  hi) and E of degree 5 on |r| <= ln2/16,
 - the tables of the log_fast f32 kernels (1/c and -ln(1/c) on 16 (AVX-512F)
-  or 8 (AVX2) subintervals of [0.75, 1.5)), ln2 in two floats, and of the
+  or 8 (AVX2) subintervals of [0.75, 1.5)), AVX2's f32 log's short s ~ 1/m
+  and -ln s on the same 8, E of degree 5 and 4 for AVX2's f32 log and
+  log_fast, ln2 in two floats, and of the
   f64 log (short s ~ 1/m with r = m s - 1 exact: AVX-512F 16 entries and
   E of degree 8, AVX2 128 entries and degree 5) and log_fast (1/c: 128
   entries, degree 5; on AVX-512F 16 entries and degree 8),
@@ -257,6 +262,33 @@ def main():
     emit("EXP8F", "float",
          [8 / l2, f32(float(l8)), l8 - Decimal(f32(float(l8)))],
          "8/ln2, ln2/8 hi and lo, as floats")
+    # f64 exp on AVX2: 2^(j/4) in one register (vpermps picks each lane's
+    # two halves; no gather), |r| <= ln2/8, E near-minimax
+    t4 = [Decimal(2) ** (Decimal(j) / 4) for j in range(4)]
+    emit("EXP4_T", "double", t4,
+         "2^(j/4), j = 0..3: double hi (AVX2 f64 exp)")
+    emit("EXP4_TC", "double",
+         [(v - Decimal(float(v))) / Decimal(float(v)) for v in t4],
+         "2^(j/4): (value - hi) / hi, the lo part relative to hi")
+    l4 = split(F(l2) / 4, [41, 53])
+    emit("EXP4_LN2", "double", [4 / l2] + l4,
+         "4/ln2, ln2/4 hi (41 bits: k hi is exact for |k| < 2^12) and lo")
+    h4 = F(math.log(2)) / 8 * F(1001, 1000)
+    emit_fit("EXP4_E7",
+             "e^r = 1 + r + r^2 E(r), |r| <= ln2/8, E degree 7 (exp f64, "
+             "AVX2)", exp_coef, -h4, h4, 7, lambda r: r * r)
+    # f64 exp_fast on AVX2: 2^(j/8), its hi and lo dwords in two registers
+    # (vpermps picks; no gather), |r| <= ln2/16, E near-minimax
+    t8d = [Decimal(2) ** (Decimal(j) / 8) for j in range(8)]
+    emit("EXP8_T", "double", t8d,
+         "2^(j/8), j = 0..7: double (AVX2 f64 exp_fast)")
+    l8d = split(F(l2) / 8, [39, 53])
+    emit("EXP8_LN2", "double", [8 / l2] + l8d,
+         "8/ln2, ln2/8 hi (39 bits: k hi is exact for |k| < 2^14) and lo")
+    h8 = F(math.log(2)) / 16 * F(1001, 1000)
+    emit_fit("EXP8_E5",
+             "e^r = 1 + r + r^2 E(r), |r| <= ln2/16, E degree 5 (exp_fast "
+             "f64, AVX2)", exp_coef, -h8, h8, 5, lambda r: r * r)
 
     ln = lambda v: Decimal(v).ln()
     for bits_, nm, isa in ((4, "LOGF", "AVX-512F"), (3, "LOG8", "AVX2")):
@@ -282,6 +314,31 @@ def main():
         emit(f"{nm}_C_HI", "float", hi_,
              "-ln(1/c): hi, a multiple of 2^-16")
         emit(f"{nm}_C_LO", "float", lo_, "-ln(1/c): float lo")
+    # the AVX2 f32 log: s_j, at most 3 fraction bits, so that r = m s - 1
+    # is exact in one fma (m s a multiple of 2^-27, |r| < 2^-3); -ln s as
+    # hi (a multiple of 2^-16) + lo
+    s8 = [F(1), F(7, 8), F(3, 4), F(3, 4), F(5, 4), F(5, 4), F(9, 8), F(1)]
+    for j, sj in enumerate(s8):
+        a_ = F(1) + F(j, 8) if j < 4 else F(1, 2) + F(j, 16)
+        b_ = a_ + (F(1, 8) if j < 4 else F(1, 16))
+        assert -F(1, 16) <= a_ * sj - 1 and b_ * sj - 1 <= F(1, 8)
+    ls = [-ln(float(sj)) for sj in s8]
+    hs = [float(round(v * 2 ** 16)) / 2 ** 16 for v in ls]
+    emit("LOG8_S", "float", [float(sj) for sj in s8],
+         "log f32 on AVX2: j = the top 3 fraction bits of m in [0.75, 1.5), "
+         "s_j ~ 1/m with 3 fraction bits: r = m s - 1 exact")
+    emit("LOG8_S_HI", "float", hs, "-ln s: hi, a multiple of 2^-16")
+    emit("LOG8_S_LO", "float", [v - Decimal(h) for v, h in zip(ls, hs)],
+         "-ln s: float lo")
+    # the AVX2 f32 log and log_fast: r in [-1/16, 1/8)
+    def log_coef(k):
+        return F((-1) ** (k + 1), k + 2)
+    rlo, rhi = F(-1, 16) * F(1001, 1000), F(1, 8) * F(1001, 1000)
+    emit_fit("LOG8_E5", "log(1+r) = r + r^2 E(r), -1/16 <= r < 1/8, E "
+             "degree 5, float coefficients (f32 log, AVX2)", log_coef, rlo,
+             rhi, 5, abs, to_float=True)
+    emit_fit("LOG8_E4", "the same, E degree 4 (f32 log_fast, AVX2)",
+             log_coef, rlo, rhi, 4, abs, to_float=True)
     # f64 log_fast on AVX-512F: the same 16 subintervals, 1/c rounded to
     # double, -ln(1/c) as hi (a multiple of 2^-42, as LN2D[0] is: k ln2_hi
     # + hi is exact for |k| < 2^11) and lo
@@ -324,8 +381,6 @@ def main():
          "log_fast f64 (AVX2): j = the top 7 fraction bits of m in "
          "[0.75, 1.5), centre c (1 for j = 0 and 127): 1/c rounded")
     emit("LOGD128_C", "double", lc_, "-ln(1/c) rounded")
-    def log_coef(k):
-        return F((-1) ** (k + 1), k + 2)
     rl = F(1, 128) * F(1001, 1000)
     emit_fit("LOGD_E5",
              "log(1+r) = r + r^2 E(r), -2^-8 <= r <= 2^-7, E degree 5 "

@@ -186,74 +186,186 @@ EXP_F32_AVX2(exp_fast_f32, 0, _mm256_storeu_ps)
 EXP_F32_AVX2(nt_exp_f32, 1, _mm256_stream_ps)
 EXP_F32_AVX2(nt_exp_fast_f32, 0, _mm256_stream_ps)
 
-/* ---- f64 exp and exp_fast on AVX2: the AVX-512F scheme, tables by gathers
- * x = (16e + j) ln2/16 + r, |r| <= ln2/32, e^x = 2^e 2^(j/16) e^r with
- * 2^(j/16) = T + Tl gathered from EXP_T and EXP_TL (a 4-lane permute cannot
- * hold 16 entries) and exp8's E (Taylor degree 5; exp_fast: the
- * near-minimax EXP_E4 and no Tl). Max 0.558 ULP (exp) and 1.22 (exp_fast)
- * in 20M samples on [-708, 708], as on AVX-512F; 1.25x (exp, was a
- * degree-10 polynomial without table) and 1.5x (exp_fast, was exp) faster
- * in cache. 2^e is added to the exponent bits, so results must be normal:
- * lanes with |x| > 708 (or NaN) take SLEEF's 1-ULP exp, lane by lane. */
-static inline __attribute__((always_inline)) __m256d exp4d(__m256d x,
-                                                            int precise) {
-  const __m256d magic = _mm256_set1_pd(0x1.8p52);
-  const __m256d t = _mm256_fmadd_pd(x, _mm256_set1_pd(EXP16[0]), magic);
-  const __m256d k = _mm256_sub_pd(t, magic);
-  __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP16[1]), x);
-  r = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP16[2]), r);
-  __m256d e;
-  if (precise) { /* Taylor, degree 5, as exp8 */
-    e = _mm256_fmadd_pd(_mm256_set1_pd(1.0 / 5040), r,
-                        _mm256_set1_pd(1.0 / 720));
-    e = _mm256_fmadd_pd(e, r, _mm256_set1_pd(1.0 / 120));
-    e = _mm256_fmadd_pd(e, r, _mm256_set1_pd(1.0 / 24));
-    e = _mm256_fmadd_pd(e, r, _mm256_set1_pd(1.0 / 6));
-  } else {
-    e = _mm256_fmadd_pd(_mm256_set1_pd(EXP_E4[0]), r,
-                        _mm256_set1_pd(EXP_E4[1]));
-    e = _mm256_fmadd_pd(e, r, _mm256_set1_pd(EXP_E4[2]));
-    e = _mm256_fmadd_pd(e, r, _mm256_set1_pd(EXP_E4[3]));
-  }
-  e = _mm256_fmadd_pd(e, r, _mm256_set1_pd(0.5));
-  const __m256d q = _mm256_fmadd_pd(_mm256_mul_pd(r, r), e, r);
-  /* k in t's low bits (two's complement): j = k mod 16, e = k >> 4 */
-  const __m256i kb =
-      _mm256_sub_epi64(_mm256_castpd_si256(t), _mm256_castpd_si256(magic));
-  const __m256i j = _mm256_and_si256(kb, _mm256_set1_epi64x(15));
-  const __m256d tt = _mm256_i64gather_pd(EXP_T, j, 8);
-  const __m256d y =
-      precise ? _mm256_add_pd(tt, _mm256_fmadd_pd(
-                                      tt, q, _mm256_i64gather_pd(EXP_TL, j, 8)))
-              : _mm256_fmadd_pd(tt, q, tt);
-  /* (k >> 4) << 52 without a 64-bit arithmetic shift: k << 48, low 52 bits
-   * cleared */
-  const __m256i sc = _mm256_andnot_si256(_mm256_set1_epi64x((1LL << 52) - 1),
-                                         _mm256_slli_epi64(kb, 48));
-  const __m256d y2 =
-      _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(y), sc));
-  const __m256d ax = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
-  const __m256d bad = _mm256_cmp_pd(ax, _mm256_set1_pd(708.0), _CMP_NLE_UQ);
-  return _mm256_movemask_pd(bad)
-             ? _mm256_blendv_pd(y2, Sleef_expd4_u10avx2(x), bad)
-             : y2;
+/* ---- f64 exp and exp_fast on AVX2: tables in registers, no gather ----
+ * x = (N e + j) ln2/N + r, |r| <= ln2/2N, e^x = 2^e 2^(j/N) e^r, with
+ * 2^(j/N) picked from registers by vpermps (gathers are slow here), its
+ * bits held as T_j - j 2^(52 - log2 N) so that adding k's bits shifted to
+ * the same place gives s = 2^e T_j in one integer add. The reduction r1 =
+ * x - k ln2/N_hi is exact (a short hi part). e^r = 1 + q, q = r + r^2
+ * E(r), E near-minimax evaluated by pairs (Estrin: a shorter path than
+ * Horner's, the same fmas), y = s + s q (one fma).
+ * exp (<= 1 ULP): N = 4, the table 2^(j/4) = T_j (1 + c_j) in one register
+ * (EXP4_T, EXP4_TC): vpermps picks each lane's two halves with the index
+ * pair (2j, 2j + 1) made from k by one fma. E of degree 7 (EXP4_E7, error
+ * 9e-20); q = (r + r^2 E) + c_j. Two vectors a step share one test for
+ * SLEEF's lanes. (Taking c_j into the reduction, q = r1 + (r^2 E - d), d
+ * = k ln2/4_lo - c_j, rounds q once: 0.586 ULP instead of 0.673, but one
+ * operation more: 6% slower.)
+ * exp_fast: N = 8, no c_j, T's low and high 32-bit halves in one register
+ * each: t's low half holds k, so one vpermps by t picks each lane's low
+ * half, one by t with k copied into the high halves (vpshufd) its high
+ * half, and a blend joins them: no operation on the FMA ports. E of degree
+ * 5 (EXP8_E5, 1e-17).
+ * Max ULP and speed: docs/kernels.md. s is normal for |x| <= 708; lanes
+ * with |x| > 708 (or NaN) take SLEEF's 1-ULP exp, lane by lane (an integer
+ * compare finds them). */
+/* |x| > 708 or NaN: |x|'s bits, as integers, above 708's */
+static inline __attribute__((always_inline)) __m256d exp_bad(__m256d x) {
+  const __m256i ax = _mm256_andnot_si256(_mm256_set1_epi64x(INT64_MIN),
+                                         _mm256_castpd_si256(x));
+  return _mm256_castsi256_pd(
+      _mm256_cmpgt_epi64(ax, _mm256_set1_epi64x(0x4086200000000000)));
 }
 
-/* ST: _mm256_storeu_pd, or _mm256_stream_pd for the nt_ form */
-#define EXP_F64_AVX2(name, precise, ST)                                        \
+/* those lanes of y from SLEEF's exp, lane by lane */
+static inline __attribute__((always_inline)) __m256d
+exp_fix(__m256d x, __m256d y, __m256d bad) {
+  return _mm256_movemask_pd(bad)
+             ? _mm256_blendv_pd(y, Sleef_expd4_u10avx2(x), bad)
+             : y;
+}
+
+/* exp: tt holds T_j - j 2^50 (bits), tc c_j */
+static inline __attribute__((always_inline)) __m256d
+exp4d(__m256d x, __m256 tt, __m256 tc) {
+  const __m256d magic = _mm256_set1_pd(0x1.8p52);
+  const __m256d t = _mm256_fmadd_pd(x, _mm256_set1_pd(EXP4_LN2[0]), magic);
+  const __m256d k = _mm256_sub_pd(t, magic);
+  /* exact: k ln2/4_hi is (41 bits, |k| < 2^12), and so is the difference */
+  const __m256d r1 = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP4_LN2[1]), x);
+  const __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP4_LN2[2]), r1);
+  const __m256d r2 = _mm256_mul_pd(r, r);
+  /* low 3 bits of each 32-bit half: 2j and 2j + 1 (j = k mod 4); the
+   * 2^31 keeps the low half's value non-negative, so that it carries
+   * nothing into the high half */
+  const __m256i ix = _mm256_castpd_si256(_mm256_fmadd_pd(
+      k, _mm256_set1_pd(0x1p33 + 2), _mm256_set1_pd(0x1.8p52 + 0x1.8p32)));
+#define C_(i) _mm256_set1_pd(EXP4_E7[i]) /* a7 ... a0 */
+  const __m256d p01 = _mm256_fmadd_pd(C_(6), r, C_(7)),
+                p23 = _mm256_fmadd_pd(C_(4), r, C_(5)),
+                p45 = _mm256_fmadd_pd(C_(2), r, C_(3)),
+                p67 = _mm256_fmadd_pd(C_(0), r, C_(1));
+#undef C_
+  __m256d e = _mm256_fmadd_pd(p67, r2, p45);
+  e = _mm256_fmadd_pd(e, r2, p23);
+  e = _mm256_fmadd_pd(e, r2, p01);
+  const __m256d q =
+      _mm256_add_pd(_mm256_fmadd_pd(r2, e, r),
+                    _mm256_castps_pd(_mm256_permutevar8x32_ps(tc, ix)));
+  /* s = 2^e T_j: t's bits << 50 are k 2^50 (magic's bits shift out) */
+  const __m256d s = _mm256_castsi256_pd(_mm256_add_epi64(
+      _mm256_castps_si256(_mm256_permutevar8x32_ps(tt, ix)),
+      _mm256_slli_epi64(_mm256_castpd_si256(t), 50)));
+  return _mm256_fmadd_pd(s, q, s);
+}
+
+static inline __attribute__((always_inline)) __m256d
+pick8d(__m256i t, __m256i th, __m256 lo, __m256 hi) {
+  return _mm256_castps_pd(_mm256_blend_ps(_mm256_permutevar8x32_ps(lo, t),
+                                          _mm256_permutevar8x32_ps(hi, th),
+                                          0xaa));
+}
+
+/* exp_fast: tlo, thi the halves of T_j - j 2^49 (bits) */
+static inline __attribute__((always_inline)) __m256d
+exp4d_fast(__m256d x, __m256 tlo, __m256 thi) {
+  const __m256d magic = _mm256_set1_pd(0x1.8p52);
+  const __m256d t = _mm256_fmadd_pd(x, _mm256_set1_pd(EXP8_LN2[0]), magic);
+  const __m256d k = _mm256_sub_pd(t, magic);
+  const __m256d r1 = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP8_LN2[1]), x);
+  const __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP8_LN2[2]), r1);
+  const __m256d r2 = _mm256_mul_pd(r, r);
+#define C_(i) _mm256_set1_pd(EXP8_E5[i]) /* a5 ... a0 */
+  const __m256d p01 = _mm256_fmadd_pd(C_(4), r, C_(5)),
+                p23 = _mm256_fmadd_pd(C_(2), r, C_(3)),
+                p45 = _mm256_fmadd_pd(C_(0), r, C_(1));
+#undef C_
+  const __m256d e =
+      _mm256_fmadd_pd(_mm256_fmadd_pd(p45, r2, p23), r2, p01);
+  const __m256d q = _mm256_fmadd_pd(r2, e, r);
+  /* t's low halves hold k (magic's are 0); th: k in both halves */
+  const __m256i ti = _mm256_castpd_si256(t);
+  const __m256i th = _mm256_shuffle_epi32(ti, 0xa0);
+  /* s = 2^e T_j: t's bits << 49 are k 2^49 (magic's bits shift out) */
+  const __m256d s = _mm256_castsi256_pd(_mm256_add_epi64(
+      _mm256_castpd_si256(pick8d(ti, th, tlo, thi)),
+      _mm256_slli_epi64(ti, 49)));
+  return _mm256_fmadd_pd(s, q, s);
+}
+
+/* The low and the high 32-bit halves of 8 doubles' bits, minus j sub
+ * (j = 0..7) from the j-th, as two registers of 8 */
+static inline void halves8(const double *v, long long sub, __m256 *lo,
+                           __m256 *hi) {
+  const __m256i step = _mm256_setr_epi64x(0, sub, 2 * sub, 3 * sub);
+  const __m256i a = _mm256_sub_epi64(_mm256_loadu_si256((const void *)v),
+                                     step);
+  const __m256i b = _mm256_sub_epi64(
+      _mm256_loadu_si256((const void *)(v + 4)),
+      _mm256_add_epi64(step, _mm256_set1_epi64x(4 * sub)));
+  const __m256i sep = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  const __m256i a2 = _mm256_permutevar8x32_epi32(a, sep),
+                b2 = _mm256_permutevar8x32_epi32(b, sep);
+  *lo = _mm256_castsi256_ps(_mm256_permute2x128_si256(a2, b2, 0x20));
+  *hi = _mm256_castsi256_ps(_mm256_permute2x128_si256(a2, b2, 0x31));
+}
+
+/* The AVX2 f64 exp loop around CORE(x) (exp4d or exp4d_fast with their
+ * tables): two vectors a step, one test for lanes that need SLEEF. ST:
+ * _mm256_storeu_pd, or _mm256_stream_pd for the nt_ form (out 64-byte
+ * aligned) */
+#define EXP_F64_LOOP(ST, CORE)                                                 \
+  size_t i = 0;                                                                \
+  for (; i + 8 <= n; i += 8) {                                                 \
+    PREFETCH(in + i);                                                          \
+    const __m256d x0 = _mm256_loadu_pd(in + i),                                \
+                  x1 = _mm256_loadu_pd(in + i + 4);                            \
+    __m256d y0 = CORE(x0), y1 = CORE(x1);                                      \
+    const __m256d b0 = exp_bad(x0), b1 = exp_bad(x1);                          \
+    if (_mm256_movemask_pd(_mm256_or_pd(b0, b1))) {                            \
+      y0 = exp_fix(x0, y0, b0);                                                \
+      y1 = exp_fix(x1, y1, b1);                                                \
+    }                                                                          \
+    ST(out + i, y0);                                                           \
+    ST(out + i + 4, y1);                                                       \
+  }                                                                            \
+  for (; i + 4 <= n; i += 4) {                                                 \
+    const __m256d x0 = _mm256_loadu_pd(in + i);                                \
+    ST(out + i, exp_fix(x0, CORE(x0), exp_bad(x0)));                           \
+  }                                                                            \
+  VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd,                              \
+            exp_fix(v_, CORE(v_), exp_bad(v_)))
+
+#define EXP4D_(v) exp4d(v, tt, tc)
+#define EXP_F64_AVX2(name, ST)                                                 \
   KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
     (void)params;                                                              \
+    const __m256 tt = _mm256_castsi256_ps(_mm256_sub_epi64(                    \
+        _mm256_loadu_si256((const void *)EXP4_T),                              \
+        _mm256_setr_epi64x(0, 1LL << 50, 2LL << 50, 3LL << 50)));              \
+    const __m256 tc = _mm256_castpd_ps(_mm256_loadu_pd(EXP4_TC));              \
+    EXP_F64_LOOP(ST, EXP4D_)                                                   \
+  }
+EXP_F64_AVX2(exp_f64, _mm256_storeu_pd)
+EXP_F64_AVX2(nt_exp_f64, _mm256_stream_pd)
+
+#define EXP4D_FAST_(v) exp4d_fast(v, tlo, thi)
+#define EXP_FAST_F64_AVX2(name, ST)                                            \
+  KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
+    (void)params;                                                              \
+    __m256 tlo, thi;                                                           \
+    halves8(EXP8_T, 1LL << 49, &tlo, &thi);                                    \
     size_t i = 0;                                                              \
     for (; i + 4 <= n; i += 4) {                                               \
       PREFETCH(in + i);                                                        \
-      ST(out + i, exp4d(_mm256_loadu_pd(in + i), precise));                    \
+      const __m256d x0 = _mm256_loadu_pd(in + i);                              \
+      ST(out + i, exp_fix(x0, EXP4D_FAST_(x0), exp_bad(x0)));                  \
     }                                                                          \
-    VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd, exp4d(v_, precise))        \
+    VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd,                            \
+              exp_fix(v_, EXP4D_FAST_(v_), exp_bad(v_)))                       \
   }
-EXP_F64_AVX2(exp_f64, 1, _mm256_storeu_pd)
-EXP_F64_AVX2(exp_fast_f64, 0, _mm256_storeu_pd)
-EXP_F64_AVX2(nt_exp_f64, 1, _mm256_stream_pd)
-EXP_F64_AVX2(nt_exp_fast_f64, 0, _mm256_stream_pd)
+EXP_FAST_F64_AVX2(exp_fast_f64, _mm256_storeu_pd)
+EXP_FAST_F64_AVX2(nt_exp_fast_f64, _mm256_stream_pd)
 
 #else
 SLEEF1(exp, exp, u10, u10)

@@ -236,10 +236,18 @@ LOGD8_LOOP(nt_log_fast_f64, logd8_fast, _mm512_stream_pd, LOGD_INVC,
 /* ---- log_fast f32 on AVX2 ----
  * The AVX-512F scheme without vgetmant/vgetexp: x's bits minus those of
  * 0.75 give k (arithmetic shift) and m = x / 2^k in [0.75, 1.5); 8 entries
- * (vpermps) pick 1/c and -ln(1/c), |r| < 1/8, log(1+r) = r + r^2 E(r) with
- * E Taylor of degree 6 (truncation 6.6e-9 relative). Lanes whose x is not a
- * positive normal finite float (0, subnormal, negative, inf, NaN) take
- * SLEEF's logf, lane by lane. */
+ * (vpermps) pick 1/c and -ln(1/c), -1/16 <= r < 1/8, log(1+r) = r + r^2
+ * E(r) with E near-minimax of degree 4 (LOG8_E4, error 6.1e-9 relative;
+ * was Taylor of degree 6, 6.6e-9). The log (<= 1 ULP) takes instead s_j,
+ * a short number near 1/m (LOG8_S: 3 fraction bits, so that r = m s - 1
+ * is exact in one fma, in the same [-1/16, 1/8)), -ln s = hi + lo (hi a
+ * multiple of 2^-16: k ln2_hi + hi is exact), E of degree 5 (LOG8_E5,
+ * 3.4e-10), and with t + err = (k ln2_hi + hi) + r (Fast2Sum)
+ *   log x = t + (r^2 E + ((k ln2_lo + lo) + err))
+ * (the former 1/c reduction carried the product's rounding error: three
+ * operations more). Lanes whose x is not a positive normal finite float (0,
+ * subnormal, negative, inf, NaN) take SLEEF's logf, lane by lane (one
+ * compare finds them). */
 #elif defined(OMPB_ISA_AVX2)
 
 static inline __attribute__((always_inline)) __m256
@@ -252,52 +260,55 @@ logf8(__m256 x, __m256 ti, __m256 th, __m256 tl, int precise) {
   const __m256 kf = _mm256_cvtepi32_ps(k);
   const __m256i j = _mm256_srli_epi32(_mm256_castps_si256(m), 20);
   const __m256 one = _mm256_set1_ps(1.0f);
-  const __m256 ic = _mm256_permutevar8x32_ps(ti, j);
-  const __m256 ph = _mm256_mul_ps(m, ic);
-  const __m256 r =
-      precise ? _mm256_sub_ps(ph, one) : _mm256_fmsub_ps(m, ic, one);
-  __m256 e =
-      _mm256_fmadd_ps(_mm256_set1_ps(-1.0f / 8), r, _mm256_set1_ps(1.0f / 7));
-  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(-1.0f / 6));
-  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f / 5));
-  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(-0.25f));
-  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(1.0f / 3));
-  e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(-0.5f));
+  /* precise: ti holds s (LOG8_S), r = m s - 1 exact; else 1/c */
+  const __m256 r = _mm256_fmsub_ps(m, _mm256_permutevar8x32_ps(ti, j), one);
+  __m256 e;
+  if (precise) {
+    e = _mm256_fmadd_ps(_mm256_set1_ps(LOG8_E5[0]), r,
+                        _mm256_set1_ps(LOG8_E5[1]));
+    for (int i = 2; i < 6; i++)
+      e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(LOG8_E5[i]));
+  } else {
+    e = _mm256_fmadd_ps(_mm256_set1_ps(LOG8_E4[0]), r,
+                        _mm256_set1_ps(LOG8_E4[1]));
+    for (int i = 2; i < 5; i++)
+      e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(LOG8_E4[i]));
+  }
   const __m256 lo = _mm256_fmadd_ps(kf, _mm256_set1_ps(LN2F[1]),
                                     _mm256_permutevar8x32_ps(tl, j));
   const __m256 hi = _mm256_fmadd_ps(kf, _mm256_set1_ps(LN2F[0]),
                                     _mm256_permutevar8x32_ps(th, j));
   __m256 y;
-  if (precise) { /* as logf16 */
+  if (precise) { /* Fast2Sum(hi, r): |hi| >= |r| or hi = 0 */
     const __m256 s = _mm256_add_ps(hi, r);
     const __m256 err = _mm256_sub_ps(r, _mm256_sub_ps(s, hi));
-    const __m256 rl = _mm256_fmsub_ps(m, ic, ph);
-    const __m256 small = _mm256_add_ps(_mm256_add_ps(lo, rl), err);
-    y = _mm256_add_ps(s, _mm256_fmadd_ps(_mm256_mul_ps(r, r), e, small));
+    y = _mm256_add_ps(s, _mm256_fmadd_ps(_mm256_mul_ps(r, r), e,
+                                         _mm256_add_ps(lo, err)));
   } else {
     const __m256 p =
         _mm256_fmadd_ps(_mm256_mul_ps(r, r), e, _mm256_add_ps(r, lo));
     y = _mm256_add_ps(hi, p);
   }
-  /* positive normal finite: bits in [0x00800000, 0x7f800000) */
-  const __m256i off = _mm256_sub_epi32(ix, _mm256_set1_epi32(0x00800000));
-  const __m256i bad =
-      _mm256_cmpgt_epi32(off, _mm256_set1_epi32(0x7f800000 - 0x00800000 - 1));
-  const __m256i badneg = _mm256_or_si256(bad, _mm256_srai_epi32(off, 31));
-  return _mm256_movemask_ps(_mm256_castsi256_ps(badneg))
+  /* positive normal finite: bits in [0x00800000, 0x7f800000), that is
+   * bits - 0x00800000 <= 0x7effffff unsigned, a signed compare once the
+   * sign bit is flipped (- 0x00800000 + 0x80000000 = + 0x7f800000) */
+  const __m256i bad = _mm256_cmpgt_epi32(
+      _mm256_add_epi32(ix, _mm256_set1_epi32(0x7f800000)),
+      _mm256_set1_epi32(-0x01000001)); /* 0x7effffff ^ 0x80000000 */
+  return _mm256_movemask_ps(_mm256_castsi256_ps(bad))
              ? _mm256_blendv_ps(y,
                                 precise ? Sleef_logf8_u10avx2(x)
                                         : Sleef_logf8_u35avx2(x),
-                                _mm256_castsi256_ps(badneg))
+                                _mm256_castsi256_ps(bad))
              : y;
 }
 
-#define LOG_FAST_F32_AVX2(name, ST, precise)                                   \
+/* TI, TH, TL: LOG8_S and -ln s (log), LOG8_INVC and -ln(1/c) (log_fast) */
+#define LOG_FAST_F32_AVX2(name, ST, precise, TI, TH, TL)                       \
   KDEF(name)(const float *in, float *out, size_t n, const void *params) {      \
     (void)params;                                                              \
-    const __m256 ti = _mm256_loadu_ps(LOG8_INVC),                              \
-                 th = _mm256_loadu_ps(LOG8_C_HI),                              \
-                 tl = _mm256_loadu_ps(LOG8_C_LO);                              \
+    const __m256 ti = _mm256_loadu_ps(TI), th = _mm256_loadu_ps(TH),           \
+                 tl = _mm256_loadu_ps(TL);                                     \
     size_t i = 0;                                                              \
     for (; i + 8 <= n; i += 8) {                                               \
       PREFETCH(in + i);                                                        \
@@ -306,9 +317,11 @@ logf8(__m256 x, __m256 ti, __m256 th, __m256 tl, int precise) {
     VTAIL_PAD(8, _mm256_loadu_ps, _mm256_storeu_ps,                            \
               logf8(v_, ti, th, tl, precise))                                  \
   }
-LOG_FAST_F32_AVX2(log_fast_f32, _mm256_storeu_ps, 0)
-LOG_FAST_F32_AVX2(nt_log_fast_f32, _mm256_stream_ps, 0)
-LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1)
+LOG_FAST_F32_AVX2(log_fast_f32, _mm256_storeu_ps, 0, LOG8_INVC, LOG8_C_HI,
+                  LOG8_C_LO)
+LOG_FAST_F32_AVX2(nt_log_fast_f32, _mm256_stream_ps, 0, LOG8_INVC, LOG8_C_HI,
+                  LOG8_C_LO)
+LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1, LOG8_S, LOG8_S_HI, LOG8_S_LO)
 
 /* ---- f64 log on AVX2 ----
  * The short-s scheme above on 128 subintervals (j = m's top 7 fraction
