@@ -62,18 +62,14 @@ static const float EXP8_TF[8] = {0x1.0000000000000p+0f, 0x1.172b840000000p+0f, 0
 static const float EXP8_TLF[8] = {0x0.0p+0f, -0x1.c157420000000p-27f, 0x1.4636e20000000p-25f, -0x1.593abc0000000p-25f, 0x1.9fcef40000000p-26f, 0x1.15506e0000000p-27f, -0x1.a94b140000000p-26f, -0x1.822dbc0000000p-27f};
 /* 8/ln2, ln2/8 hi and lo, as floats */
 static const float EXP8F[3] = {0x1.7154760000000p+3f, 0x1.62e4300000000p-4f, -0x1.05c6100000000p-32f};
-/* 2^(j/4), j = 0..3: double hi (AVX2 f64 exp) */
-static const double EXP4_T[4] = {0x1.0000000000000p+0, 0x1.306fe0a31b715p+0, 0x1.6a09e667f3bcdp+0, 0x1.ae89f995ad3adp+0};
-/* 2^(j/4): (value - hi) / hi, the lo part relative to hi */
-static const double EXP4_TC[4] = {0x0.0p+0, 0x1.34d754db0abb6p-55, -0x1.3b3efbf5e2228p-54, 0x1.c1a7792cb3387p-55};
-/* 4/ln2, ln2/4 hi (41 bits: k hi is exact for |k| < 2^12) and lo */
-static const double EXP4_LN2[3] = {0x1.71547652b82fep+2, 0x1.62e42fefa4000p-3, -0x1.8432a1b0e2634p-45};
-/* e^r = 1 + r + r^2 E(r), |r| <= ln2/8, E degree 7 (exp f64, AVX2), error 9.38e-20 */
-static const double EXP4_E7[8] = {0x1.71eb2db41d575p-19, 0x1.a02bd0505eadep-16, 0x1.a01a0161c102ep-13, 0x1.6c16c1165c0a8p-10, 0x1.1111111111712p-7, 0x1.55555555565d8p-5, 0x1.5555555555555p-3, 0x1.0000000000000p-1};
-/* 2^(j/8), j = 0..7: double (AVX2 f64 exp_fast) */
+/* 2^(j/8), j = 0..7: double hi (AVX2 f64 exp and exp_fast) */
 static const double EXP8_T[8] = {0x1.0000000000000p+0, 0x1.172b83c7d517bp+0, 0x1.306fe0a31b715p+0, 0x1.4bfdad5362a27p+0, 0x1.6a09e667f3bcdp+0, 0x1.8ace5422aa0dbp+0, 0x1.ae89f995ad3adp+0, 0x1.d5818dcfba487p+0};
+/* 2^(j/8): (value - hi) / hi, the lo part relative to hi */
+static const double EXP8_TC[8] = {0x0.0p+0, -0x1.01b15eaa59348p-55, 0x1.34d754db0abb6p-55, 0x1.690cebb7aafb0p-56, -0x1.3b3efbf5e2228p-54, 0x1.db72fc1f0eab4p-55, 0x1.c1a7792cb3387p-55, 0x1.4a385a63d07a7p-56};
 /* 8/ln2, ln2/8 hi (39 bits: k hi is exact for |k| < 2^14) and lo */
 static const double EXP8_LN2[3] = {0x1.71547652b82fep+3, 0x1.62e42fefa4000p-4, -0x1.8432a1b0e2634p-46};
+/* e^r = 1 + r + r^2 E(r), |r| <= ln2/16, E degree 6 (exp f64, AVX2), error 2.24e-20 */
+static const double EXP8_E6[7] = {0x1.a01de6c734237p-16, 0x1.a01ee0121d9bcp-13, 0x1.6c16c16856a9cp-10, 0x1.1111110c60f21p-7, 0x1.5555555555572p-5, 0x1.555555555559ep-3, 0x1.0000000000000p-1};
 /* e^r = 1 + r + r^2 E(r), |r| <= ln2/16, E degree 5 (exp_fast f64, AVX2), error 9.83e-18 */
 static const double EXP8_E5[6] = {0x1.a01e2e013e538p-13, 0x1.6c1b735ab0459p-10, 0x1.1111110e0d900p-7, 0x1.5555554e8d709p-5, 0x1.555555555556ap-3, 0x1.000000000002ep-1};
 /* log_fast f32 on AVX-512F: j = the top 4 fraction bits of m in [0.75, 1.5), centre c (1 for j = 0 and 15): 1/c rounded */

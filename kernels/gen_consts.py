@@ -18,10 +18,9 @@ constants, as C hex-float literals:
   f32 sin_fast and cos_fast; pi/2 in three floats and float sin (degree
   3) and cos (degree 2) polynomials on |r| <= pi/4, for the f32 sin and cos
   in float lanes (AVX2, AVX-512F),
-- 2^(j/8) for the AVX2 f32 exp; for the AVX2 f64 exp 2^(j/4) as double
-  hi and relative lo, ln2/4 in a 41-bit hi part and a lo part and E of
-  degree 7 on |r| <= ln2/8, and for its exp_fast 2^(j/8), ln2/8 (39-bit
-  hi) and E of degree 5 on |r| <= ln2/16,
+- 2^(j/8) for the AVX2 f32 exp; for the AVX2 f64 exp and exp_fast 2^(j/8)
+  as double hi and relative lo, ln2/8 in a 39-bit hi part and a lo part,
+  and E of degree 6 (exp) and 5 (exp_fast) on |r| <= ln2/16,
 - the tables of the log_fast f32 kernels (1/c and -ln(1/c) on 16 (AVX-512F)
   or 8 (AVX2) subintervals of [0.75, 1.5)), AVX2's f32 log's short s ~ 1/m
   and -ln s on the same 8, E of degree 5 and 4 for AVX2's f32 log and
@@ -262,30 +261,22 @@ def main():
     emit("EXP8F", "float",
          [8 / l2, f32(float(l8)), l8 - Decimal(f32(float(l8)))],
          "8/ln2, ln2/8 hi and lo, as floats")
-    # f64 exp on AVX2: 2^(j/4) in one register (vpermps picks each lane's
-    # two halves; no gather), |r| <= ln2/8, E near-minimax
-    t4 = [Decimal(2) ** (Decimal(j) / 4) for j in range(4)]
-    emit("EXP4_T", "double", t4,
-         "2^(j/4), j = 0..3: double hi (AVX2 f64 exp)")
-    emit("EXP4_TC", "double",
-         [(v - Decimal(float(v))) / Decimal(float(v)) for v in t4],
-         "2^(j/4): (value - hi) / hi, the lo part relative to hi")
-    l4 = split(F(l2) / 4, [41, 53])
-    emit("EXP4_LN2", "double", [4 / l2] + l4,
-         "4/ln2, ln2/4 hi (41 bits: k hi is exact for |k| < 2^12) and lo")
-    h4 = F(math.log(2)) / 8 * F(1001, 1000)
-    emit_fit("EXP4_E7",
-             "e^r = 1 + r + r^2 E(r), |r| <= ln2/8, E degree 7 (exp f64, "
-             "AVX2)", exp_coef, -h4, h4, 7, lambda r: r * r)
-    # f64 exp_fast on AVX2: 2^(j/8), its hi and lo dwords in two registers
-    # (vpermps picks; no gather), |r| <= ln2/16, E near-minimax
+    # f64 exp and exp_fast on AVX2: 2^(j/8), its low and high 32-bit halves
+    # in two registers (vpermps picks; no gather), |r| <= ln2/16, E
+    # near-minimax
     t8d = [Decimal(2) ** (Decimal(j) / 8) for j in range(8)]
     emit("EXP8_T", "double", t8d,
-         "2^(j/8), j = 0..7: double (AVX2 f64 exp_fast)")
+         "2^(j/8), j = 0..7: double hi (AVX2 f64 exp and exp_fast)")
+    emit("EXP8_TC", "double",
+         [(v - Decimal(float(v))) / Decimal(float(v)) for v in t8d],
+         "2^(j/8): (value - hi) / hi, the lo part relative to hi")
     l8d = split(F(l2) / 8, [39, 53])
     emit("EXP8_LN2", "double", [8 / l2] + l8d,
          "8/ln2, ln2/8 hi (39 bits: k hi is exact for |k| < 2^14) and lo")
     h8 = F(math.log(2)) / 16 * F(1001, 1000)
+    emit_fit("EXP8_E6",
+             "e^r = 1 + r + r^2 E(r), |r| <= ln2/16, E degree 6 (exp f64, "
+             "AVX2)", exp_coef, -h8, h8, 6, lambda r: r * r)
     emit_fit("EXP8_E5",
              "e^r = 1 + r + r^2 E(r), |r| <= ln2/16, E degree 5 (exp_fast "
              "f64, AVX2)", exp_coef, -h8, h8, 5, lambda r: r * r)

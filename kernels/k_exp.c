@@ -186,29 +186,25 @@ EXP_F32_AVX2(exp_fast_f32, 0, _mm256_storeu_ps)
 EXP_F32_AVX2(nt_exp_f32, 1, _mm256_stream_ps)
 EXP_F32_AVX2(nt_exp_fast_f32, 0, _mm256_stream_ps)
 
-/* ---- f64 exp and exp_fast on AVX2: tables in registers, no gather ----
- * x = (N e + j) ln2/N + r, |r| <= ln2/2N, e^x = 2^e 2^(j/N) e^r, with
- * 2^(j/N) picked from registers by vpermps (gathers are slow here), its
- * bits held as T_j - j 2^(52 - log2 N) so that adding k's bits shifted to
- * the same place gives s = 2^e T_j in one integer add. The reduction r1 =
- * x - k ln2/N_hi is exact (a short hi part). e^r = 1 + q, q = r + r^2
- * E(r), E near-minimax evaluated by pairs (Estrin: a shorter path than
- * Horner's, the same fmas), y = s + s q (one fma).
- * exp (<= 1 ULP): N = 4, the table 2^(j/4) = T_j (1 + c_j) in one register
- * (EXP4_T, EXP4_TC): vpermps picks each lane's two halves with the index
- * pair (2j, 2j + 1) made from k by one fma. E of degree 7 (EXP4_E7, error
- * 9e-20); q = (r + r^2 E) + c_j. Two vectors a step share one test for
- * SLEEF's lanes. (Taking c_j into the reduction, q = r1 + (r^2 E - d), d
- * = k ln2/4_lo - c_j, rounds q once: 0.586 ULP instead of 0.673, but one
- * operation more: 6% slower.)
- * exp_fast: N = 8, no c_j, T's low and high 32-bit halves in one register
- * each: t's low half holds k, so one vpermps by t picks each lane's low
- * half, one by t with k copied into the high halves (vpshufd) its high
- * half, and a blend joins them: no operation on the FMA ports. E of degree
- * 5 (EXP8_E5, 1e-17).
- * Max ULP and speed: docs/kernels.md. s is normal for |x| <= 708; lanes
- * with |x| > 708 (or NaN) take SLEEF's 1-ULP exp, lane by lane (an integer
- * compare finds them). */
+/* ---- f64 exp and exp_fast on AVX2: the table in registers, no gather ----
+ * x = (8e + j) ln2/8 + r, |r| <= ln2/16, e^x = 2^e 2^(j/8) e^r. The table
+ * 2^(j/8) = T_j (1 + c_j) (EXP8_T, EXP8_TC) is held as T's low and high
+ * 32-bit halves, one register each: t's low half holds k, so one vpermps
+ * by t picks each lane's low half, one by t with k copied into both
+ * halves (vpshufd) its high half, and a blend joins them (gathers are
+ * slow here; these picks take no FMA port). T's bits are held as T_j - j
+ * 2^49, so that adding k 2^49 gives s = 2^e T_j in one integer add. c_j
+ * needs only ~8 bits: the double whose both halves are c_j's high half
+ * stands for it (relative error < 2^-19), one vpermps by t's copy. The
+ * reduction r1 = x - k ln2/8_hi is exact (a 39-bit hi part). e^r = 1 + q,
+ * q = r + r^2 E(r), E near-minimax evaluated by pairs (Estrin: a shorter
+ * path than Horner's, the same fmas), of degree 6 (EXP8_E6, error 2e-20)
+ * and q + c_j for exp, of degree 5 (EXP8_E5, 1e-17) and no c_j for
+ * exp_fast; y = s + s q (one fma). exp takes two vectors a step with one
+ * test for SLEEF's lanes. Max 0.58 ULP (exp) and 1.04 (exp_fast); speed:
+ * docs/kernels.md. s is normal for |x| <= 708; lanes with |x| > 708 (or
+ * NaN) take SLEEF's 1-ULP exp, lane by lane (an integer compare finds
+ * them). */
 /* |x| > 708 or NaN: |x|'s bits, as integers, above 708's */
 static inline __attribute__((always_inline)) __m256d exp_bad(__m256d x) {
   const __m256i ax = _mm256_andnot_si256(_mm256_set1_epi64x(INT64_MIN),
@@ -225,45 +221,43 @@ exp_fix(__m256d x, __m256d y, __m256d bad) {
              : y;
 }
 
-/* exp: tt holds T_j - j 2^50 (bits), tc c_j */
-static inline __attribute__((always_inline)) __m256d
-exp4d(__m256d x, __m256 tt, __m256 tc) {
-  const __m256d magic = _mm256_set1_pd(0x1.8p52);
-  const __m256d t = _mm256_fmadd_pd(x, _mm256_set1_pd(EXP4_LN2[0]), magic);
-  const __m256d k = _mm256_sub_pd(t, magic);
-  /* exact: k ln2/4_hi is (41 bits, |k| < 2^12), and so is the difference */
-  const __m256d r1 = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP4_LN2[1]), x);
-  const __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP4_LN2[2]), r1);
-  const __m256d r2 = _mm256_mul_pd(r, r);
-  /* low 3 bits of each 32-bit half: 2j and 2j + 1 (j = k mod 4); the
-   * 2^31 keeps the low half's value non-negative, so that it carries
-   * nothing into the high half */
-  const __m256i ix = _mm256_castpd_si256(_mm256_fmadd_pd(
-      k, _mm256_set1_pd(0x1p33 + 2), _mm256_set1_pd(0x1.8p52 + 0x1.8p32)));
-#define C_(i) _mm256_set1_pd(EXP4_E7[i]) /* a7 ... a0 */
-  const __m256d p01 = _mm256_fmadd_pd(C_(6), r, C_(7)),
-                p23 = _mm256_fmadd_pd(C_(4), r, C_(5)),
-                p45 = _mm256_fmadd_pd(C_(2), r, C_(3)),
-                p67 = _mm256_fmadd_pd(C_(0), r, C_(1));
-#undef C_
-  __m256d e = _mm256_fmadd_pd(p67, r2, p45);
-  e = _mm256_fmadd_pd(e, r2, p23);
-  e = _mm256_fmadd_pd(e, r2, p01);
-  const __m256d q =
-      _mm256_add_pd(_mm256_fmadd_pd(r2, e, r),
-                    _mm256_castps_pd(_mm256_permutevar8x32_ps(tc, ix)));
-  /* s = 2^e T_j: t's bits << 50 are k 2^50 (magic's bits shift out) */
-  const __m256d s = _mm256_castsi256_pd(_mm256_add_epi64(
-      _mm256_castps_si256(_mm256_permutevar8x32_ps(tt, ix)),
-      _mm256_slli_epi64(_mm256_castpd_si256(t), 50)));
-  return _mm256_fmadd_pd(s, q, s);
-}
-
 static inline __attribute__((always_inline)) __m256d
 pick8d(__m256i t, __m256i th, __m256 lo, __m256 hi) {
   return _mm256_castps_pd(_mm256_blend_ps(_mm256_permutevar8x32_ps(lo, t),
                                           _mm256_permutevar8x32_ps(hi, th),
                                           0xaa));
+}
+
+/* exp: tlo, thi the halves of T_j - j 2^49 (bits); chi the high halves of
+ * c_j, which stand for c_j (as a double whose both halves are c_j's high
+ * one: relative error < 2^-19, where c_j needs 8 bits) */
+static inline __attribute__((always_inline)) __m256d
+exp4d(__m256d x, __m256 tlo, __m256 thi, __m256 chi) {
+  const __m256d magic = _mm256_set1_pd(0x1.8p52);
+  const __m256d t = _mm256_fmadd_pd(x, _mm256_set1_pd(EXP8_LN2[0]), magic);
+  const __m256d k = _mm256_sub_pd(t, magic);
+  /* exact: k ln2/8_hi is (39 bits, |k| < 2^14), and so is the difference */
+  const __m256d r1 = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP8_LN2[1]), x);
+  const __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP8_LN2[2]), r1);
+  const __m256d r2 = _mm256_mul_pd(r, r);
+#define C_(i) _mm256_set1_pd(EXP8_E6[i]) /* a6 ... a0 */
+  const __m256d p01 = _mm256_fmadd_pd(C_(5), r, C_(6)),
+                p23 = _mm256_fmadd_pd(C_(3), r, C_(4)),
+                p45 = _mm256_fmadd_pd(C_(1), r, C_(2));
+  __m256d e = _mm256_fmadd_pd(_mm256_fmadd_pd(C_(0), r2, p45), r2, p23);
+#undef C_
+  e = _mm256_fmadd_pd(e, r2, p01);
+  /* t's low halves hold k (magic's are 0); th: k in both halves */
+  const __m256i ti = _mm256_castpd_si256(t);
+  const __m256i th = _mm256_shuffle_epi32(ti, 0xa0);
+  const __m256d q = _mm256_add_pd(
+      _mm256_fmadd_pd(r2, e, r),
+      _mm256_castps_pd(_mm256_permutevar8x32_ps(chi, th)));
+  /* s = 2^e T_j: t's bits << 49 are k 2^49 (magic's bits shift out) */
+  const __m256d s = _mm256_castsi256_pd(_mm256_add_epi64(
+      _mm256_castpd_si256(pick8d(ti, th, tlo, thi)),
+      _mm256_slli_epi64(ti, 49)));
+  return _mm256_fmadd_pd(s, q, s);
 }
 
 /* exp_fast: tlo, thi the halves of T_j - j 2^49 (bits) */
@@ -336,14 +330,14 @@ static inline void halves8(const double *v, long long sub, __m256 *lo,
   VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd,                              \
             exp_fix(v_, CORE(v_), exp_bad(v_)))
 
-#define EXP4D_(v) exp4d(v, tt, tc)
+#define EXP4D_(v) exp4d(v, tlo, thi, chi)
 #define EXP_F64_AVX2(name, ST)                                                 \
   KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
     (void)params;                                                              \
-    const __m256 tt = _mm256_castsi256_ps(_mm256_sub_epi64(                    \
-        _mm256_loadu_si256((const void *)EXP4_T),                              \
-        _mm256_setr_epi64x(0, 1LL << 50, 2LL << 50, 3LL << 50)));              \
-    const __m256 tc = _mm256_castpd_ps(_mm256_loadu_pd(EXP4_TC));              \
+    __m256 tlo, thi, clo, chi;                                                 \
+    halves8(EXP8_T, 1LL << 49, &tlo, &thi);                                    \
+    halves8(EXP8_TC, 0, &clo, &chi);                                           \
+    (void)clo;                                                                 \
     EXP_F64_LOOP(ST, EXP4D_)                                                   \
   }
 EXP_F64_AVX2(exp_f64, _mm256_storeu_pd)
