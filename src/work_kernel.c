@@ -53,14 +53,20 @@ static const struct ompb__work_ops kernel_ops = {.run_range = run_range,
  * elem_size bytes) stay within a core's L2 slice, chunks are big enough that
  * the ~1 us per-chunk cost of the engine stays below 1% of the work, and
  * every worker gets at least CHUNKS_PER_WORKER of them to balance the tail.
- * The size is a multiple of 64 elements so that only the last chunk has a
- * vector tail. */
+ * A streamed map (`stream`: its stores bypass the caches) has no reason to
+ * stay within L2, and each of its chunks ends with a store fence that
+ * drains the write-combining buffers: its chunks reach STREAM_CHUNK_BYTES
+ * of output (16M floats, 2 workers: 8 chunks instead of 512; progress and
+ * a cancel still come every few milliseconds at memory speed). The size
+ * is a multiple of 64 elements so that only the last chunk has a vector
+ * tail. */
 #define CHUNK_BYTES_MAX (256u * 1024u)
 #define CHUNK_ELEMS_MIN 4096u
 #define CHUNKS_PER_WORKER 4u
+#define STREAM_CHUNK_BYTES (8u * 1024u * 1024u)
 
-static size_t auto_chunk(const ompb_pool *pool, size_t n, size_t elem_size) {
-  size_t max = CHUNK_BYTES_MAX / (2 * elem_size);
+static size_t auto_chunk(const ompb_pool *pool, size_t n, size_t elem_size, bool stream) {
+  size_t max = stream ? STREAM_CHUNK_BYTES / elem_size : CHUNK_BYTES_MAX / (2 * elem_size);
   unsigned workers = pool->workers;
   size_t want = n / ((size_t)(workers ? workers : 1) * CHUNKS_PER_WORKER);
   if (want > max)
@@ -76,12 +82,12 @@ static size_t auto_chunk(const ompb_pool *pool, size_t n, size_t elem_size) {
  * ompb_map_start (in/out may not be NULL when n > 0). The kernel is called
  * as k(in + lo, out + lo, hi - lo, params). */
 static int kernel_start(ompb_pool *pool, const void *in, void *out, size_t n,
-                        size_t elem_size, struct kernel_fn k, const void *params,
+                        size_t elem_size, struct kernel_fn k, bool stream, const void *params,
                         const ompb_map_opts *opts, ompb_batch **out_batch) {
   if (!pool || !out_batch) return OMPB_EINVAL;
   if (n && (!in || !out)) return OMPB_EINVAL;
   if (ompb__mul(n, elem_size) == SIZE_MAX) return OMPB_EINVAL;
-  size_t chunk = opts && opts->chunk_size ? opts->chunk_size : auto_chunk(pool, n, elem_size);
+  size_t chunk = opts && opts->chunk_size ? opts->chunk_size : auto_chunk(pool, n, elem_size, stream);
   ompb_batch *b;
   int rc = ompb__batch_new(pool, &kernel_ops, n / chunk + (n % chunk != 0),
                            opts ? &opts->batch : NULL, sizeof(struct kernel), &b);
@@ -123,7 +129,7 @@ int ompb_pool_map_f32(ompb_pool *pool, const float *in, float *out, size_t n,
     return OMPB_EINVAL;
   ompb_kernel_f32 *s = streams(n, sizeof *in) ? ompb__stream_form_f32(k) : NULL;
   return kernel_start(pool, in, out, n, sizeof *in,
-                      (struct kernel_fn){.f32 = s != NULL ? s : k}, params, opts,
+                      (struct kernel_fn){.f32 = s != NULL ? s : k}, s != NULL, params, opts,
                       out_batch);
 }
 
@@ -136,6 +142,6 @@ int ompb_pool_map_f64(ompb_pool *pool, const double *in, double *out, size_t n,
     return OMPB_EINVAL;
   ompb_kernel_f64 *s = streams(n, sizeof *in) ? ompb__stream_form_f64(k) : NULL;
   return kernel_start(pool, in, out, n, sizeof *in,
-                      (struct kernel_fn){.f64 = s != NULL ? s : k}, params, opts,
+                      (struct kernel_fn){.f64 = s != NULL ? s : k}, s != NULL, params, opts,
                       out_batch);
 }
