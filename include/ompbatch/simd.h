@@ -29,7 +29,9 @@ typedef void ompb_kernel2_f64(const double *a, const double *b, double *out,
                               size_t n, const void *params);
 
 /* Run `k` over all workers of `pool` in chunks of opts->chunk_size elements
- * (0: automatic, cache-sized) through the batch engine, with the batch's
+ * (0: automatic: cache-sized, or, for a map that streams its stores (see
+ * "Streaming stores" below), up to 8 MiB of output, at least 4 chunks per
+ * worker) through the batch engine, with the batch's
  * progress (counting chunks), cancel, pause and deadlines per chunk. One
  * result entry per chunk; a failed chunk's error->index is its first
  * element's index. `in`/`out` are borrowed until the batch finished.
@@ -160,7 +162,8 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
  *
  * Streaming stores: a call of a kernel whose arithmetic is light next to
  * its memory traffic (scale, add_scalar, affine, clamp, abs, exp, exp_fast,
- * log_fast, f32 sin_fast and cos_fast, log on AVX-512F; add, mul) writing
+ * log_fast, f32 sin_fast and cos_fast, f32 sin and cos on AVX2 and
+ * AVX-512F, log on AVX-512F; add, mul) writing
  * at least OMPB_STREAM_BYTES bytes (environment, read once with the ISA;
  * default 16 MiB, 0 = never) stores with non-temporal instructions, as
  * memcpy does for large copies: the output does not pass through the
