@@ -582,26 +582,38 @@ trig64p_block(const double *in, double *dst, size_t m, double qoff) {
 }
 
 /* GUARDED_KERNEL's shape with trig64p_block as the scan: lanes above
- * TRIG64_MAX, inf and NaN take SLEEF's value, element by element. */
-#define TRIG64P_KERNEL(fname, qoff, fallback)                                  \
+ * TRIG64_MAX, inf and NaN take SLEEF's value, element by element. nt:
+ * the block goes out by non-temporal stores from an aligned stack buffer
+ * (GUARDED_KERNEL_NT). */
+#define TRIG64P_KERNEL(fname, qoff, fallback, nt)                              \
   KDEF(fname)(const double *in, double *out, size_t n, const void *params) {   \
     (void)params;                                                              \
-    double w[GUARD_BLOCK], f[GUARD_BLOCK];                                     \
+    _Alignas(64) double w[GUARD_BLOCK];                                        \
+    double f[GUARD_BLOCK];                                                     \
     for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
       const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
-      double *dst = in == out ? w : out + lo;                                  \
+      double *dst = (nt) || in == out ? w : out + lo;                          \
       if (trig64p_block(in + lo, dst, m, qoff)) {                              \
         fallback(in + lo, f, m, NULL);                                         \
         for (size_t j = 0; j < m; j++)                                         \
           if (!(fabs(in[lo + j]) <= TRIG64_MAX))                               \
             dst[j] = f[j];                                                     \
       }                                                                        \
-      if (dst == w)                                                            \
+      if (nt) {                                                                \
+        size_t j = 0;                                                          \
+        for (; j + TD_W <= m; j += TD_W)                                       \
+          GUARD_NT_VEC(double, out + lo + j, w + j);                           \
+        for (; j < m; j++)                                                     \
+          out[lo + j] = w[j];                                                  \
+      } else if (dst == w) {                                                   \
         memcpy(out + lo, w, m * sizeof(double));                               \
+      }                                                                        \
     }                                                                          \
   }
-TRIG64P_KERNEL(sin_f64, 0.0, sin_u10_f64)
-TRIG64P_KERNEL(cos_f64, 1.0, cos_u10_f64)
+TRIG64P_KERNEL(sin_f64, 0.0, sin_u10_f64, 0)
+TRIG64P_KERNEL(cos_f64, 1.0, cos_u10_f64, 0)
+TRIG64P_KERNEL(nt_sin_f64, 0.0, sin_u10_f64, 1)
+TRIG64P_KERNEL(nt_cos_f64, 1.0, cos_u10_f64, 1)
 #else
 TRIG1_F64(KDEF(sin_f64), sin, u10, 1e14)
 TRIG1_F64(KDEF(cos_f64), cos, u10, 1e14)

@@ -35,7 +35,8 @@
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 #define NT_MATH_f64                                                            \
   [OMPB__K1_exp] = K(nt_exp_f64), [OMPB__K1_exp_fast] = K(nt_exp_fast_f64),    \
-  [OMPB__K1_log_fast] = K(nt_log_fast_f64), NT_LOG(f64)
+  [OMPB__K1_log_fast] = K(nt_log_fast_f64), [OMPB__K1_sin] = K(nt_sin_f64),  \
+  [OMPB__K1_cos] = K(nt_cos_f64), NT_LOG(f64)
 #else
 #define NT_MATH_f64
 #endif
