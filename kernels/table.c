@@ -15,8 +15,8 @@
 /* A kernel with an nt_ slot streams from kernels/dispatch.c's threshold
  * even when it is not in dispatch.c's STREAMS: the log (<= 1 ULP) on
  * AVX-512F only, where streaming it measured faster (perf/bench_simd;
- * on AVX2 it was slower), and the f32 sin and cos (faster at AVX-512F,
- * level at AVX2; docs/kernels.md). */
+ * on AVX2 it was slower), and the sin and cos (<= 1 ULP; faster at
+ * AVX-512F, f32 level at AVX2; docs/kernels.md). */
 #if defined(OMPB_ISA_AVX512F)
 #define NT_LOG(t) [OMPB__K1_log] = K(nt_log_##t),
 #else
