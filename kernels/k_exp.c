@@ -231,15 +231,33 @@ pick8d(__m256i t, __m256i th, __m256 lo, __m256 hi) {
 /* exp: tlo, thi the halves of T_j - j 2^49 (bits); chi the high halves of
  * c_j, which stand for c_j (as a double whose both halves are c_j's high
  * one: relative error < 2^-19, where c_j needs 8 bits) */
-static inline __attribute__((always_inline)) __m256d
-exp4d(__m256d x, __m256 tlo, __m256 thi, __m256 chi) {
+/* x = k ln2/8 + r: t holds k in its low bits (rounding by the magic
+ * constant), r exact but for the last part's rounding, r2 = r^2. */
+static inline __attribute__((always_inline)) void
+exp4d_reduce(__m256d x, __m256d *t, __m256d *r, __m256d *r2) {
   const __m256d magic = _mm256_set1_pd(0x1.8p52);
-  const __m256d t = _mm256_fmadd_pd(x, _mm256_set1_pd(EXP8_LN2[0]), magic);
-  const __m256d k = _mm256_sub_pd(t, magic);
+  *t = _mm256_fmadd_pd(x, _mm256_set1_pd(EXP8_LN2[0]), magic);
+  const __m256d k = _mm256_sub_pd(*t, magic);
   /* exact: k ln2/8_hi is (39 bits, |k| < 2^14), and so is the difference */
   const __m256d r1 = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP8_LN2[1]), x);
-  const __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP8_LN2[2]), r1);
-  const __m256d r2 = _mm256_mul_pd(r, r);
+  *r = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP8_LN2[2]), r1);
+  *r2 = _mm256_mul_pd(*r, *r);
+}
+
+/* s = 2^e T_j from t's bits (ti; th: k in both halves), then s + s q */
+static inline __attribute__((always_inline)) __m256d
+exp4d_scale(__m256i ti, __m256i th, __m256d q, __m256 tlo, __m256 thi) {
+  /* t's bits << 49 are k 2^49 (magic's bits shift out) */
+  const __m256d s = _mm256_castsi256_pd(_mm256_add_epi64(
+      _mm256_castpd_si256(pick8d(ti, th, tlo, thi)),
+      _mm256_slli_epi64(ti, 49)));
+  return _mm256_fmadd_pd(s, q, s);
+}
+
+static inline __attribute__((always_inline)) __m256d
+exp4d(__m256d x, __m256 tlo, __m256 thi, __m256 chi) {
+  __m256d t, r, r2;
+  exp4d_reduce(x, &t, &r, &r2);
 #define C_(i) _mm256_set1_pd(EXP8_E6[i]) /* a6 ... a0 */
   const __m256d p01 = _mm256_fmadd_pd(C_(5), r, C_(6)),
                 p23 = _mm256_fmadd_pd(C_(3), r, C_(4)),
@@ -253,22 +271,14 @@ exp4d(__m256d x, __m256 tlo, __m256 thi, __m256 chi) {
   const __m256d q = _mm256_add_pd(
       _mm256_fmadd_pd(r2, e, r),
       _mm256_castps_pd(_mm256_permutevar8x32_ps(chi, th)));
-  /* s = 2^e T_j: t's bits << 49 are k 2^49 (magic's bits shift out) */
-  const __m256d s = _mm256_castsi256_pd(_mm256_add_epi64(
-      _mm256_castpd_si256(pick8d(ti, th, tlo, thi)),
-      _mm256_slli_epi64(ti, 49)));
-  return _mm256_fmadd_pd(s, q, s);
+  return exp4d_scale(ti, th, q, tlo, thi);
 }
 
 /* exp_fast: tlo, thi the halves of T_j - j 2^49 (bits) */
 static inline __attribute__((always_inline)) __m256d
 exp4d_fast(__m256d x, __m256 tlo, __m256 thi) {
-  const __m256d magic = _mm256_set1_pd(0x1.8p52);
-  const __m256d t = _mm256_fmadd_pd(x, _mm256_set1_pd(EXP8_LN2[0]), magic);
-  const __m256d k = _mm256_sub_pd(t, magic);
-  const __m256d r1 = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP8_LN2[1]), x);
-  const __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(EXP8_LN2[2]), r1);
-  const __m256d r2 = _mm256_mul_pd(r, r);
+  __m256d t, r, r2;
+  exp4d_reduce(x, &t, &r, &r2);
 #define C_(i) _mm256_set1_pd(EXP8_E5[i]) /* a5 ... a0 */
   const __m256d p01 = _mm256_fmadd_pd(C_(4), r, C_(5)),
                 p23 = _mm256_fmadd_pd(C_(2), r, C_(3)),
@@ -280,11 +290,7 @@ exp4d_fast(__m256d x, __m256 tlo, __m256 thi) {
   /* t's low halves hold k (magic's are 0); th: k in both halves */
   const __m256i ti = _mm256_castpd_si256(t);
   const __m256i th = _mm256_shuffle_epi32(ti, 0xa0);
-  /* s = 2^e T_j: t's bits << 49 are k 2^49 (magic's bits shift out) */
-  const __m256d s = _mm256_castsi256_pd(_mm256_add_epi64(
-      _mm256_castpd_si256(pick8d(ti, th, tlo, thi)),
-      _mm256_slli_epi64(ti, 49)));
-  return _mm256_fmadd_pd(s, q, s);
+  return exp4d_scale(ti, th, q, tlo, thi);
 }
 
 /* The low and the high 32-bit halves of 8 doubles' bits, minus j sub
