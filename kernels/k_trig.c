@@ -400,35 +400,39 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff) {
 #endif
 }
 
-/* GUARDED_KERNEL's shape with trig32f_block as the scan: lanes above
- * TRIG32F_MAX, inf and NaN take the double path's value, element by
- * element. nt: the block goes out by non-temporal stores from an aligned
- * stack buffer (GUARDED_KERNEL_NT). */
-#define TRIG32F_KERNEL(fname, qoff, fallback, nt)                              \
-  KDEF(fname)(const float *in, float *out, size_t n, const void *params) {     \
+/* GUARDED_KERNEL's shape with BLOCK (trig32f_block, trig64p_block) as the
+ * scan, W elements a vector: lanes above LIM, inf and NaN take the
+ * fallback's value, element by element. nt: the block goes out by
+ * non-temporal stores from an aligned stack buffer (GUARDED_KERNEL_NT). */
+#define TRIG_BLOCK_KERNEL(fname, T, BLOCK, LIM, ABS, W, qoff, fallback, nt)    \
+  KDEF(fname)(const T *in, T *out, size_t n, const void *params) {             \
     (void)params;                                                              \
-    _Alignas(64) float w[GUARD_BLOCK];                                         \
-    float f[GUARD_BLOCK];                                                      \
+    _Alignas(64) T w[GUARD_BLOCK];                                             \
+    T f[GUARD_BLOCK];                                                          \
     for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
       const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
-      float *dst = (nt) || in == out ? w : out + lo;                           \
-      if (trig32f_block(in + lo, dst, m, qoff)) {                              \
+      T *dst = (nt) || in == out ? w : out + lo;                               \
+      if (BLOCK(in + lo, dst, m, qoff)) {                                      \
         fallback(in + lo, f, m, NULL);                                         \
         for (size_t j = 0; j < m; j++)                                         \
-          if (!(fabsf(in[lo + j]) <= TRIG32F_MAX))                             \
+          if (!(ABS(in[lo + j]) <= LIM))                                       \
             dst[j] = f[j];                                                     \
       }                                                                        \
       if (nt) {                                                                \
         size_t j = 0;                                                          \
-        for (; j + TF_W <= m; j += TF_W)                                       \
-          GUARD_NT_VEC(float, out + lo + j, w + j);                            \
+        for (; j + W <= m; j += W)                                             \
+          GUARD_NT_VEC(T, out + lo + j, w + j);                                \
         for (; j < m; j++)                                                     \
           out[lo + j] = w[j];                                                  \
       } else if (dst == w) {                                                   \
-        memcpy(out + lo, w, m * sizeof(float));                                \
+        memcpy(out + lo, w, m * sizeof(T));                                    \
       }                                                                        \
     }                                                                          \
   }
+/* lanes above TRIG32F_MAX, inf and NaN take the double path's value */
+#define TRIG32F_KERNEL(fname, qoff, fallback, nt)                              \
+  TRIG_BLOCK_KERNEL(fname, float, trig32f_block, TRIG32F_MAX, fabsf, TF_W,     \
+                    qoff, fallback, nt)
 TRIG32F_KERNEL(sin_f32, 0.0f, K(sin_f32_dbl), 0)
 TRIG32F_KERNEL(cos_f32, 1.0f, K(cos_f32_dbl), 0)
 TRIG32F_KERNEL(nt_sin_f32, 0.0f, K(sin_f32_dbl), 1)
@@ -581,35 +585,11 @@ trig64p_block(const double *in, double *dst, size_t m, double qoff) {
 #endif
 }
 
-/* GUARDED_KERNEL's shape with trig64p_block as the scan: lanes above
- * TRIG64_MAX, inf and NaN take SLEEF's value, element by element. nt:
- * the block goes out by non-temporal stores from an aligned stack buffer
- * (GUARDED_KERNEL_NT). */
+/* TRIG_BLOCK_KERNEL with trig64p_block: lanes above TRIG64_MAX, inf and
+ * NaN take SLEEF's value, element by element. */
 #define TRIG64P_KERNEL(fname, qoff, fallback, nt)                              \
-  KDEF(fname)(const double *in, double *out, size_t n, const void *params) {   \
-    (void)params;                                                              \
-    _Alignas(64) double w[GUARD_BLOCK];                                        \
-    double f[GUARD_BLOCK];                                                     \
-    for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
-      const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
-      double *dst = (nt) || in == out ? w : out + lo;                          \
-      if (trig64p_block(in + lo, dst, m, qoff)) {                              \
-        fallback(in + lo, f, m, NULL);                                         \
-        for (size_t j = 0; j < m; j++)                                         \
-          if (!(fabs(in[lo + j]) <= TRIG64_MAX))                               \
-            dst[j] = f[j];                                                     \
-      }                                                                        \
-      if (nt) {                                                                \
-        size_t j = 0;                                                          \
-        for (; j + TD_W <= m; j += TD_W)                                       \
-          GUARD_NT_VEC(double, out + lo + j, w + j);                           \
-        for (; j < m; j++)                                                     \
-          out[lo + j] = w[j];                                                  \
-      } else if (dst == w) {                                                   \
-        memcpy(out + lo, w, m * sizeof(double));                               \
-      }                                                                        \
-    }                                                                          \
-  }
+  TRIG_BLOCK_KERNEL(fname, double, trig64p_block, TRIG64_MAX, fabs, TD_W,      \
+                    qoff, fallback, nt)
 TRIG64P_KERNEL(sin_f64, 0.0, sin_u10_f64, 0)
 TRIG64P_KERNEL(cos_f64, 1.0, cos_u10_f64, 0)
 TRIG64P_KERNEL(nt_sin_f64, 0.0, sin_u10_f64, 1)
