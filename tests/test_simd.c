@@ -1131,28 +1131,25 @@ static void every_nt_slot_matches_its_table_kernel(void) {
     const ompb__simd_table *t = ompb__simd_table_get(ompb__simd_isas[ii]);
     if (t == NULL || t->stream_fence == NULL)
       continue;
+    /* slot k of precision sfx: the nt_ form into o against the table
+     * kernel into w, on inputs x with parameters p */
+#define CHECK_NT(sfx, x, w, o, p)                                              \
+  if (t->nt_##sfx[k] != NULL) {                                                \
+    t->sfx[k](x, w, n, p);                                                     \
+    memset(o, 0, n * sizeof *o);                                               \
+    t->nt_##sfx[k](x, o, n, p);                                                \
+    t->stream_fence();                                                         \
+    bool same = memcmp(o, w, n * sizeof *o) == 0;                              \
+    CU_ASSERT(same);                                                           \
+    if (!same)                                                                 \
+      fprintf(stderr, "nt_" #sfx " slot %zu on %s differs\n", k, t->isa);      \
+    checked++;                                                                 \
+  }
     for (size_t k = 0; k < OMPB__K1_COUNT; k++) {
-      if (t->nt_f32[k] != NULL) {
-        t->f32[k](xf, wf, n, pf);
-        memset(of, 0, n * sizeof *of);
-        t->nt_f32[k](xf, of, n, pf);
-        t->stream_fence();
-        CU_ASSERT(memcmp(of, wf, n * sizeof *of) == 0);
-        if (memcmp(of, wf, n * sizeof *of) != 0)
-          fprintf(stderr, "nt_f32 slot %zu on %s differs\n", k, t->isa);
-        checked++;
-      }
-      if (t->nt_f64[k] != NULL) {
-        t->f64[k](xd, wd, n, pd);
-        memset(od, 0, n * sizeof *od);
-        t->nt_f64[k](xd, od, n, pd);
-        t->stream_fence();
-        CU_ASSERT(memcmp(od, wd, n * sizeof *od) == 0);
-        if (memcmp(od, wd, n * sizeof *od) != 0)
-          fprintf(stderr, "nt_f64 slot %zu on %s differs\n", k, t->isa);
-        checked++;
-      }
+      CHECK_NT(f32, xf, wf, of, pf)
+      CHECK_NT(f64, xd, wd, od, pd)
     }
+#undef CHECK_NT
   }
   /* every vector ISA has streamed arithmetic kernels */
   if (ompb__simd_table_get("sse2") != NULL)
