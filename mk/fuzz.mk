@@ -6,8 +6,8 @@
 #
 #   make fuzz [FUZZ_S=60] [FUZZ_TARGETS="npy wire expr"] [FUZZ_ARGS=-seed=N]
 #
-# Each target runs for FUZZ_S seconds, one job, over a copy of its seed
-# corpus (tests/fuzz/corpus/NAME/) in $(BUILD)/fuzz/run/NAME/, with its
+# The targets run at the same time, each for FUZZ_S seconds, one job, over
+# a copy of its seed corpus (tests/fuzz/corpus/NAME/) in $(BUILD)/fuzz/run/NAME/, with its
 # dictionary (tests/fuzz/NAME.dict); nothing is written into the tree. The
 # target prints libFuzzer's "Done N runs" line for each and fails when any
 # crashed; a crashing input is left in $(BUILD)/fuzz/run/NAME/ (crash-*,
@@ -98,16 +98,22 @@ $(FUZZ_DIR)/fuzz_expr: $(FUZZ_OBJS_expr) $(FUZZ_LIB) $(FUZZ_STAMP) $(FLAGS_STAMP
 $(FUZZ_LIB): FORCE
 	+@$(FUZZ_LIB_MAKE) $@
 
-# Every target runs, then the rule fails if any crashed. The corpus copy is
-# fresh each time, so a run never depends on the one before.
+# Every target runs, all at once (each for FUZZ_S seconds of wall time,
+# sharing the CPUs: the CI's fuzzing takes FUZZ_S instead of three times
+# it), then the rule fails if any crashed. The corpus copy is fresh each
+# time, so a run never depends on the one before.
 fuzz-run: $(FUZZ_BINS)
-	@fail=; for t in $(FUZZ_TARGETS); do \
+	@pids=; for t in $(FUZZ_TARGETS); do \
 	  run=$(FUZZ_DIR)/run/$$t; rm -rf $$run; mkdir -p $$run/corpus; \
 	  cp tests/fuzz/corpus/$$t/* $$run/corpus/; \
 	  echo "== fuzz $$t: $(FUZZ_S) s, $$(ls $$run/corpus | wc -l) seeds"; \
-	  if ./$(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_S) -timeout=10 \
-	      -dict=tests/fuzz/$$t.dict -artifact_prefix=$$run/ -print_final_stats=1 \
-	      $(FUZZ_ARGS) $$run/corpus > $$run/log 2>&1; then \
+	  ./$(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_S) -timeout=10 \
+	    -dict=tests/fuzz/$$t.dict -artifact_prefix=$$run/ -print_final_stats=1 \
+	    $(FUZZ_ARGS) $$run/corpus > $$run/log 2>&1 & pids="$$pids $$!"; \
+	done; \
+	fail=; set -- $$pids; for t in $(FUZZ_TARGETS); do \
+	  run=$(FUZZ_DIR)/run/$$t; \
+	  if wait $$1; then \
 	    echo "fuzz $$t: $$(grep '^Done [0-9]* runs' $$run/log)," \
 	      "corpus $$(ls $$run/corpus | wc -l) files"; \
 	  else \
@@ -116,6 +122,7 @@ fuzz-run: $(FUZZ_BINS)
 	      $$run/timeout-* $$run/oom-* 2>/dev/null | tr '\n' ' ')(log $$run/log)" >&2; \
 	    fail="$$fail $$t"; \
 	  fi; \
+	  shift; \
 	done; \
 	test -z "$$fail" || { echo "fuzz: failed:$$fail" >&2; exit 1; }
 
