@@ -15,17 +15,32 @@
 
 #define XBLOCK ((size_t)OMPB_EXPR_BLOCK)
 /* f64 programs of more than one operation run each block in passes of
- * this many elements (1 KiB per slot): a 1024-double block is 8 KiB per
+ * this many elements (2 KiB per slot): a 1024-double block is 8 KiB per
  * slot, and E4's four live blocks beside its input and the streaming
- * buffer no longer fit L1. perf/bench_expr's programs, CPU time over 8M
- * doubles, 2 threads, interleaved: E1 1.18x, E3 1.45x, E4 1.31x faster
- * than whole blocks, E2 (one operation) unchanged; 256 gave 1.09x, 1.39x,
- * 1.33x. f32 passes of 256 or 512 measured no better (0.88x-1.08x).
- * Reductions run whole blocks (a block's partial reads its whole slot).
- * A fused run counts as one instruction: E3, one run, runs whole blocks;
- * E1 and E4 keep their passes (whole blocks with the runs: E1 f64 0.25 ->
- * 0.21 of the limit, E4 within the noise; docs/design.md). */
-#define XPASS_F64 ((size_t)128)
+ * buffer no longer fit L1 (perf/bench_expr's programs before the fused
+ * runs, CPU time over 8M doubles, 2 threads: passes of 128 made E1 1.18x,
+ * E3 1.45x, E4 1.31x faster than whole blocks). f32 passes of 256 or 512
+ * measured no better (0.88x-1.08x, and again 0.96x-1.04x with today's
+ * kernels). Reductions run whole blocks (a block's partial reads its
+ * whole slot). A fused run counts as one instruction: E3, one run, runs
+ * whole blocks. 256 rather than 128: a pass pays its dispatch (run_block,
+ * exec, run_f64: ~240 of E1's ~3500 instructions in a pass of 128,
+ * callgrind at AVX2) and its calls' fixed costs once per 256 elements.
+ * With XKCALL_F64 below, one process alternating both 21 times, 1 thread,
+ * 4M doubles from memory, median CPU ms, two sittings: E1 7.36 / 7.50 ->
+ * 7.05 / 7.46, E4 4.71 / 4.61 -> 4.51 / 4.47, E1 `_fast` 5.84 / 6.09 ->
+ * 5.64 / 5.81; in cache (one 1024-double block) E4 2.7-3.3 -> 2.4-3.0
+ * ticks per element. */
+#define XPASS_F64 ((size_t)256)
+/* Within an f64 pass, a kernel call that reads a program input goes in
+ * calls of this many elements: the input comes from memory, and some
+ * kernels prefetch each call's lines 4 KiB ahead in one burst per call
+ * (kernels/isa.h, GUARDED_KERNEL's PREFETCH_BLOCK, up to 256 elements at
+ * once): 32 lines at once outrun the line fill buffers where 16 do not
+ * (E1 `_fast` f64 in passes of 256 without it: 5.87 -> 6.30 ms, with it
+ * 5.79). Kernels compute every element the same way wherever a call
+ * starts: the bits do not change. */
+#define XKCALL_F64 ((size_t)128)
 /* Blocks per claim at most: claims stay cheap next to their work. */
 #define CLAIM_BLOCKS_MAX 64
 
@@ -45,6 +60,9 @@ struct xwork {
    * into scratch and its result copied out, with memcpy. */
   bool unaligned;
   size_t sub; /* elements per pass of the program, 0: the whole block */
+  /* elements per call of a kernel that reads a program input, 0: the
+   * whole pass (XKCALL_F64) */
+  size_t kcall;
   double *partials; /* reductions: one per block */
   void **scratch;   /* per member, made on its first claim */
   unsigned nscratch;
@@ -99,10 +117,14 @@ static void **make_scratch(const struct xwork *w) {
       const struct ompb__xins *in = &e->ins[i];                                \
       T *d = p[in->dst];                                                       \
       switch (in->kind) {                                                      \
-      case OMPB__XI_K1:                                                        \
-        t->sfx[in->op](p[in->a], d, m, in->has_params ? (const void *)in->p##sfx \
-                                                      : NULL);                 \
+      case OMPB__XI_K1: {                                                      \
+        const T *a = p[in->a];                                                 \
+        const void *kp = in->has_params ? (const void *)in->p##sfx : NULL;     \
+        const size_t step = w->kcall && in->a < e->nvars ? w->kcall : m;       \
+        for (size_t s = 0; s < m; s += step)                                   \
+          t->sfx[in->op](a + s, d + s, m - s < step ? m - s : step, kp);       \
         break;                                                                 \
+      }                                                                        \
       case OMPB__XI_K2: t->sfx##_2[in->op](p[in->a], p[in->b], d, m, NULL); break; \
       case OMPB__XI_UN: x->un_##sfx[in->op](p[in->a], d, m); break;            \
       case OMPB__XI_BIN: x->bin_##sfx[in->op](p[in->a], p[in->b], d, m); break; \
@@ -343,6 +365,7 @@ static int start(ompb_pool *pool, const ompb_expr *e, const void *const *inputs,
   w->stream = !red && !w->unaligned && w->t->stream_f32 && n >= ompb__stream_min() / esize;
   w->nscratch = b->nslots;
   w->sub = !red && w->f64 && e->nins > 1 ? XPASS_F64 : 0;
+  w->kcall = w->sub ? XKCALL_F64 : 0;
   w->in = ompb__calloc(e->nused ? e->nused : 1, sizeof *w->in);
   w->scratch = ompb__calloc(b->nslots ? b->nslots : 1, sizeof *w->scratch);
   if (red) w->partials = ompb__calloc(n / XBLOCK + 1, sizeof *w->partials);
