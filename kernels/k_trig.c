@@ -86,11 +86,15 @@ TRIG1_F64(static void tan_wide_f64, tan, u35, 1e6)
  * without, four parts of 33 bits (exact products for |h| < 2^20). P has
  * degree 7 (error 2.4e-17). For |x| <= TRIG64_MAX: max 2.02 ULP (sin_fast)
  * and 2.56 (cos_fast) in 16M samples of [-2^20, 2^20] and of 2^-30..2^20,
- * against sinl/cosl.
+ * against sinl/cosl. On AVX2 and AVX-512F the same operations in
+ * intrinsics (trig64_fast, the same bits), for |h| < 2^19 (|x| up to
+ * ~1.64e6, max 1.11 ULP in 9.8M samples next to the k pi/4 of
+ * [7.8e5, 1.75e6]), with the range test on t (see td_out).
  *
  * A block of GUARD_BLOCK inputs holding any larger, infinite or NaN value is
  * computed instead by SLEEF's 3.5-ULP double sin/cos (valid to 1e15; for f32
- * that is ~0.5 float ULP over the whole float range). */
+ * that is ~0.5 float ULP over the whole float range); only those elements
+ * take its value. */
 #define TRIG32_MAX 4194304.0f /* 2^22 */
 #define TRIG64_MAX 1048576.0  /* 2^20 */
 #if defined(__FMA__)
@@ -209,10 +213,13 @@ static GUARDED_KERNEL(cos_f32_dbl, float, int32_t, fabsf, TRIG32_MAX, COS32,
 GUARDED_KERNEL(sin_f32, float, int32_t, fabsf, TRIG32_MAX, SIN32, sin_f32_wide)
 GUARDED_KERNEL(cos_f32, float, int32_t, fabsf, TRIG32_MAX, COS32, cos_f32_wide)
 #endif
+#if !defined(__FMA__) ||                                                       \
+    !(defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2))
 GUARDED_KERNEL(sin_fast_f64, double, int64_t, fabs, TRIG64_MAX, SIN64,
                sin_wide_f64)
 GUARDED_KERNEL(cos_fast_f64, double, int64_t, fabs, TRIG64_MAX, COS64,
                cos_wide_f64)
+#endif
 
 /* ---- f32 sin_fast and cos_fast with FMA hardware: all in float ----
  * The same scheme as trig64_core in float lanes (twice the elements per
@@ -400,11 +407,12 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff) {
 #endif
 }
 
-/* GUARDED_KERNEL's shape with BLOCK (trig32f_block, trig64p_block) as the
- * scan, W elements a vector: lanes above LIM, inf and NaN take the
- * fallback's value, element by element. nt: the block goes out by
+/* GUARDED_KERNEL's shape with BLOCK (trig32f_block, trig64p_block,
+ * trig64f_block) as the scan, W elements a vector: the lanes for which
+ * OUT(x, qoff) holds (above the block's range, inf and NaN; the same test
+ * as BLOCK's) take the fallback's value, element by element. nt: the block goes out by
  * non-temporal stores from an aligned stack buffer (GUARDED_KERNEL_NT). */
-#define TRIG_BLOCK_KERNEL(fname, T, BLOCK, LIM, ABS, W, qoff, fallback, nt)    \
+#define TRIG_BLOCK_KERNEL(fname, T, BLOCK, OUT, W, qoff, fallback, nt)         \
   KDEF(fname)(const T *in, T *out, size_t n, const void *params) {             \
     (void)params;                                                              \
     _Alignas(64) T w[GUARD_BLOCK];                                             \
@@ -415,7 +423,7 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff) {
       if (BLOCK(in + lo, dst, m, qoff)) {                                      \
         fallback(in + lo, f, m, NULL);                                         \
         for (size_t j = 0; j < m; j++)                                         \
-          if (!(ABS(in[lo + j]) <= LIM))                                       \
+          if (OUT(in[lo + j], qoff))                                           \
             dst[j] = f[j];                                                     \
       }                                                                        \
       if (nt) {                                                                \
@@ -430,9 +438,10 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff) {
     }                                                                          \
   }
 /* lanes above TRIG32F_MAX, inf and NaN take the double path's value */
+#define TRIG32F_OUT(x, qoff) (!(fabsf(x) <= TRIG32F_MAX))
 #define TRIG32F_KERNEL(fname, qoff, fallback, nt)                              \
-  TRIG_BLOCK_KERNEL(fname, float, trig32f_block, TRIG32F_MAX, fabsf, TF_W,     \
-                    qoff, fallback, nt)
+  TRIG_BLOCK_KERNEL(fname, float, trig32f_block, TRIG32F_OUT, TF_W, qoff,      \
+                    fallback, nt)
 TRIG32F_KERNEL(sin_f32, 0.0f, K(sin_f32_dbl), 0)
 TRIG32F_KERNEL(cos_f32, 1.0f, K(cos_f32_dbl), 0)
 TRIG32F_KERNEL(nt_sin_f32, 0.0f, K(sin_f32_dbl), 1)
@@ -470,12 +479,12 @@ TRIG1_F32(KDEF(cos_fast_f32), cos, u35, 125.0f)
  * the sign bit); at AVX-512F the even lanes' rh - corr is a subtraction
  * masked into cc, with no blend. sin(+-0) = +-0 (rh = x, -rl = +0,
  * rh - corr keeps -0's sign). In intrinsics, the same operations at both
- * widths (the same bits): 34 vector instructions per 8 doubles at
- * AVX-512F with the range scan, load and store (gcc's vectorised scalar
- * core with the TwoSum and the zl terms: 60, plus 28 copies and
- * broadcasts); 0.64x the ticks per element in cache (AVX2: 0.73x), max
- * 0.796 ULP (0.757 before) in 58M samples. Lanes above TRIG64_MAX, inf
- * and NaN take SLEEF's 1-ULP value element by element (TRIG64P_KERNEL),
+ * widths (the same bits): 31 vector instructions per 8 doubles at
+ * AVX-512F besides the load and store, the range scan on t one vpternlog
+ * (td_out; gcc's vectorised scalar core with the TwoSum and the zl terms
+ * took 60, plus 28 copies and broadcasts); max 0.796 ULP in 58M samples.
+ * Its range is |k| <= 2^20 + 1 (|x| up to ~1.64e6); the lanes out of it,
+ * inf and NaN take SLEEF's 1-ULP value element by element (TRIG64_KERNEL),
  * so an element's bits depend on it alone. Max error: docs/kernels.md. */
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 TRIG1_F64(static void sin_u10_f64, sin, u10, 1e14)
@@ -486,32 +495,50 @@ TRIG1_F64(static void cos_u10_f64, cos, u10, 1e14)
 typedef __m512d td_v;
 typedef __m512i td_i;
 #define TD_(op) _mm512_##op
-#define TD_ANDI _mm512_and_si512
 #define TD_CASTI _mm512_castpd_si512
 #define TD_ZEROI _mm512_setzero_si512
 #define TD_SET1I _mm512_set1_epi64
-/* the max of x's bits without the sign */
-#define TD_SCAN(top, xi, limb) top = _mm512_max_epi64(top, xi)
+/* top |= t ^ c: one vpternlog */
+#define TD_SCAN(top, t, c)                                                     \
+  top = _mm512_ternarylogic_epi64(top, _mm512_castpd_si512(t), c, 0xF6)
+#define TD_ANY(top, lim) (_mm512_test_epi64_mask(top, TD_SET1I(-(lim))) != 0)
 #else
 #define TD_W 4
 typedef __m256d td_v;
 typedef __m256i td_i;
 #define TD_(op) _mm256_##op
-#define TD_ANDI _mm256_and_si256
 #define TD_CASTI _mm256_castpd_si256
 #define TD_ZEROI _mm256_setzero_si256
 #define TD_SET1I _mm256_set1_epi64x
-/* no 64-bit max: an OR of the comparisons with the limit's bits */
-#define TD_SCAN(top, xi, limb)                                                 \
-  top = _mm256_or_si256(top, _mm256_cmpgt_epi64(xi, limb))
+#define TD_SCAN(top, t, c)                                                     \
+  top = _mm256_or_si256(top, _mm256_xor_si256(_mm256_castpd_si256(t), c))
+#define TD_ANY(top, lim) (!_mm256_testz_si256(top, TD_SET1I(-(lim))))
 #endif
 #define TD_C(c) TD_(set1_pd)(c)
 
-/* sin or cos of one vector; m = M + qoff (qoff 0 or 1), so that t's bits
- * hold k + qoff, mod 4 in the low bits, with no integer add */
+/* The range test of the f64 kernels below, on t = x c + M (the rounding
+ * trick that gives k, with the magic M = 1.5 2^52 + TD_KOFF + qoff) rather
+ * than on |x|: t's bits are those of 1.5 2^52 (TD_TBITS) plus TD_KOFF + k
+ * + qoff as long as that is in [0, 2^51), so that t ^ TD_TBITS is below
+ * 2 TD_KOFF exactly when k + qoff is in [-TD_KOFF, TD_KOFF); any other t
+ * (a larger |x|, inf, NaN: other high bits) sets a bit at or above
+ * 2 TD_KOFF, and an OR of the blocks' t ^ TD_TBITS keeps it: one vpternlog
+ * a vector at AVX-512F instead of an AND and a max (two XOR/OR at AVX2
+ * instead of AND, compare, OR). The per-element fixup applies the same
+ * test to the same t (td_out). */
+#define TD_TBITS 0x4338000000000000
+static inline __attribute__((always_inline)) int td_out(double t,
+                                                        int64_t koff) {
+  return (bits_of(t) ^ (uint64_t)TD_TBITS) >= (uint64_t)(2 * koff);
+}
+
+/* ---- precise: sin or cos of one vector ----
+ * t = x 2/pi + m, m = M + qoff (qoff 0 or 1), so that t's bits hold
+ * k + qoff, mod 4 in the low bits, with no integer add */
+#define TD_KOFF_P 0x100000 /* 2^20: |k| <= 2^20 + 1, |x| < 1.64e6 */
 static inline __attribute__((always_inline)) td_v trig64_precise(td_v x,
+                                                                td_v t,
                                                                 td_v m) {
-  const td_v t = TD_(fmadd_pd)(x, TD_C(TWO_OVER_PI), m);
   const td_v k = TD_(sub_pd)(t, m);
   const td_v r1 = TD_(fnmadd_pd)(k, TD_C(PIO2[0]), x); /* exact */
   const td_v rh = TD_(sub_pd)(r1, TD_(mul_pd)(k, TD_C(PIO2[1])));
@@ -554,46 +581,105 @@ static inline __attribute__((always_inline)) td_v trig64_precise(td_v x,
 #endif
 }
 
-/* dst[j] = trig64_precise(in[j]) for j < m; whether an |in[j]| is above
- * TRIG64_MAX or NaN */
+/* ---- _fast: trig64_core's operations (the same bits), a vector ----
+ * t = x/pi + M (sin) or (x/pi - 1/2) + M (cos), h = t - M (+ 1/2) */
+#define TD_KOFF_F 0x80000 /* 2^19: |h| <= 2^19, |x| < 1.64e6 */
+static inline __attribute__((always_inline)) td_v trig64_fast(td_v x, td_v t,
+                                                             td_v m,
+                                                             double half) {
+  const td_v h = half != 0 ? TD_(add_pd)(TD_(sub_pd)(t, m), TD_C(half))
+                           : TD_(sub_pd)(t, m);
+  td_v r = TD_(fnmadd_pd)(h, TD_C(PI53[0]), x);
+  r = TD_(fnmadd_pd)(h, TD_C(PI53[1]), r);
+  r = TD_(fnmadd_pd)(h, TD_C(PI53[2]), r);
+  const td_v z = TD_(mul_pd)(r, r);
+  td_v p = TD_(fmadd_pd)(TD_C(SIN_P7[0]), z, TD_C(SIN_P7[1]));
+  p = TD_(fmadd_pd)(p, z, TD_C(SIN_P7[2]));
+  p = TD_(fmadd_pd)(p, z, TD_C(SIN_P7[3]));
+  p = TD_(fmadd_pd)(p, z, TD_C(SIN_P7[4]));
+  p = TD_(fmadd_pd)(p, z, TD_C(SIN_P7[5]));
+  p = TD_(fmadd_pd)(p, z, TD_C(SIN_P7[6]));
+  p = TD_(fmadd_pd)(p, z, TD_C(SIN_P7[7]));
+  /* z p + 0, r + r (z p): sin(+-0) = +-0, as in sin_finish */
+  const td_v v =
+      TD_(fmadd_pd)(r, TD_(fmadd_pd)(z, p, TD_(setzero_pd)()), r);
+  /* the sign: k's parity (t's low bit) flipped for cos */
+  const td_i sh = TD_(slli_epi64)(TD_CASTI(t), 63);
+#if defined(OMPB_ISA_AVX512F)
+  return _mm512_castsi512_pd(_mm512_ternarylogic_epi64(
+      _mm512_castpd_si512(v), sh,
+      _mm512_set1_epi64(half != 0 ? INT64_MIN : 0), 0x96)); /* v^sh^flip */
+#else
+  const td_v vs = _mm256_xor_pd(v, _mm256_castsi256_pd(sh));
+  return half != 0 ? _mm256_xor_pd(vs, _mm256_set1_pd(-0.0)) : vs;
+#endif
+}
+
+/* dst[j] = sin/cos(in[j]) for j < m (precise: half < 0; _fast: half 0 for
+ * sin, 0.5 for cos); whether any in[j] fails the range test */
 static inline __attribute__((always_inline)) int
-trig64p_block(const double *in, double *dst, size_t m, double qoff) {
-  const td_v mv = TD_C(0x1.8p52 + qoff);
-  const td_i absm = TD_SET1I(INT64_MAX);
-  const td_i limb = TD_SET1I(0x4130000000000000); /* TRIG64_MAX */
+trig64_block(const double *in, double *dst, size_t m, double qoff,
+             double half) {
+  const int precise = half < 0;
+  const td_v mv = precise ? TD_C(0x1.8p52 + TD_KOFF_P + qoff)
+                          : TD_C(0x1.8p52 + TD_KOFF_F);
+  const td_v scale = TD_C(precise ? TWO_OVER_PI : INV_PI);
+  const td_v sub = TD_C(precise ? 0.0 : -half);
+  const td_i tb = TD_SET1I(TD_TBITS);
   td_i top = TD_ZEROI();
-  (void)limb;
   size_t j = 0;
+#define TD_ONE(xv, out)                                                        \
+  do {                                                                         \
+    const td_v x_ = (xv);                                                      \
+    const td_v t_ = half > 0                                                   \
+                        ? TD_(add_pd)(TD_(fmadd_pd)(x_, scale, sub), mv)       \
+                        : TD_(fmadd_pd)(x_, scale, mv);                        \
+    TD_SCAN(top, t_, tb);                                                      \
+    TD_(storeu_pd)(out, precise ? trig64_precise(x_, t_, mv)                   \
+                                : trig64_fast(x_, t_, mv, half));              \
+  } while (0)
   for (; j + TD_W <= m; j += TD_W) {
     PREFETCH(in + j);
-    const td_v x = TD_(loadu_pd)(in + j);
-    TD_SCAN(top, TD_ANDI(TD_CASTI(x), absm), limb);
-    TD_(storeu_pd)(dst + j, trig64_precise(x, mv));
+    TD_ONE(TD_(loadu_pd)(in + j), dst + j);
   }
   if (j < m) { /* the zero-padded tail */
     double xi[TD_W] = {0}, xo[TD_W];
     memcpy(xi, in + j, (m - j) * sizeof xi[0]);
-    const td_v x = TD_(loadu_pd)(xi);
-    TD_SCAN(top, TD_ANDI(TD_CASTI(x), absm), limb);
-    TD_(storeu_pd)(xo, trig64_precise(x, mv));
+    TD_ONE(TD_(loadu_pd)(xi), xo);
     memcpy(dst + j, xo, (m - j) * sizeof xo[0]);
   }
-#if defined(OMPB_ISA_AVX512F)
-  return _mm512_cmpgt_epi64_mask(top, limb) != 0;
-#else
-  return !_mm256_testz_si256(top, top);
-#endif
+#undef TD_ONE
+  return precise ? TD_ANY(top, 2 * TD_KOFF_P) : TD_ANY(top, 2 * TD_KOFF_F);
 }
 
-/* TRIG_BLOCK_KERNEL with trig64p_block: lanes above TRIG64_MAX, inf and
- * NaN take SLEEF's value, element by element. */
-#define TRIG64P_KERNEL(fname, qoff, fallback, nt)                              \
-  TRIG_BLOCK_KERNEL(fname, double, trig64p_block, TRIG64_MAX, fabs, TD_W,      \
-                    qoff, fallback, nt)
-TRIG64P_KERNEL(sin_f64, 0.0, sin_u10_f64, 0)
-TRIG64P_KERNEL(cos_f64, 1.0, cos_u10_f64, 0)
-TRIG64P_KERNEL(nt_sin_f64, 0.0, sin_u10_f64, 1)
-TRIG64P_KERNEL(nt_cos_f64, 1.0, cos_u10_f64, 1)
+/* the blocks and their per-element test, qoff: precise 0 (sin) or 1 (cos);
+ * _fast -1 (sin) or -2 (cos) */
+static inline __attribute__((always_inline)) int
+trig64_any(const double *in, double *dst, size_t m, double qoff) {
+  return qoff >= 0 ? trig64_block(in, dst, m, qoff, -1.0)
+                   : trig64_block(in, dst, m, 0.0, qoff == -1 ? 0.0 : 0.5);
+}
+static inline __attribute__((always_inline)) int trig64_out(double x,
+                                                            double qoff) {
+  if (qoff >= 0)
+    return td_out(fma(x, TWO_OVER_PI, 0x1.8p52 + TD_KOFF_P + qoff),
+                  TD_KOFF_P);
+  return td_out(qoff == -1 ? fma(x, INV_PI, 0x1.8p52 + TD_KOFF_F)
+                           : fma(x, INV_PI, -0.5) + (0x1.8p52 + TD_KOFF_F),
+                TD_KOFF_F);
+}
+
+/* TRIG_BLOCK_KERNEL with trig64_any: the lanes out of the range (see
+ * td_out), inf and NaN take SLEEF's value, element by element. */
+#define TRIG64_KERNEL(fname, qoff, fallback, nt)                               \
+  TRIG_BLOCK_KERNEL(fname, double, trig64_any, trig64_out, TD_W, qoff,         \
+                    fallback, nt)
+TRIG64_KERNEL(sin_f64, 0.0, sin_u10_f64, 0)
+TRIG64_KERNEL(cos_f64, 1.0, cos_u10_f64, 0)
+TRIG64_KERNEL(nt_sin_f64, 0.0, sin_u10_f64, 1)
+TRIG64_KERNEL(nt_cos_f64, 1.0, cos_u10_f64, 1)
+TRIG64_KERNEL(sin_fast_f64, -1.0, sin_wide_f64, 0)
+TRIG64_KERNEL(cos_fast_f64, -2.0, cos_wide_f64, 0)
 #else
 TRIG1_F64(KDEF(sin_f64), sin, u10, 1e14)
 TRIG1_F64(KDEF(cos_f64), cos, u10, 1e14)
