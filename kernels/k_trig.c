@@ -496,6 +496,8 @@ typedef __m512d td_v;
 typedef __m512i td_i;
 #define TD_(op) _mm512_##op
 #define TD_CASTI _mm512_castpd_si512
+#define TD_CASTD _mm512_castsi512_pd
+#define TD_XORI _mm512_xor_si512
 #define TD_ZEROI _mm512_setzero_si512
 #define TD_SET1I _mm512_set1_epi64
 /* top |= t ^ c: one vpternlog */
@@ -508,6 +510,8 @@ typedef __m256d td_v;
 typedef __m256i td_i;
 #define TD_(op) _mm256_##op
 #define TD_CASTI _mm256_castpd_si256
+#define TD_CASTD _mm256_castsi256_pd
+#define TD_XORI _mm256_xor_si256
 #define TD_ZEROI _mm256_setzero_si256
 #define TD_SET1I _mm256_set1_epi64x
 #define TD_SCAN(top, t, c)                                                     \
@@ -589,9 +593,14 @@ static inline __attribute__((always_inline)) td_v trig64_fast(td_v x, td_v t,
                                                              double half) {
   const td_v h = half != 0 ? TD_(add_pd)(TD_(sub_pd)(t, m), TD_C(half))
                            : TD_(sub_pd)(t, m);
-  td_v r = TD_(fnmadd_pd)(h, TD_C(PI53[0]), x);
-  r = TD_(fnmadd_pd)(h, TD_C(PI53[1]), r);
-  r = TD_(fnmadd_pd)(h, TD_C(PI53[2]), r);
+  /* cos: -r, each step negated (fmsub, fmadd: the same roundings), so
+   * that v is -sin r, cos's flip, with no operation for it */
+  td_v r = half != 0 ? TD_(fmsub_pd)(h, TD_C(PI53[0]), x)
+                     : TD_(fnmadd_pd)(h, TD_C(PI53[0]), x);
+  r = half != 0 ? TD_(fmadd_pd)(h, TD_C(PI53[1]), r)
+                : TD_(fnmadd_pd)(h, TD_C(PI53[1]), r);
+  r = half != 0 ? TD_(fmadd_pd)(h, TD_C(PI53[2]), r)
+                : TD_(fnmadd_pd)(h, TD_C(PI53[2]), r);
   const td_v z = TD_(mul_pd)(r, r);
   td_v p = TD_(fmadd_pd)(TD_C(SIN_P7[0]), z, TD_C(SIN_P7[1]));
   p = TD_(fmadd_pd)(p, z, TD_C(SIN_P7[2]));
@@ -603,16 +612,8 @@ static inline __attribute__((always_inline)) td_v trig64_fast(td_v x, td_v t,
   /* z p + 0, r + r (z p): sin(+-0) = +-0, as in sin_finish */
   const td_v v =
       TD_(fmadd_pd)(r, TD_(fmadd_pd)(z, p, TD_(setzero_pd)()), r);
-  /* the sign: k's parity (t's low bit) flipped for cos */
-  const td_i sh = TD_(slli_epi64)(TD_CASTI(t), 63);
-#if defined(OMPB_ISA_AVX512F)
-  return _mm512_castsi512_pd(_mm512_ternarylogic_epi64(
-      _mm512_castpd_si512(v), sh,
-      _mm512_set1_epi64(half != 0 ? INT64_MIN : 0), 0x96)); /* v^sh^flip */
-#else
-  const td_v vs = _mm256_xor_pd(v, _mm256_castsi256_pd(sh));
-  return half != 0 ? _mm256_xor_pd(vs, _mm256_set1_pd(-0.0)) : vs;
-#endif
+  /* the sign: k's parity (t's low bit) */
+  return TD_CASTD(TD_XORI(TD_CASTI(v), TD_(slli_epi64)(TD_CASTI(t), 63)));
 }
 
 /* dst[j] = sin/cos(in[j]) for j < m (precise: half < 0; _fast: half 0 for
