@@ -282,13 +282,14 @@ static size_t n_cur = N_ALL;
 /* Inputs (random over the spec's range, then the specials) and references
  * for one unary function, both precisions. */
 /* A float and a double nearest to k pi/2 for random k, up to 2^22 or 2^16
- * and 2^20 (the fast paths' limits), and beyond one time in eight. */
+ * and 2^21 (the fast paths' limits: the f64 ones reach |x| ~1.64e6), and
+ * beyond one time in eight. */
 static void near_half_pi(double *x32, double *x64) {
   mpfr_t m;
   mpfr_init2(m, REF_PREC);
   for (int w = 0; w < 2; w++) {
     /* f32: half of them within 2^16, the f32 sin_fast fast path */
-    double lim = w == 0 ? ((rng_next() & 1) ? 0x1p22 : 0x1p16) : 0x1p20;
+    double lim = w == 0 ? ((rng_next() & 1) ? 0x1p22 : 0x1p16) : 0x1p21;
     if (rng_next() % 8 == 0)
       lim *= 1024;
     unsigned long k =
