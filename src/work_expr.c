@@ -52,8 +52,12 @@ struct xwork {
   char *out;
   size_t n, esize;
   bool f64, stream;
-  /* The last instruction is a fused run that writes out: when streaming,
-   * it stores to out with non-temporal stores itself (no buffer copy). */
+  /* The last instruction stores to out with non-temporal stores itself
+   * when streaming (no buffer copy): a fused run that writes out, or a
+   * kernel with an nt_ form (the same bits as the kernel, kernels/table.c;
+   * `exp(-x*x)`, `log(x*x + 1)`, `sin(x)`, 1 thread, 8M elements from
+   * memory, median CPU time, 15 alternations: f32 0.89x, 0.90x, 0.91x,
+   * f64 0.90x, 0.87x, 0.94x the buffer and its copy's). */
   bool nt_run;
   /* An input or out is not aligned to its element (a float at an odd
    * address: C's loads may not touch it): each block's inputs are copied
@@ -106,7 +110,7 @@ static void **make_scratch(const struct xwork *w) {
   return p;
 }
 
-/* nt: slot nslots - 1 is out itself and the fused run that writes it
+/* nt: slot nslots - 1 is out itself and the instruction that writes it
  * streams its stores (xwork.nt_run). */
 #define EXEC(T, sfx)                                                           \
   static void exec_##sfx(const struct xwork *w, void **p, size_t m, bool nt) { \
@@ -121,8 +125,10 @@ static void **make_scratch(const struct xwork *w) {
         const T *a = p[in->a];                                                 \
         const void *kp = in->has_params ? (const void *)in->p##sfx : NULL;     \
         const size_t step = w->kcall && in->a < e->nvars ? w->kcall : m;       \
+        ompb_kernel_##sfx *k = t->sfx[in->op];                                 \
+        if (nt && in->dst == e->nslots - 1) k = t->nt_##sfx[in->op];           \
         for (size_t s = 0; s < m; s += step)                                   \
-          t->sfx[in->op](a + s, d + s, m - s < step ? m - s : step, kp);       \
+          k(a + s, d + s, m - s < step ? m - s : step, kp);                    \
         break;                                                                 \
       }                                                                        \
       case OMPB__XI_K2: t->sfx##_2[in->op](p[in->a], p[in->b], d, m, NULL); break; \
@@ -360,8 +366,11 @@ static int start(ompb_pool *pool, const ompb_expr *e, const void *const *inputs,
   w->unaligned = !red && (uintptr_t)out % esize != 0;
   for (size_t j = 0; n > 0 && j < e->nused; j++)
     w->unaligned |= (uintptr_t)inputs[e->used[j]] % esize != 0;
-  w->nt_run = e->nins > 0 && e->ins[e->nins - 1].kind == OMPB__XI_FUSED &&
-              e->runs[e->ins[e->nins - 1].a].out_ext >= 0;
+  const struct ompb__xins *last = e->nins > 0 ? &e->ins[e->nins - 1] : NULL;
+  w->nt_run = last && ((last->kind == OMPB__XI_FUSED && e->runs[last->a].out_ext >= 0) ||
+                       (last->kind == OMPB__XI_K1 &&
+                        (w->f64 ? w->t->nt_f64[last->op] != NULL
+                                : w->t->nt_f32[last->op] != NULL)));
   w->stream = !red && !w->unaligned && w->t->stream_f32 && n >= ompb__stream_min() / esize;
   w->nscratch = b->nslots;
   w->sub = !red && w->f64 && e->nins > 1 ? XPASS_F64 : 0;

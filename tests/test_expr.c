@@ -2139,6 +2139,65 @@ static void fused_runs_give_the_unfused_bits(void) {
   free(v64), free(o64), free(r64), free(v32), free(o32), free(r32), free(i64), free(i32);
 }
 
+/* A program whose last instruction is a kernel with an nt_ form stores
+ * out with it when the output streams (src/work_expr.c, nt_run): the
+ * kernel's own bits, also in place and at an output off its 64-byte
+ * boundary (the head goes through plain stores). */
+static void streamed_last_kernel_gives_the_kernel_bits(void) {
+  static const struct { const char *src; int k; bool negsq; } cases[] = {
+      {"exp(-x*x)", OMPB__K1_exp, true}, {"sin(x)", OMPB__K1_sin, false},
+      {"log(x)", OMPB__K1_log, false}};
+  const ompb__simd_table *t = ompb__simd_active();
+  const size_t smin = ompb__stream_min();
+  const bool big = !slow_run() && smin <= ((size_t)64 << 20);
+  for (int f64 = 0; f64 < 2; f64++) {
+    const size_t es = f64 ? sizeof(double) : sizeof(float);
+    const size_t n = big ? smin / es + 37 : 5003;
+    char *x = malloc((n + 8) * es), *tmp = malloc(n * es), *ref = malloc(n * es),
+         *out = malloc((n + 8) * es);
+    CU_ASSERT_FATAL(x && tmp && ref && out);
+    rng_state = 2468 + (uint64_t)f64;
+    for (size_t i = 0; i < n + 8; i++) {
+      double v = rng_range(-4, 4);
+      if (f64) ((double *)(void *)x)[i] = v;
+      else ((float *)(void *)x)[i] = (float)v;
+    }
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+      ompb_expr *e = compile(cases[c].src, XYZ, 3);
+      CU_ASSERT_FATAL(e != NULL);
+      for (size_t i = 0; i < n; i++) {
+        if (f64) {
+          double v = ((double *)(void *)x)[i];
+          ((double *)(void *)tmp)[i] = cases[c].negsq ? -(v * v) : v;
+        } else {
+          float v = ((float *)(void *)x)[i];
+          ((float *)(void *)tmp)[i] = cases[c].negsq ? -(v * v) : v;
+        }
+      }
+      if (f64) t->f64[cases[c].k]((const double *)(void *)tmp, (double *)(void *)ref, n, NULL);
+      else t->f32[cases[c].k]((const float *)(void *)tmp, (float *)(void *)ref, n, NULL);
+      /* out at elements 0 and 3 of its buffer, then in place */
+      for (int form = 0; form < 3; form++) {
+        char *o = form == 2 ? tmp : out + (form ? 3 * es : 0);
+        if (form == 2) memcpy(tmp, x, n * es);
+        const void *in[] = {form == 2 ? (const void *)tmp : (const void *)x, NULL, NULL};
+        int rc = f64 ? ompb_expr_eval_f64(pool2, e, (const double *const *)in, n, (double *)(void *)o, NULL)
+                     : ompb_expr_eval_f32(pool2, e, (const float *const *)in, n, (float *)(void *)o, NULL);
+        CU_ASSERT_EQUAL(rc, OMPB_OK);
+        size_t bad = 0;
+        for (size_t i = 0; i < n; i++) {
+          double g = f64 ? ((double *)(void *)o)[i] : ((float *)(void *)o)[i];
+          double w = f64 ? ((double *)(void *)ref)[i] : ((float *)(void *)ref)[i];
+          if (memcmp(o + i * es, ref + i * es, es) != 0 && !(isnan(g) && isnan(w))) bad++;
+        }
+        CU_ASSERT_EQUAL(bad, 0u);
+      }
+      ompb_expr_free(e);
+    }
+    free(x), free(tmp), free(ref), free(out);
+  }
+}
+
 static int setup(void) {
   pool1 = pool2 = pool16 = NULL;
   ompb_pool_opts o1 = {.workers = 1}, o2 = {.workers = 2}, o16 = {.workers = 16, .no_pin = true};
@@ -2180,6 +2239,7 @@ int ompb_suite_expr(void) {
       {"concurrent_evaluations", concurrent_evaluations},
       {"random_trees_match_reference", random_trees_match_reference},
       {"fused_runs_give_the_unfused_bits", fused_runs_give_the_unfused_bits},
+      {"streamed_last_kernel_gives_the_kernel_bits", streamed_last_kernel_gives_the_kernel_bits},
   };
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
     if (!CU_add_test(s, tests[i].name, tests[i].fn)) return -1;
