@@ -114,10 +114,11 @@ struct ompb__errnode {
 /* One per claim task (a team member) plus one for the reporter. Cache-line
  * aligned so that counters written by one thread never share a line. */
 struct ompb__slot {
-  /* Tasks that ran and succeeded / failed. Written only by the slot's owner
-   * (relaxed load + store), read by the reporter and progress snapshots. */
-  _Alignas(OMPB__CACHE_LINE) _Atomic size_t ok;
-  _Atomic size_t failed;
+  /* The member's unclaimed claim units [lo, hi), packed lo << 32 | hi
+   * (src/run.c): dealt before the team starts, claimed from the front by
+   * the owner, halved from the back by members that ran out, emptied by a
+   * stop's sweep. Changed only by CAS or exchange. */
+  _Alignas(OMPB__CACHE_LINE) _Atomic uint64_t range;
   /* With task deadlines only: (index + 1) << 1 of the running task, bit 0
    * set by the reporter when it timed the task out; 0 when idle. The owner
    * publishes it (release) after deadline_ns and retracts it with an
@@ -125,10 +126,17 @@ struct ompb__slot {
    * counts the task. */
   _Atomic uint64_t cur;
   _Atomic int64_t deadline_ns;
-  ompb_ctx ctx;
+  /* The line above is what other members read when they look for work;
+   * what the owner writes at every index, and the seal reads, starts a
+   * line of its own. */
+  /* Tasks that ran and succeeded / failed. Written only by the slot's owner
+   * (relaxed load + store), read by the reporter and progress snapshots. */
+  _Alignas(OMPB__CACHE_LINE) _Atomic size_t ok;
+  _Atomic size_t failed;
   /* Error records this member allocated, handed to the result at seal.
    * Written only by the slot's owner while the team runs. */
   struct ompb__errnode *errs;
+  ompb_ctx ctx;
   bool has_msg;
   char msg[OMPB__MSG_MAX];
 };
@@ -159,13 +167,12 @@ struct ompb_batch {
   ompb_task_result *results; /* res's array; NULL with discard_results */
   struct ompb__slot *slots; /* in the batch's allocation, after the kind's state */
 
-  /* next is written by every claim, stop and paused are read before every
-   * task: 64 bytes apart, a claim does not evict the line that the gate
-   * reads from the other members' caches (the batch is only malloc-aligned,
-   * hence padding rather than _Alignas). */
-  char pad_before_next_[64];
-  _Atomic size_t next;        /* claim counter: the first unclaimed index, <= n */
-  char pad_after_next_[64];
+  /* How the indices were dealt to the members' ranges (slots[k].range,
+   * src/run.c): `unit` indices a claim unit (b->chunk, or 1 when adaptive;
+   * more only past 2^32 - 1 units), to `dealt` members. Written before
+   * the team starts. */
+  size_t unit;
+  unsigned dealt;
   _Atomic int64_t stop;       /* see OMPB__STOP_* */
   int64_t final_stop;         /* stop word as the team ended */
   /* A member saw the stop before it left the team: the stop came before
