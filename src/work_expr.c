@@ -20,7 +20,7 @@
  * buffer no longer fit L1 (perf/bench_expr's programs before the fused
  * runs, CPU time over 8M doubles, 2 threads: passes of 128 made E1 1.18x,
  * E3 1.45x, E4 1.31x faster than whole blocks). f32 passes of 256 or 512
- * measured no better (0.88x-1.08x, and again 0.96x-1.04x with today's
+ * measured no better (0.88x-1.08x, and again 1.01x-1.07x with today's
  * kernels). Reductions run whole blocks (a block's partial reads its
  * whole slot). A fused run counts as one instruction: E3, one run, runs
  * whole blocks. 256 rather than 128: a pass pays its dispatch (run_block,
