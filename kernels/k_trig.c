@@ -616,6 +616,26 @@ static inline __attribute__((always_inline)) td_v trig64_fast(td_v x, td_v t,
   return TD_CASTD(TD_XORI(TD_CASTI(v), TD_(slli_epi64)(TD_CASTI(t), 63)));
 }
 
+/* cos_fast's t: k = floor(x/pi) (h = k + 1/2, r in [-pi/2, pi/2]), by one
+ * fma rounded down at AVX-512F (x/pi - 1/2 rounded to the nearest by the
+ * trick, two operations, at AVX2; the two differ only where x/pi is within
+ * a rounding of a half-integer, both k giving |r| <= pi/2 + 2^-30) */
+#if defined(OMPB_ISA_AVX512F)
+#define TD_RD (_MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
+#define TD_COS_T(x, scale, sub, mv)                                            \
+  ((void)(sub), _mm512_fmadd_round_pd(x, scale, mv, TD_RD))
+INLINE double td_cos_t(double x, double m) {
+  return _mm_cvtsd_f64(_mm_fmadd_round_sd(_mm_set_sd(x), _mm_set_sd(INV_PI),
+                                          _mm_set_sd(m), TD_RD));
+}
+#else
+#define TD_COS_T(x, scale, sub, mv)                                            \
+  TD_(add_pd)(TD_(fmadd_pd)(x, scale, sub), mv)
+INLINE double td_cos_t(double x, double m) {
+  return fma(x, INV_PI, -0.5) + m;
+}
+#endif
+
 /* dst[j] = sin/cos(in[j]) for j < m (precise: half < 0; _fast: half 0 for
  * sin, 0.5 for cos); whether any in[j] fails the range test */
 static inline __attribute__((always_inline)) int
@@ -632,9 +652,8 @@ trig64_block(const double *in, double *dst, size_t m, double qoff,
 #define TD_ONE(xv, out)                                                        \
   do {                                                                         \
     const td_v x_ = (xv);                                                      \
-    const td_v t_ = half > 0                                                   \
-                        ? TD_(add_pd)(TD_(fmadd_pd)(x_, scale, sub), mv)       \
-                        : TD_(fmadd_pd)(x_, scale, mv);                        \
+    const td_v t_ = half > 0 ? TD_COS_T(x_, scale, sub, mv)                    \
+                             : TD_(fmadd_pd)(x_, scale, mv);                   \
     TD_SCAN(top, t_, tb);                                                      \
     TD_(storeu_pd)(out, precise ? trig64_precise(x_, t_, mv)                   \
                                 : trig64_fast(x_, t_, mv, half));              \
@@ -666,7 +685,7 @@ static inline __attribute__((always_inline)) int trig64_out(double x,
     return td_out(fma(x, TWO_OVER_PI, 0x1.8p52 + TD_KOFF_P + qoff),
                   TD_KOFF_P);
   return td_out(qoff == -1 ? fma(x, INV_PI, 0x1.8p52 + TD_KOFF_F)
-                           : fma(x, INV_PI, -0.5) + (0x1.8p52 + TD_KOFF_F),
+                           : td_cos_t(x, 0x1.8p52 + TD_KOFF_F),
                 TD_KOFF_F);
 }
 
