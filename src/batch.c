@@ -28,10 +28,29 @@ static size_t slots_bytes(unsigned nslots) {
   return ompb__mul((size_t)nslots + 1, sizeof(struct ompb__slot));
 }
 
-static void place_slots(ompb_batch *b, char *after_work) {
+/* `old`: where a reused block's slots were, and `old_n` + 1 of them ready
+ * (NULL for a fresh, zeroed block). In the same place they keep their ctx
+ * and message buffers, and only the words a batch counts from are cleared:
+ * the lines a member wrote last time are not all written again by this
+ * thread first. */
+static void place_slots(ompb_batch *b, char *after_work, struct ompb__slot *old,
+                        unsigned old_n) {
   uintptr_t p = ((uintptr_t)after_work + OMPB__CACHE_LINE - 1) &
                 ~(uintptr_t)(OMPB__CACHE_LINE - 1);
   b->slots = (struct ompb__slot *)p;
+  if (old == b->slots && old_n >= b->nslots) {
+    for (size_t k = 0; k <= b->nslots; k++) {
+      struct ompb__slot *s = &b->slots[k];
+      OMPB__STORE(&s->range, 0);
+      OMPB__STORE(&s->cur, 0);
+      OMPB__STORE(&s->deadline_ns, 0);
+      OMPB__STORE(&s->ok, 0);
+      OMPB__STORE(&s->failed, 0);
+      s->errs = NULL;
+    }
+    return;
+  }
+  if (old) memset(b->slots, 0, slots_bytes(b->nslots));
   for (size_t k = 0; k <= b->nslots; k++) {
     b->slots[k].ctx.b = b;
     b->slots[k].ctx.s = &b->slots[k];
@@ -63,8 +82,23 @@ int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
   if (work_size > SIZE_MAX - WORK_OFFSET - OMPB__CACHE_LINE ||
       sbytes > SIZE_MAX - WORK_OFFSET - OMPB__CACHE_LINE - work_size)
     return OMPB_ENOMEM;
-  ompb_batch *b = ompb__calloc(1, WORK_OFFSET + work_size + OMPB__CACHE_LINE + sbytes);
-  if (!b) return OMPB_ENOMEM;
+  size_t bytes = WORK_OFFSET + work_size + OMPB__CACHE_LINE + sbytes;
+  /* The pool's spare block when it is large enough (one thread takes it);
+   * the handle and the kind's state are cleared as calloc would. */
+  ompb_batch *b = atomic_exchange_explicit(&pool->spare, NULL, memory_order_acquire);
+  struct ompb__slot *old = NULL;
+  unsigned old_n = 0;
+  if (b && b->block_bytes >= bytes) {
+    bytes = b->block_bytes;
+    old = b->slots;
+    old_n = b->nslots;
+    memset(b, 0, WORK_OFFSET + work_size);
+  } else {
+    ompb__free(b);
+    b = ompb__calloc(1, bytes);
+    if (!b) return OMPB_ENOMEM;
+  }
+  b->block_bytes = bytes;
   b->t_start_ns = ompb__now_ns();
   b->pool = pool;
   b->ops = ops;
@@ -74,7 +108,7 @@ int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
   if (b->opts.progress_throttle_ms == 0) b->opts.progress_throttle_ms = DEFAULT_THROTTLE_MS;
   else if (b->opts.progress_throttle_ms < MIN_THROTTLE_MS) b->opts.progress_throttle_ms = MIN_THROTTLE_MS;
   b->nslots = nslots;
-  place_slots(b, (char *)b->work + work_size);
+  place_slots(b, (char *)b->work + work_size, old, old_n);
   b->task_timeout_ns = ompb__ms_to_ns(b->opts.task_timeout_ms);
   b->min_timeout_ns = b->task_timeout_ns;
   if (b->opts.batch_timeout_ms > 0)
@@ -105,6 +139,25 @@ static void destroy(ompb_batch *b) {
   pthread_cond_destroy(&b->cv);
   pthread_mutex_destroy(&b->mu);
   ompb__free(b);
+}
+
+/* Spare blocks larger than this are freed (a pool of thousands of workers
+ * has that many slots). */
+#define SPARE_MAX_BYTES 65536
+
+/* A solo batch is freed by its synchronous call, before it returns: the
+ * pool is alive, and the block becomes its spare (the previous spare, if
+ * another thread's call left one meanwhile, is freed). */
+static void destroy_solo(ompb_batch *b) {
+  ompb__result_destroy(b->res, b); /* sealed: nothing but an untaken result */
+  if (b->ops->destroy) b->ops->destroy(b);
+  pthread_cond_destroy(&b->cv);
+  pthread_mutex_destroy(&b->mu);
+  if (b->block_bytes > SPARE_MAX_BYTES) {
+    ompb__free(b);
+    return;
+  }
+  ompb__free(atomic_exchange_explicit(&b->pool->spare, b, memory_order_acq_rel));
 }
 
 void ompb__batch_discard(ompb_batch *b) { destroy(b); }
@@ -239,7 +292,7 @@ int ompb_batch_progress(const ompb_batch *b, ompb_progress *out) {
 void ompb_batch_free(ompb_batch *b) {
   if (!b) return;
   if (b->solo) {
-    destroy(b);
+    destroy_solo(b);
     return;
   }
   if (atomic_load(&b->state) != OMPB__SEALED) ompb_batch_cancel(b);

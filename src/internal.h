@@ -152,6 +152,7 @@ struct ompb__work_ops; /* a kind of work: src/work.h */
 
 struct ompb_batch {
   ompb_pool *pool;
+  size_t block_bytes; /* the batch's allocation, for its reuse (pool->spare) */
   const struct ompb__work_ops *ops; /* the kind of work */
   void *work;           /* the kind's own state, in the batch's allocation */
   size_t n;             /* indices: tasks, items or chunks */
@@ -243,17 +244,26 @@ struct ompb_pool {
   ompb__registry reg;
   atomic_bool started;
 
-  /* qmu protects the FIFO queue, busy and quit; qcv wakes the dispatcher.
-   * busy: a batch of this pool is running (on the dispatcher or on a
-   * caller); no other starts until it ends. */
+  /* qmu protects the FIFO queue; qcv wakes the dispatcher. busy: a batch
+   * of this pool is running (on the dispatcher or on a caller); no other
+   * starts until it ends; taken by CAS, so that a synchronous caller that
+   * finds the pool idle needs no lock (src/pool.c). queued: the queue's
+   * length, and quit, written under qmu, readable without it. */
   pthread_mutex_t qmu;
   pthread_cond_t qcv;
   ompb_batch *qhead, *qtail;
-  bool busy;
-  bool quit;
+  atomic_bool busy;
+  _Atomic size_t queued;
+  atomic_bool quit;
   pthread_t dispatcher;
 
   struct ompb__reporter rep;
+
+  /* The block of the last solo batch (src/internal.h, ompb_batch.solo),
+   * kept for the next batch instead of freed: its lines are still in the
+   * caches of the threads that used them (src/batch.c). Its lock and
+   * condition variable are destroyed; NULL when none. */
+  _Atomic(ompb_batch *) spare;
 };
 
 /* src/runtime.c: the OpenMP runtime */

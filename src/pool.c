@@ -14,22 +14,35 @@
 #include "internal.h"
 
 /* One batch runs at a time: the dispatcher's or a caller's (`busy`), so
- * that a pool never has two teams at once and batches start in FIFO order. */
+ * that a pool never has two teams at once and batches start in FIFO order.
+ *
+ * busy is taken by CAS, by the dispatcher under qmu and by a synchronous
+ * caller without it. The caller then checks that nothing is queued, and
+ * when its batch is done, releases busy and checks again for a queued batch
+ * or a quit, to wake the dispatcher. Each side writes its word (busy;
+ * queued or quit) before it reads the other's, all sequentially
+ * consistent, so at least one side sees the other: a batch queued while a
+ * caller runs is either seen by the caller as it ends (it wakes the
+ * dispatcher), or sees busy released (ompb__enqueue signals). The
+ * dispatcher reads busy under qmu and the caller signals under it, so no
+ * wake-up is lost between the dispatcher's test and its wait. */
 static void *dispatcher_main(void *arg) {
   ompb_pool *pool = arg;
   pthread_mutex_lock(&pool->qmu);
   for (;;) {
-    while (pool->busy || (!pool->qhead && !pool->quit))
+    while (atomic_load(&pool->busy) || (!pool->qhead && !atomic_load(&pool->quit)))
       pthread_cond_wait(&pool->qcv, &pool->qmu);
     ompb_batch *b = pool->qhead;
     if (!b) break; /* quit with an empty queue */
+    bool idle = false;
+    if (!atomic_compare_exchange_strong(&pool->busy, &idle, true)) continue; /* a caller's */
     pool->qhead = b->qnext;
     if (!pool->qhead) pool->qtail = NULL;
-    pool->busy = true;
+    atomic_fetch_sub(&pool->queued, 1);
     pthread_mutex_unlock(&pool->qmu);
     ompb__run_dispatched(b, true);
     pthread_mutex_lock(&pool->qmu);
-    pool->busy = false;
+    atomic_store(&pool->busy, false);
   }
   pthread_mutex_unlock(&pool->qmu);
   return NULL;
@@ -41,22 +54,34 @@ void ompb__enqueue(ompb_pool *pool, ompb_batch *b) {
   if (pool->qtail) pool->qtail->qnext = b;
   else pool->qhead = b;
   pool->qtail = b;
-  if (!pool->busy) pthread_cond_signal(&pool->qcv);
+  atomic_fetch_add(&pool->queued, 1);
+  if (!atomic_load(&pool->busy)) pthread_cond_signal(&pool->qcv);
   pthread_mutex_unlock(&pool->qmu);
 }
 
+/* Release busy after a caller's batch; wake the dispatcher when a batch was
+ * queued meanwhile or the pool is quitting. */
+static void release_busy(ompb_pool *pool) {
+  atomic_store(&pool->busy, false);
+  if (atomic_load(&pool->queued) || atomic_load(&pool->quit)) {
+    pthread_mutex_lock(&pool->qmu);
+    pthread_cond_signal(&pool->qcv);
+    pthread_mutex_unlock(&pool->qmu);
+  }
+}
+
 bool ompb__run_here(ompb_pool *pool, ompb_batch *b) {
-  pthread_mutex_lock(&pool->qmu);
-  bool mine = !pool->busy && !pool->qhead;
-  if (mine) pool->busy = true;
-  pthread_mutex_unlock(&pool->qmu);
-  if (!mine) return false;
+  bool idle = false;
+  if (atomic_load_explicit(&pool->busy, memory_order_relaxed) ||
+      !atomic_compare_exchange_strong(&pool->busy, &idle, true))
+    return false;
+  if (atomic_load(&pool->queued)) { /* FIFO: behind the queued batches */
+    release_busy(pool);
+    return false;
+  }
   /* The caller's team is the user's: its threads are not pinned. */
   ompb__run_dispatched(b, false);
-  pthread_mutex_lock(&pool->qmu);
-  pool->busy = false;
-  if (pool->qhead || pool->quit) pthread_cond_signal(&pool->qcv);
-  pthread_mutex_unlock(&pool->qmu);
+  release_busy(pool);
   return true;
 }
 
@@ -123,12 +148,13 @@ void ompb_pool_destroy(ompb_pool *pool) {
   /* The dispatcher drains the queue before it quits; the reporter quits
    * once every listed batch has been sealed. */
   pthread_mutex_lock(&pool->qmu);
-  pool->quit = true;
+  atomic_store(&pool->quit, true);
   pthread_cond_signal(&pool->qcv);
   pthread_mutex_unlock(&pool->qmu);
   pthread_join(pool->dispatcher, NULL);
   ompb__reporter_stop(pool);
   destroy_sync(pool);
+  ompb__free(atomic_load(&pool->spare));
   ompb__registry_free(&pool->reg);
   ompb__free(pool->cpus);
   ompb__free(pool);
