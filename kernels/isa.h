@@ -136,6 +136,7 @@ ompb_kernel_f64 K(nt_log_f64);
 ompb_kernel_f32 K(nt_sin_fast_f32), K(nt_cos_fast_f32);
 ompb_kernel_f32 K(nt_sin_f32), K(nt_cos_f32);
 ompb_kernel_f64 K(nt_sin_f64), K(nt_cos_f64);
+ompb_kernel_f64 K(nt_sin_fast_f64), K(nt_cos_fast_f64);
 ompb_kernel_f64 K(nt_exp_f64), K(nt_exp_fast_f64), K(nt_log_fast_f64);
 #endif
 ompb_kernel2_f32 K(nt2_add_f32), K(nt2_mul_f32);

@@ -700,6 +700,8 @@ TRIG64_KERNEL(nt_sin_f64, 0.0, sin_u10_f64, 1)
 TRIG64_KERNEL(nt_cos_f64, 1.0, cos_u10_f64, 1)
 TRIG64_KERNEL(sin_fast_f64, -1.0, sin_wide_f64, 0)
 TRIG64_KERNEL(cos_fast_f64, -2.0, cos_wide_f64, 0)
+TRIG64_KERNEL(nt_sin_fast_f64, -1.0, sin_wide_f64, 1)
+TRIG64_KERNEL(nt_cos_fast_f64, -2.0, cos_wide_f64, 1)
 #else
 TRIG1_F64(KDEF(sin_f64), sin, u10, 1e14)
 TRIG1_F64(KDEF(cos_f64), cos, u10, 1e14)

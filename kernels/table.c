@@ -16,7 +16,8 @@
  * even when it is not in dispatch.c's STREAMS: the log (<= 1 ULP) on
  * AVX-512F only, where streaming it measured faster (perf/bench_simd;
  * on AVX2 it was slower), and the sin and cos (<= 1 ULP; faster at
- * AVX-512F, f32 level at AVX2; docs/kernels.md). */
+ * AVX-512F, f32 level at AVX2; docs/kernels.md) and the f64 sin_fast and
+ * cos_fast (k_trig.c). */
 #if defined(OMPB_ISA_AVX512F)
 #define NT_LOG(t) [OMPB__K1_log] = K(nt_log_##t),
 #else
@@ -36,7 +37,8 @@
 #define NT_MATH_f64                                                            \
   [OMPB__K1_exp] = K(nt_exp_f64), [OMPB__K1_exp_fast] = K(nt_exp_fast_f64),    \
   [OMPB__K1_log_fast] = K(nt_log_fast_f64), [OMPB__K1_sin] = K(nt_sin_f64),  \
-  [OMPB__K1_cos] = K(nt_cos_f64), NT_LOG(f64)
+  [OMPB__K1_cos] = K(nt_cos_f64), [OMPB__K1_sin_fast] = K(nt_sin_fast_f64),   \
+  [OMPB__K1_cos_fast] = K(nt_cos_fast_f64), NT_LOG(f64)
 #else
 #define NT_MATH_f64
 #endif
