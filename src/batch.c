@@ -84,20 +84,28 @@ int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
     return OMPB_ENOMEM;
   size_t bytes = WORK_OFFSET + work_size + OMPB__CACHE_LINE + sbytes;
   /* The pool's spare block when it is large enough (one thread takes it);
-   * the handle and the kind's state are cleared as calloc would. */
+   * the handle and the kind's state are cleared as calloc would. The
+   * handle is cache-line aligned in its block (the allocator hook has no
+   * aligned variant). */
   ompb_batch *b = atomic_exchange_explicit(&pool->spare, NULL, memory_order_acquire);
   struct ompb__slot *old = NULL;
   unsigned old_n = 0;
+  void *block;
   if (b && b->block_bytes >= bytes) {
+    block = b->block;
     bytes = b->block_bytes;
     old = b->slots;
     old_n = b->nslots;
     memset(b, 0, WORK_OFFSET + work_size);
   } else {
-    ompb__free(b);
-    b = ompb__calloc(1, bytes);
-    if (!b) return OMPB_ENOMEM;
+    if (b) ompb__free(b->block);
+    if (bytes > SIZE_MAX - OMPB__CACHE_LINE) return OMPB_ENOMEM;
+    block = ompb__calloc(1, bytes + OMPB__CACHE_LINE);
+    if (!block) return OMPB_ENOMEM;
+    b = (ompb_batch *)(((uintptr_t)block + OMPB__CACHE_LINE - 1) &
+                       ~(uintptr_t)(OMPB__CACHE_LINE - 1));
   }
+  b->block = block;
   b->block_bytes = bytes;
   b->t_start_ns = ompb__now_ns();
   b->pool = pool;
@@ -124,7 +132,7 @@ int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
   return OMPB_OK;
 fail:
   ompb__result_destroy(b->res, NULL);
-  ompb__free(b);
+  ompb__free(b->block);
   return rc;
 }
 
@@ -138,7 +146,7 @@ static void destroy(ompb_batch *b) {
   if (b->ops->destroy) b->ops->destroy(b);
   pthread_cond_destroy(&b->cv);
   pthread_mutex_destroy(&b->mu);
-  ompb__free(b);
+  ompb__free(b->block);
 }
 
 /* Spare blocks larger than this are freed (a pool of thousands of workers
@@ -154,10 +162,11 @@ static void destroy_solo(ompb_batch *b) {
   pthread_cond_destroy(&b->cv);
   pthread_mutex_destroy(&b->mu);
   if (b->block_bytes > SPARE_MAX_BYTES) {
-    ompb__free(b);
+    ompb__free(b->block);
     return;
   }
-  ompb__free(atomic_exchange_explicit(&b->pool->spare, b, memory_order_acq_rel));
+  ompb_batch *prev = atomic_exchange_explicit(&b->pool->spare, b, memory_order_acq_rel);
+  if (prev) ompb__free(prev->block);
 }
 
 void ompb__batch_discard(ompb_batch *b) { destroy(b); }

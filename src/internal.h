@@ -151,37 +151,41 @@ struct ompb__result {
 struct ompb__work_ops; /* a kind of work: src/work.h */
 
 struct ompb_batch {
-  ompb_pool *pool;
-  size_t block_bytes; /* the batch's allocation, for its reuse (pool->spare) */
+  /* What the team's members read, and the batch's start writes: on the
+   * first lines, apart from what the thread that ends the team writes
+   * (below), so that ending one batch does not take these lines from the
+   * members' caches. The handle is cache-line aligned (src/batch.c). */
   const struct ompb__work_ops *ops; /* the kind of work */
   void *work;           /* the kind's own state, in the batch's allocation */
   size_t n;             /* indices: tasks, items or chunks */
-  ompb_batch_opts opts; /* copy; throttle resolved */
   size_t chunk;         /* claim granularity; 0 adaptive */
-  unsigned nslots;      /* most team members; slots[nslots] is the reporter's */
-
-  int64_t task_timeout_ns; /* batch default per index, 0: none */
-  int64_t min_timeout_ns;  /* smallest deadline in effect, 0: no deadlines */
-
-  int64_t t_start_ns, t_end_ns, deadline_ns; /* deadline 0: none */
-  struct ompb__result *res;  /* NULL once taken by a waiter or dropped */
   ompb_task_result *results; /* res's array; NULL with discard_results */
   struct ompb__slot *slots; /* in the batch's allocation, after the kind's state */
-
   /* How the indices were dealt to the members' ranges (slots[k].range,
    * src/run.c): `unit` indices a claim unit (b->chunk, or 1 when adaptive;
    * more only past 2^32 - 1 units), to `dealt` members. Written before
    * the team starts. */
   size_t unit;
   unsigned dealt;
+  atomic_bool paused;         /* read before each task start; set under mu */
   _Atomic int64_t stop;       /* see OMPB__STOP_* */
+  int64_t task_timeout_ns; /* batch default per index, 0: none */
+  int64_t min_timeout_ns;  /* smallest deadline in effect, 0: no deadlines */
+  ompb_batch_opts opts; /* copy; throttle resolved */
+  unsigned nslots;      /* most team members; slots[nslots] is the reporter's */
+  ompb_pool *pool;
+
+  /* The rest: the start, the end and the seal, control and lists. */
+  _Alignas(OMPB__CACHE_LINE) void *block; /* the allocation holding the batch */
+  size_t block_bytes; /* from the handle on, for its reuse (pool->spare) */
+  int64_t t_start_ns, t_end_ns, deadline_ns; /* deadline 0: none */
+  struct ompb__result *res;  /* NULL once taken by a waiter or dropped */
   int64_t final_stop;         /* stop word as the team ended */
   /* A member saw the stop before it left the team: the stop came before
    * the batch completed, whether or not anything was left to skip. */
   atomic_bool stop_seen;
   /* Waiting threads inside ompb__help_skip: the team's end waits for 0. */
   _Atomic unsigned skip_helpers;
-  atomic_bool paused;         /* read before each task start; set under mu */
   _Atomic size_t lost_errors; /* failed tasks whose error record could not be allocated */
 
   /* mu protects state, taken and the paused transitions; cv signals state

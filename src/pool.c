@@ -154,7 +154,8 @@ void ompb_pool_destroy(ompb_pool *pool) {
   pthread_join(pool->dispatcher, NULL);
   ompb__reporter_stop(pool);
   destroy_sync(pool);
-  ompb__free(atomic_load(&pool->spare));
+  ompb_batch *spare = atomic_load(&pool->spare);
+  if (spare) ompb__free(spare->block); /* its block: src/batch.c */
   ompb__registry_free(&pool->reg);
   ompb__free(pool->cpus);
   ompb__free(pool);

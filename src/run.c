@@ -314,14 +314,19 @@ void ompb__run_dispatched(ompb_batch *b, bool pin) {
      * flag before its next index, so a cancel would discard nothing (and
      * libomp 14 can hang in the closing cancel barrier when one member
      * cancels after another reached it: seen in the control suite). */
-    _Atomic unsigned arrived = 0;
+    /* A line of its own: every member writes it, and the opening thread's
+     * frame around it would otherwise be fetched back after the region. */
+    struct {
+      _Alignas(OMPB__CACHE_LINE) _Atomic unsigned n;
+      char pad[OMPB__CACHE_LINE - sizeof(unsigned)];
+    } arrived = {0};
 #pragma omp parallel num_threads(members)
     {
       if (pin) ompb__pin_team_thread(pool);
       unsigned team = (unsigned)omp_get_num_threads();
-      atomic_fetch_add_explicit(&arrived, 1, memory_order_relaxed);
+      atomic_fetch_add_explicit(&arrived.n, 1, memory_order_relaxed);
       run_member(b, (unsigned)omp_get_thread_num());
-      if (omp_get_thread_num() == 0) yield_to_late_members(&arrived, team);
+      if (omp_get_thread_num() == 0) yield_to_late_members(&arrived.n, team);
     }
   }
   finish_team(b, false);
