@@ -456,9 +456,9 @@ TRIG1_F32(KDEF(cos_fast_f32), cos, u35, 125.0f)
  * x = k pi/2 + r, |r| <= pi/4 (+ 2/pi's rounding), pi/2 = PIO2[0] + [1] +
  * [2] (53-bit parts), r = rh + rl as a double-double, the f32 float-lane
  * scheme (trig32f_core) in double lanes:
- * - r1 = x - k P0 is exact in the fma (|k| < 2^20, x and k P0 multiples of
- *   2^-53 once k != 0, |r1| < 1);
- * - q = k P1 rounded, |q| < 2^-34;
+ * - r1 = x - k P0 is exact in the fma (|k| <= 2^20 + 1, x and k P0
+ *   multiples of 2^-53 once k != 0, |r1| < 1);
+ * - q = k P1 rounded, |q| < 2^-33;
  * - rh = r1 - q by Fast2Sum (r1 a multiple of 2^-53 below 1, q one of
  *   2^-87 at most: rh - r1 is exact, even when rh is tiny), and
  *   -rl = (rh - r1) + k P1 + k P2 by two fmas, the sum's error and q's,
