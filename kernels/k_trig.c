@@ -156,6 +156,9 @@ INLINE double trig32_core(double x, double half, uint64_t flip) {
   return sin_finish(r, z, p, t, flip, x);
 }
 
+/* the f64 _fast core (AVX2 and AVX-512F: trig64_fast, the same operations) */
+#if !defined(__FMA__) ||                                                       \
+    !(defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2))
 INLINE double trig64_core(double x, double half, uint64_t flip) {
 #if defined(__FMA__) /* sin: k = x/pi rounded by one fma */
   const double t = half != 0 ? fma(x, INV_PI, -half) + ROUND_MAGIC
@@ -185,6 +188,7 @@ INLINE double trig64_core(double x, double half, uint64_t flip) {
   p = MADD(p, z, SIN_P7[7]);
   return sin_finish(r, z, p, t, flip, x);
 }
+#endif
 
 /* f32 blocks through SLEEF's double sin/cos (m <= GUARD_BLOCK). */
 #define TRIG32_WIDE(name)                                                      \
