@@ -21,6 +21,16 @@ static int check_opts(const ompb_batch_opts *o) {
   return OMPB_OK;
 }
 
+/* Store v in a field of the handle's first lines (what the members read)
+ * only when it differs: a reused block's lines then stay in the cache of
+ * the member that read them for the last batch, since the same synchronous
+ * call usually repeats the same values (src/internal.h, struct ompb_batch). */
+#define SET(field, v)                      \
+  do {                                     \
+    __typeof__(field) set_v_ = (v);        \
+    if ((field) != set_v_) (field) = set_v_; \
+  } while (0)
+
 /* Slots are cache-line aligned and follow the kind's state in the batch's
  * one allocation; the allocator hook has no aligned variant, so the block
  * is over-allocated and the slots aligned by hand. */
@@ -37,16 +47,16 @@ static void place_slots(ompb_batch *b, char *after_work, struct ompb__slot *old,
                         unsigned old_n) {
   uintptr_t p = ((uintptr_t)after_work + OMPB__CACHE_LINE - 1) &
                 ~(uintptr_t)(OMPB__CACHE_LINE - 1);
-  b->slots = (struct ompb__slot *)p;
+  SET(b->slots, (struct ompb__slot *)p);
   if (old == b->slots && old_n >= b->nslots) {
     for (size_t k = 0; k <= b->nslots; k++) {
       struct ompb__slot *s = &b->slots[k];
-      OMPB__STORE(&s->range, 0);
-      OMPB__STORE(&s->cur, 0);
-      OMPB__STORE(&s->deadline_ns, 0);
-      OMPB__STORE(&s->ok, 0);
-      OMPB__STORE(&s->failed, 0);
-      s->errs = NULL;
+      if (OMPB__LOAD(&s->range)) OMPB__STORE(&s->range, 0);
+      if (OMPB__LOAD(&s->cur)) OMPB__STORE(&s->cur, 0);
+      if (OMPB__LOAD(&s->deadline_ns)) OMPB__STORE(&s->deadline_ns, 0);
+      if (OMPB__LOAD(&s->ok)) OMPB__STORE(&s->ok, 0);
+      if (OMPB__LOAD(&s->failed)) OMPB__STORE(&s->failed, 0);
+      SET(s->errs, NULL);
     }
     return;
   }
@@ -84,9 +94,10 @@ int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
     return OMPB_ENOMEM;
   size_t bytes = WORK_OFFSET + work_size + OMPB__CACHE_LINE + sbytes;
   /* The pool's spare block when it is large enough (one thread takes it);
-   * the handle and the kind's state are cleared as calloc would. The
-   * handle is cache-line aligned in its block (the allocator hook has no
-   * aligned variant). */
+   * the handle and the kind's state are cleared as calloc would, except
+   * that every field of the handle's first lines is set below, and only
+   * written where it differs (SET). The handle is cache-line aligned in
+   * its block (the allocator hook has no aligned variant). */
   ompb_batch *b = atomic_exchange_explicit(&pool->spare, NULL, memory_order_acquire);
   struct ompb__slot *old = NULL;
   unsigned old_n = 0;
@@ -96,7 +107,7 @@ int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
     bytes = b->block_bytes;
     old = b->slots;
     old_n = b->nslots;
-    memset(b, 0, WORK_OFFSET + work_size);
+    memset(&b->block, 0, WORK_OFFSET + work_size - offsetof(struct ompb_batch, block));
   } else {
     if (b) ompb__free(b->block);
     if (bytes > SIZE_MAX - OMPB__CACHE_LINE) return OMPB_ENOMEM;
@@ -108,23 +119,29 @@ int ompb__batch_new(ompb_pool *pool, const struct ompb__work_ops *ops, size_t n,
   b->block = block;
   b->block_bytes = bytes;
   b->t_start_ns = ompb__now_ns();
-  b->pool = pool;
-  b->ops = ops;
-  b->work = (char *)b + WORK_OFFSET;
-  b->n = n;
-  if (opts) b->opts = *opts;
-  if (b->opts.progress_throttle_ms == 0) b->opts.progress_throttle_ms = DEFAULT_THROTTLE_MS;
-  else if (b->opts.progress_throttle_ms < MIN_THROTTLE_MS) b->opts.progress_throttle_ms = MIN_THROTTLE_MS;
-  b->nslots = nslots;
+  SET(b->pool, pool);
+  SET(b->ops, ops);
+  SET(b->work, (void *)((char *)b + WORK_OFFSET));
+  SET(b->n, n);
+  SET(b->chunk, 0);
+  if (OMPB__LOAD(&b->stop)) OMPB__STORE(&b->stop, 0);
+  if (OMPB__LOAD(&b->paused)) OMPB__STORE(&b->paused, false);
+  ompb_batch_opts o;
+  if (opts) o = *opts;
+  else memset(&o, 0, sizeof o);
+  if (o.progress_throttle_ms == 0) o.progress_throttle_ms = DEFAULT_THROTTLE_MS;
+  else if (o.progress_throttle_ms < MIN_THROTTLE_MS) o.progress_throttle_ms = MIN_THROTTLE_MS;
+  if (memcmp(&b->opts, &o, sizeof o) != 0) b->opts = o;
+  SET(b->nslots, nslots);
   place_slots(b, (char *)b->work + work_size, old, old_n);
-  b->task_timeout_ns = ompb__ms_to_ns(b->opts.task_timeout_ms);
-  b->min_timeout_ns = b->task_timeout_ns;
+  SET(b->task_timeout_ns, ompb__ms_to_ns(b->opts.task_timeout_ms));
+  SET(b->min_timeout_ns, b->task_timeout_ns);
   if (b->opts.batch_timeout_ms > 0)
     b->deadline_ns = ompb__after(b->t_start_ns, ompb__ms_to_ns(b->opts.batch_timeout_ms));
   rc = OMPB_ENOMEM;
   b->res = ompb__result_new(n, !b->opts.discard_results);
   if (!b->res) goto fail;
-  b->results = b->res->pub.results;
+  SET(b->results, b->res->pub.results);
   rc = init_sync(b);
   if (rc != OMPB_OK) goto fail;
   atomic_store(&b->state, OMPB__QUEUED);

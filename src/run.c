@@ -68,8 +68,8 @@ static void deal(ompb_batch *b, unsigned members) {
     unit = unit > SIZE_MAX / grow ? b->n : unit * grow;
     units = b->n / unit + (b->n % unit != 0);
   }
-  b->unit = unit;
-  b->dealt = members;
+  if (b->unit != unit) b->unit = unit; /* unchanged, no write: src/batch.c, SET */
+  if (b->dealt != members) b->dealt = members;
   for (unsigned k = 0; k < members; k++) {
     uint64_t lo = (uint64_t)units * k / members, hi = (uint64_t)units * (k + 1) / members;
     OMPB__STORE(&b->slots[k].range, RANGE(lo, hi));

@@ -237,10 +237,11 @@ static int check_user_tasks(ompb_batch *b, const ompb_task *tasks, size_t n) {
       if (!min_ns || ns < min_ns) min_ns = ns;
     }
   }
-  b->min_timeout_ns = min_ns;
+  /* Stored only where they differ: src/batch.c, SET. */
+  if (b->min_timeout_ns != min_ns) b->min_timeout_ns = min_ns;
   w->user = tasks;
   w->user_arg_free = arg_free;
-  b->ops = &user_tasks_ops;
+  if (b->ops != &user_tasks_ops) b->ops = &user_tasks_ops;
   return 1;
 }
 
