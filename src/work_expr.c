@@ -124,11 +124,13 @@ static void **make_scratch(const struct xwork *w) {
       case OMPB__XI_K1: {                                                      \
         const T *a = p[in->a];                                                 \
         const void *kp = in->has_params ? (const void *)in->p##sfx : NULL;     \
-        const size_t step = w->kcall && in->a < e->nvars ? w->kcall : m;       \
-        ompb_kernel_##sfx *k = t->sfx[in->op];                                 \
-        if (nt && in->dst == e->nslots - 1) k = t->nt_##sfx[in->op];           \
-        for (size_t s = 0; s < m; s += step)                                   \
-          k(a + s, d + s, m - s < step ? m - s : step, kp);                    \
+        ompb_kernel_##sfx *k = nt && in->dst == e->nslots - 1                  \
+                                   ? t->nt_##sfx[in->op]                       \
+                                   : t->sfx[in->op];                           \
+        size_t s = 0;                                                          \
+        if (m > w->kcall && w->kcall && in->a < e->nvars)                      \
+          for (; s + w->kcall < m; s += w->kcall) k(a + s, d + s, w->kcall, kp); \
+        k(a + s, d + s, m - s, kp);                                            \
         break;                                                                 \
       }                                                                        \
       case OMPB__XI_K2: t->sfx##_2[in->op](p[in->a], p[in->b], d, m, NULL); break; \
