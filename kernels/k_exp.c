@@ -30,11 +30,15 @@ static inline __attribute__((always_inline)) __m512d
 exp8(__m512d x, __m512d t0, __m512d t1, __m512d l0, __m512d l1, int precise) {
   x = _mm512_min_pd(_mm512_set1_pd(1000.0),
                     _mm512_max_pd(_mm512_set1_pd(-1000.0), x));
-  const __m512d t =
-      _mm512_fmadd_pd(x, _mm512_set1_pd(EXP16[0]), _mm512_set1_pd(0x1.8p52));
-  const __m512d k = _mm512_sub_pd(t, _mm512_set1_pd(0x1.8p52));
-  __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(EXP16[1]), x);
-  r = _mm512_fnmadd_pd(k, _mm512_set1_pd(EXP16[2]), r);
+  /* t = 1.5 2^48 + k/16, k = x 16/ln2 rounded: t's spacing is 1/16, so
+   * its low 4 bits are k mod 16, and kd = k/16 is what vscalef takes (it
+   * uses floor(kd)); kd (16 ln2/16) = k ln2/16 exactly: the same r, j and
+   * result as k and a multiplication by 1/16, one operation less */
+  const __m512d t = _mm512_fmadd_pd(x, _mm512_set1_pd(EXP16[0] * 0.0625),
+                                    _mm512_set1_pd(0x1.8p48));
+  const __m512d kd = _mm512_sub_pd(t, _mm512_set1_pd(0x1.8p48));
+  __m512d r = _mm512_fnmadd_pd(kd, _mm512_set1_pd(EXP16[1] * 16), x);
+  r = _mm512_fnmadd_pd(kd, _mm512_set1_pd(EXP16[2] * 16), r);
   /* E by pairs (Estrin: a shorter path than Horner's, the same fmas) */
   const __m512d r2 = _mm512_mul_pd(r, r);
   __m512d e;
@@ -61,7 +65,7 @@ exp8(__m512d x, __m512d t0, __m512d t1, __m512d l0, __m512d l1, int precise) {
       precise ? _mm512_add_pd(tt, _mm512_fmadd_pd(
                                       tt, q, _mm512_permutex2var_pd(l0, j, l1)))
               : _mm512_fmadd_pd(tt, q, tt);
-  return _mm512_scalef_pd(y, _mm512_mul_pd(k, _mm512_set1_pd(0.0625)));
+  return _mm512_scalef_pd(y, kd);
 }
 
 /* ST: _mm512_storeu_pd, or _mm512_stream_pd for the nt_ form (out 64-byte
