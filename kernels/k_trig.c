@@ -87,8 +87,8 @@ TRIG1_F64(static void tan_wide_f64, tan, u35, 1e6)
  * degree 7 (error 2.4e-17). For |x| <= TRIG64_MAX: max 2.02 ULP (sin_fast)
  * and 2.56 (cos_fast) in 16M samples of [-2^20, 2^20] and of 2^-30..2^20,
  * against sinl/cosl. On AVX2 and AVX-512F the same operations in
- * intrinsics (trig64_fast, the same bits), for |h| < 2^19 (|x| up to
- * ~1.64e6, max 1.11 ULP in 9.8M samples next to the k pi/4 of
+ * intrinsics (trig64_fast, the same bits on 4.2M inputs), for |h| < 2^19
+ * (|x| up to ~1.64e6, max 1.11 ULP in 9.8M samples next to the k pi/4 of
  * [7.8e5, 1.75e6]), with the range test on t (see td_out).
  *
  * A block of GUARD_BLOCK inputs holding any larger, infinite or NaN value is
@@ -157,8 +157,7 @@ INLINE double trig32_core(double x, double half, uint64_t flip) {
 }
 
 /* the f64 _fast core (AVX2 and AVX-512F: trig64_fast, the same operations) */
-#if !defined(__FMA__) ||                                                       \
-    !(defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2))
+#if !defined(__FMA__) || !(defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2))
 INLINE double trig64_core(double x, double half, uint64_t flip) {
 #if defined(__FMA__) /* sin: k = x/pi rounded by one fma */
   const double t = half != 0 ? fma(x, INV_PI, -half) + ROUND_MAGIC
@@ -217,8 +216,7 @@ static GUARDED_KERNEL(cos_f32_dbl, float, int32_t, fabsf, TRIG32_MAX, COS32,
 GUARDED_KERNEL(sin_f32, float, int32_t, fabsf, TRIG32_MAX, SIN32, sin_f32_wide)
 GUARDED_KERNEL(cos_f32, float, int32_t, fabsf, TRIG32_MAX, COS32, cos_f32_wide)
 #endif
-#if !defined(__FMA__) ||                                                       \
-    !(defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2))
+#if !defined(__FMA__) || !(defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2))
 GUARDED_KERNEL(sin_fast_f64, double, int64_t, fabs, TRIG64_MAX, SIN64,
                sin_wide_f64)
 GUARDED_KERNEL(cos_fast_f64, double, int64_t, fabs, TRIG64_MAX, COS64,
@@ -411,10 +409,10 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff) {
 #endif
 }
 
-/* GUARDED_KERNEL's shape with BLOCK (trig32f_block, trig64p_block,
- * trig64f_block) as the scan, W elements a vector: the lanes for which
- * OUT(x, qoff) holds (above the block's range, inf and NaN; the same test
- * as BLOCK's) take the fallback's value, element by element. nt: the block goes out by
+/* GUARDED_KERNEL's shape with BLOCK (trig32f_block, trig64_any) as the
+ * scan, W elements a vector: the lanes for which OUT(x, qoff) holds (out
+ * of the block's range, inf and NaN; the same test as BLOCK's) take the
+ * fallback's value, element by element. nt: the block goes out by
  * non-temporal stores from an aligned stack buffer (GUARDED_KERNEL_NT). */
 #define TRIG_BLOCK_KERNEL(fname, T, BLOCK, OUT, W, qoff, fallback, nt)         \
   KDEF(fname)(const T *in, T *out, size_t n, const void *params) {             \
@@ -544,9 +542,8 @@ static inline __attribute__((always_inline)) int td_out(double t,
  * t = x 2/pi + m, m = M + qoff (qoff 0 or 1), so that t's bits hold
  * k + qoff, mod 4 in the low bits, with no integer add */
 #define TD_KOFF_P 0x100000 /* 2^20: |k| <= 2^20 + 1, |x| < 1.64e6 */
-static inline __attribute__((always_inline)) td_v trig64_precise(td_v x,
-                                                                td_v t,
-                                                                td_v m) {
+static inline __attribute__((always_inline)) td_v trig64_precise(td_v x, td_v t,
+                                                                 td_v m) {
   const td_v k = TD_(sub_pd)(t, m);
   const td_v r1 = TD_(fnmadd_pd)(k, TD_C(PIO2[0]), x); /* exact */
   const td_v rh = TD_(sub_pd)(r1, TD_(mul_pd)(k, TD_C(PIO2[1])));
@@ -589,12 +586,12 @@ static inline __attribute__((always_inline)) td_v trig64_precise(td_v x,
 #endif
 }
 
-/* ---- _fast: trig64_core's operations (the same bits), a vector ----
- * t = x/pi + M (sin) or (x/pi - 1/2) + M (cos), h = t - M (+ 1/2) */
+/* ---- _fast: trig64_core's operations, a vector ----
+ * t = x/pi + M (sin) or floor(x/pi) + M (cos, TD_COS_T), h = t - M
+ * (+ 1/2): trig64_core's bits but where cos's k differs (TD_COS_T) */
 #define TD_KOFF_F 0x80000 /* 2^19: |h| <= 2^19, |x| < 1.64e6 */
-static inline __attribute__((always_inline)) td_v trig64_fast(td_v x, td_v t,
-                                                             td_v m,
-                                                             double half) {
+static inline __attribute__((always_inline)) td_v
+trig64_fast(td_v x, td_v t, td_v m, double half) {
   const td_v h = half != 0 ? TD_(add_pd)(TD_(sub_pd)(t, m), TD_C(half))
                            : TD_(sub_pd)(t, m);
   /* cos: -r, each step negated (fmsub, fmadd: the same roundings), so
@@ -614,8 +611,7 @@ static inline __attribute__((always_inline)) td_v trig64_fast(td_v x, td_v t,
   p = TD_(fmadd_pd)(p, z, TD_C(SIN_P7[6]));
   p = TD_(fmadd_pd)(p, z, TD_C(SIN_P7[7]));
   /* z p + 0, r + r (z p): sin(+-0) = +-0, as in sin_finish */
-  const td_v v =
-      TD_(fmadd_pd)(r, TD_(fmadd_pd)(z, p, TD_(setzero_pd)()), r);
+  const td_v v = TD_(fmadd_pd)(r, TD_(fmadd_pd)(z, p, TD_(setzero_pd)()), r);
   /* the sign: k's parity (t's low bit) */
   return TD_CASTD(TD_XORI(TD_CASTI(v), TD_(slli_epi64)(TD_CASTI(t), 63)));
 }
@@ -635,9 +631,7 @@ INLINE double td_cos_t(double x, double m) {
 #else
 #define TD_COS_T(x, scale, sub, mv)                                            \
   TD_(add_pd)(TD_(fmadd_pd)(x, scale, sub), mv)
-INLINE double td_cos_t(double x, double m) {
-  return fma(x, INV_PI, -0.5) + m;
-}
+INLINE double td_cos_t(double x, double m) { return fma(x, INV_PI, -0.5) + m; }
 #endif
 
 /* dst[j] = sin/cos(in[j]) for j < m (precise: half < 0; _fast: half 0 for
@@ -646,8 +640,8 @@ static inline __attribute__((always_inline)) int
 trig64_block(const double *in, double *dst, size_t m, double qoff,
              double half) {
   const int precise = half < 0;
-  const td_v mv = precise ? TD_C(0x1.8p52 + TD_KOFF_P + qoff)
-                          : TD_C(0x1.8p52 + TD_KOFF_F);
+  const td_v mv =
+      precise ? TD_C(0x1.8p52 + TD_KOFF_P + qoff) : TD_C(0x1.8p52 + TD_KOFF_F);
   const td_v scale = TD_C(precise ? TWO_OVER_PI : INV_PI);
   const td_v sub = TD_C(precise ? 0.0 : -half);
   const td_i tb = TD_SET1I(TD_TBITS);
@@ -686,8 +680,7 @@ trig64_any(const double *in, double *dst, size_t m, double qoff) {
 static inline __attribute__((always_inline)) int trig64_out(double x,
                                                             double qoff) {
   if (qoff >= 0)
-    return td_out(fma(x, TWO_OVER_PI, 0x1.8p52 + TD_KOFF_P + qoff),
-                  TD_KOFF_P);
+    return td_out(fma(x, TWO_OVER_PI, 0x1.8p52 + TD_KOFF_P + qoff), TD_KOFF_P);
   return td_out(qoff == -1 ? fma(x, INV_PI, 0x1.8p52 + TD_KOFF_F)
                            : td_cos_t(x, 0x1.8p52 + TD_KOFF_F),
                 TD_KOFF_F);
