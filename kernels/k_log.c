@@ -428,9 +428,10 @@ logd4_bits(const double *p) {
 }
 
 /* log of the 4 doubles at p (their bits read again as integers: the table
- * offsets come from scalar registers) */
+ * offsets come from scalar registers) where they are positive normal finite
+ * doubles; *good: those lanes */
 static inline __attribute__((always_inline)) __m256d
-logd4(const double *p) {
+logd4_core(const double *p, __m256d *good) {
   const __m256d x = _mm256_loadu_pd(p);
   const __m256i ix = _mm256_castpd_si256(x);
   /* m in [1, 2): x's fraction under 1's exponent; k = x's exponent field
@@ -472,20 +473,40 @@ logd4(const double *p) {
                                      _mm256_unpackhi_pd(p02, p13));
   const __m256d t = _mm256_add_pd(h, r);
   const __m256d err = _mm256_sub_pd(r, _mm256_sub_pd(t, h));
-  const __m256d y = _mm256_add_pd(
+  *good = logd4_good(x);
+  return _mm256_add_pd(
       t, _mm256_fmadd_pd(_mm256_mul_pd(r, r), e, _mm256_add_pd(lo, err)));
-  const __m256d good = logd4_good(x);
+}
+
+/* log of the 4 doubles at p: logd4_core's, SLEEF's in the other lanes */
+static inline __attribute__((always_inline)) __m256d
+logd4(const double *p) {
+  __m256d good;
+  const __m256d y = logd4_core(p, &good);
   return _mm256_movemask_pd(good) != 15
-             ? _mm256_blendv_pd(Sleef_logd4_u10avx2(x), y, good)
+             ? _mm256_blendv_pd(Sleef_logd4_u10avx2(_mm256_loadu_pd(p)), y,
+                                good)
              : y;
 }
 
+/* The inner loop has no call: a vector with a lane for SLEEF leaves it
+ * (the call made the compiler reload every constant each step) */
 KDEF(log_f64)(const double *in, double *out, size_t n, const void *params) {
   (void)params;
   size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    PREFETCH(in + i);
-    _mm256_storeu_pd(out + i, logd4(in + i));
+  while (i + 4 <= n) {
+    for (; i + 4 <= n; i += 4) {
+      PREFETCH(in + i);
+      __m256d good;
+      const __m256d y = logd4_core(in + i, &good);
+      if (_mm256_movemask_pd(good) != 15)
+        break;
+      _mm256_storeu_pd(out + i, y);
+    }
+    if (i + 4 <= n) {
+      _mm256_storeu_pd(out + i, logd4(in + i));
+      i += 4;
+    }
   }
   if (i < n) {
     double pi[4] = {0}, po[4];
