@@ -26,24 +26,6 @@ SLEEF1_F64(log_fast, log, u35)
  * rounded, m/c = ph + rl by an fma, r = ph - 1, and carried rl (1 - r):
  * four operations more, and a third table on AVX2.) Constants:
  * kernels/gen_consts.py. */
-
-/* ---- f64 log_fast on AVX2 ----
- * The 1/c reduction on 128 subintervals: j = the top 7
- * fraction bits of m in [0.75, 1.5), c = 1 for the two next to 1, 1/c
- * (LOGD128_INVC) and -ln(1/c) rounded (LOGD128_C) read by two gathers;
- * r = m/c - 1 by one fma, -2^-8 <= r < 2^-7, so E is of degree 5
- * (near-minimax, error ~1e-18 relative to r) where the 1-ULP log needs 12.
- *   log x = (k ln2_hi + C) + (r + (r^2 E + k ln2_lo)),
- * k ln2_hi exact (a multiple of 2^-42 times |k| < 2^11), its sum with C
- * rounded once: where that rounding is largest next to the result (c just
- * off 1, log x a third of C) it is 1 ULP of the result, so ~1.6 ULP in all
- * (measured: docs/kernels.md). Constants: kernels/gen_consts.py. */
-#define LOGD128_POLY(V, FMA, SET, r, e)                                        \
-  V e = FMA(SET(LOGD_E5[0]), r, SET(LOGD_E5[1]));                              \
-  e = FMA(e, r, SET(LOGD_E5[2]));                                              \
-  e = FMA(e, r, SET(LOGD_E5[3]));                                              \
-  e = FMA(e, r, SET(LOGD_E5[4]));                                              \
-  e = FMA(e, r, SET(LOGD_E5[5]))
 #endif
 
 /* ---- log_fast f32 on AVX-512F ----
@@ -376,7 +358,7 @@ LOG_FAST_F32_AVX2(nt_log_fast_f32, _mm256_stream_ps, 0, LOG8_INVC, LOG8_C_HI,
                   LOG8_C_LO)
 LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1, LOG8_S, LOG8_S_HI, LOG8_S_LO)
 
-/* ---- f64 log on AVX2 ----
+/* ---- f64 log and log_fast on AVX2 ----
  * The short-s scheme above on 128 subintervals (j = m's top 7 fraction
  * bits) with s = a/256 (|r| < 2^-7, so r is exact), E near-minimax of
  * degree 5 (LOGD_E5S, error 3e-18 relative to r): max 0.524 ULP measured
@@ -388,28 +370,10 @@ LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1, LOG8_S, LOG8_S_HI, LOG8_S_LO)
  * finds them). 3.96-4.11 -> 2.84-3.02 TSC ticks per element in cache
  * against the 1/c reduction with three gathers (1/c, hi, lo); two gathers
  * of the packed table, or the offsets moved from vector to scalar
- * registers, gave ~3.9 (docs/kernels.md). */
-/* log_fast: x = 2^k * m with m in [0.75, 1.5), and j, m's subinterval of
- * 128 */
-static inline __attribute__((always_inline)) void
-logd4_split(__m256d x, __m256d *k, __m256d *m, __m256i *j) {
-  const __m256i ix = _mm256_castpd_si256(x);
-  const __m256i d =
-      _mm256_sub_epi64(ix, _mm256_set1_epi64x(0x3fe8000000000000LL));
-  const __m256i kf12 = _mm256_srli_epi64(d, 52); /* k mod 2^12 */
-  const __m256i kk = _mm256_sub_epi64(
-      _mm256_xor_si256(kf12, _mm256_set1_epi64x(0x800)),
-      _mm256_set1_epi64x(0x800));
-  *m = _mm256_castsi256_pd(_mm256_sub_epi64(ix, _mm256_slli_epi64(kk, 52)));
-  /* k as a double: |k| < 2^11, added to the bits of 1.5 * 2^52 */
-  const __m256d magic = _mm256_set1_pd(0x1.8p52);
-  *k = _mm256_sub_pd(
-      _mm256_castsi256_pd(_mm256_add_epi64(kk, _mm256_castpd_si256(magic))),
-      magic);
-  *j = _mm256_and_si256(_mm256_srli_epi64(_mm256_castpd_si256(*m), 45),
-                        _mm256_set1_epi64x(127));
-}
-
+ * registers, gave ~3.9 (docs/kernels.md). log_fast is the same without
+ * the compensated sum, and SLEEF's 3.5-ULP log in the other lanes: max
+ * 0.754 ULP over normal x (the 1/c reduction with two gathers it replaced:
+ * 1.69 ULP, and 1.2x slower). */
 /* The lanes whose x is a positive normal finite double (bits in [2^52,
  * 0x7ff0...)), as a double mask: bits - 2^52 < 0x7fe0... unsigned, as a
  * signed compare (both sides' top bit flipped: bits - 2^52 + 2^63). */
@@ -431,7 +395,7 @@ logd4_bits(const double *p) {
  * offsets come from scalar registers) where they are positive normal finite
  * doubles; *good: those lanes */
 static inline __attribute__((always_inline)) __m256d
-logd4_core(const double *p, __m256d *good) {
+logd4_core(const double *p, __m256d *good, int precise) {
   const __m256d x = _mm256_loadu_pd(p);
   const __m256i ix = _mm256_castpd_si256(x);
   /* m in [1, 2): x's fraction under 1's exponent; k = x's exponent field
@@ -464,91 +428,70 @@ logd4_core(const double *p, __m256d *good) {
   const __m256d th = _mm256_castsi256_pd(
       _mm256_andnot_si256(_mm256_set1_epi64x(0xff), sh));
   const __m256d r = _mm256_fmsub_pd(m, s, _mm256_set1_pd(1.0));
-  __m256d e = _mm256_fmadd_pd(_mm256_set1_pd(LOGD_E5S[0]), r,
-                              _mm256_set1_pd(LOGD_E5S[1]));
-  for (int i = 2; i <= 5; i++)
-    e = _mm256_fmadd_pd(e, r, _mm256_set1_pd(LOGD_E5S[i]));
+  const __m256d r2 = _mm256_mul_pd(r, r);
+  /* E by pairs (Estrin: a shorter path than Horner's, the same fmas) */
+#define C_(i) _mm256_set1_pd(LOGD_E5S[i]) /* a5 ... a0 */
+  const __m256d p01 = _mm256_fmadd_pd(C_(4), r, C_(5)),
+                p23 = _mm256_fmadd_pd(C_(2), r, C_(3)),
+                p45 = _mm256_fmadd_pd(C_(0), r, C_(1));
+#undef C_
+  const __m256d e = _mm256_fmadd_pd(_mm256_fmadd_pd(p45, r2, p23), r2, p01);
   const __m256d h = _mm256_fmadd_pd(k, _mm256_set1_pd(LN2D[0]), th);
   const __m256d lo = _mm256_fmadd_pd(k, _mm256_set1_pd(LN2D[1]),
                                      _mm256_unpackhi_pd(p02, p13));
+  *good = logd4_good(x);
+  if (!precise) /* log_fast: h + (r + (r^2 E + lo)), two roundings */
+    return _mm256_add_pd(h, _mm256_add_pd(r, _mm256_fmadd_pd(r2, e, lo)));
   const __m256d t = _mm256_add_pd(h, r);
   const __m256d err = _mm256_sub_pd(r, _mm256_sub_pd(t, h));
-  *good = logd4_good(x);
-  return _mm256_add_pd(
-      t, _mm256_fmadd_pd(_mm256_mul_pd(r, r), e, _mm256_add_pd(lo, err)));
+  return _mm256_add_pd(t, _mm256_fmadd_pd(r2, e, _mm256_add_pd(lo, err)));
 }
 
-/* log of the 4 doubles at p: logd4_core's, SLEEF's in the other lanes */
+/* log of the 4 doubles at p: logd4_core's, SLEEF's (1-ULP log, or 3.5-ULP
+ * for log_fast) in the other lanes */
 static inline __attribute__((always_inline)) __m256d
-logd4(const double *p) {
+logd4(const double *p, int precise) {
   __m256d good;
-  const __m256d y = logd4_core(p, &good);
-  return _mm256_movemask_pd(good) != 15
-             ? _mm256_blendv_pd(Sleef_logd4_u10avx2(_mm256_loadu_pd(p)), y,
-                                good)
-             : y;
+  const __m256d y = logd4_core(p, &good, precise);
+  if (_mm256_movemask_pd(good) == 15)
+    return y;
+  const __m256d x = _mm256_loadu_pd(p);
+  return _mm256_blendv_pd(
+      precise ? Sleef_logd4_u10avx2(x) : Sleef_logd4_u35avx2(x), y, good);
 }
 
-/* The inner loop has no call: a vector with a lane for SLEEF leaves it
- * (the call made the compiler reload every constant each step) */
-KDEF(log_f64)(const double *in, double *out, size_t n, const void *params) {
-  (void)params;
-  size_t i = 0;
-  while (i + 4 <= n) {
-    for (; i + 4 <= n; i += 4) {
-      PREFETCH(in + i);
-      __m256d good;
-      const __m256d y = logd4_core(in + i, &good);
-      if (_mm256_movemask_pd(good) != 15)
-        break;
-      _mm256_storeu_pd(out + i, y);
-    }
-    if (i + 4 <= n) {
-      _mm256_storeu_pd(out + i, logd4(in + i));
-      i += 4;
-    }
-  }
-  if (i < n) {
-    double pi[4] = {0}, po[4];
-    memcpy(pi, in + i, (n - i) * sizeof pi[0]);
-    _mm256_storeu_pd(po, logd4(pi));
-    memcpy(out + i, po, (n - i) * sizeof po[0]);
-  }
-}
-
-/* log_fast f64 (LOGD128_POLY above) with logd4's integer steps; lanes whose
- * x is not a positive normal finite double take SLEEF's 3.5-ULP log, lane
- * by lane. */
-static inline __attribute__((always_inline)) __m256d logd4_fast(__m256d x) {
-  __m256d k, m;
-  __m256i j;
-  logd4_split(x, &k, &m, &j);
-  const __m256d ic = _mm256_i64gather_pd(LOGD128_INVC, j, 8);
-  const __m256d c = _mm256_i64gather_pd(LOGD128_C, j, 8);
-  const __m256d r = _mm256_fmsub_pd(m, ic, _mm256_set1_pd(1.0));
-  LOGD128_POLY(__m256d, _mm256_fmadd_pd, _mm256_set1_pd, r, e);
-  const __m256d hi = _mm256_fmadd_pd(k, _mm256_set1_pd(LN2D[0]), c);
-  const __m256d p = _mm256_fmadd_pd(_mm256_mul_pd(r, r), e,
-                                    _mm256_mul_pd(k, _mm256_set1_pd(LN2D[1])));
-  const __m256d y = _mm256_add_pd(hi, _mm256_add_pd(r, p));
-  const __m256d good = logd4_good(x);
-  return _mm256_movemask_pd(good) != 15
-             ? _mm256_blendv_pd(Sleef_logd4_u35avx2(x), y, good)
-             : y;
-}
-
-#define LOG_FAST_F64_AVX2(name, ST)                                            \
+/* The AVX2 f64 log and log_fast loop. The inner loop has no call: a vector
+ * with a lane for SLEEF leaves it (the call made the compiler reload every
+ * constant each step). ST: _mm256_storeu_pd, or _mm256_stream_pd for the
+ * nt_ form (out 64-byte aligned). */
+#define LOGD4_LOOP(name, ST, precise)                                          \
   KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
     (void)params;                                                              \
     size_t i = 0;                                                              \
-    for (; i + 4 <= n; i += 4) {                                               \
-      PREFETCH(in + i);                                                        \
-      ST(out + i, logd4_fast(_mm256_loadu_pd(in + i)));                        \
+    while (i + 4 <= n) {                                                       \
+      for (; i + 4 <= n; i += 4) {                                             \
+        PREFETCH(in + i);                                                      \
+        __m256d good;                                                          \
+        const __m256d y = logd4_core(in + i, &good, precise);                  \
+        if (_mm256_movemask_pd(good) != 15)                                    \
+          break;                                                               \
+        ST(out + i, y);                                                        \
+      }                                                                        \
+      if (i + 4 <= n) {                                                        \
+        ST(out + i, logd4(in + i, precise));                                   \
+        i += 4;                                                                \
+      }                                                                        \
     }                                                                          \
-    VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd, logd4_fast(v_))            \
+    if (i < n) {                                                               \
+      double pi[4] = {0}, po[4];                                               \
+      memcpy(pi, in + i, (n - i) * sizeof pi[0]);                              \
+      _mm256_storeu_pd(po, logd4(pi, precise));                                \
+      memcpy(out + i, po, (n - i) * sizeof po[0]);                             \
+    }                                                                          \
   }
-LOG_FAST_F64_AVX2(log_fast_f64, _mm256_storeu_pd)
-LOG_FAST_F64_AVX2(nt_log_fast_f64, _mm256_stream_pd)
+LOGD4_LOOP(log_f64, _mm256_storeu_pd, 1)
+LOGD4_LOOP(log_fast_f64, _mm256_storeu_pd, 0)
+LOGD4_LOOP(nt_log_fast_f64, _mm256_stream_pd, 0)
 #else
 SLEEF1_F32(log_fast, log, u35)
 #endif
