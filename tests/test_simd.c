@@ -594,6 +594,55 @@ static void accuracy_unary(void) {
   }
 }
 
+/* log and log_fast next to 1, where the own kernels' reductions leave the
+ * largest r and no table term to hide the polynomial's error behind (log x
+ * ~ r): 1 + u 2^-k for every k down to the precision, both signs, and
+ * [0.5, 2) uniform; every ISA within the documented bound. */
+static void log_near_one_within_documented_ulp(void) {
+  const size_t n = 4096;
+  mpfr_t r;
+  mpfr_init2(r, REF_PREC);
+  for (size_t i = 0; i < n; i++) {
+    const double u = rng_unit(), sg = i % 2 ? -1.0 : 1.0;
+    const double x64 = i % 4 == 3 ? 0.5 + 1.5 * u
+                                  : 1.0 + sg * ldexp(u, -(int)(i / 4 % 53));
+    const double x32 = i % 4 == 3 ? x64
+                                  : 1.0 + sg * ldexp(u, -(int)(i / 4 % 24));
+    D->in32[i] = (float)x32;
+    D->in64[i] = x64;
+    reference1("log", r, D->in32[i], P64, 0.0);
+    D->want32[i] = ref_from(r);
+    reference1("log", r, D->in64[i], P64, 0.0);
+    D->want64[i] = ref_from(r);
+  }
+  mpfr_clear(r);
+  static const char *const names[] = {"log", "log_fast"};
+  for (int v = 0; v < 2; v++) {
+    const ompb_kernel_info *vi = ompb_kernel_find(names[v], 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(vi);
+    const size_t k = (size_t)(vi - ompb_kernel_at(0));
+    for (size_t ii = 0; ompb__simd_isas[ii] != NULL; ii++) {
+      const ompb__simd_table *t = ompb__simd_table_get(ompb__simd_isas[ii]);
+      if (t == NULL)
+        continue;
+      run_unary(t, k, vi->name, n);
+      size_t w32 = 0, w64 = 0;
+      const double e32 =
+          worst32(D->out32, D->in32, D->want32, n, INFINITY, &w32);
+      const double e64 =
+          worst64(D->out64, D->in64, D->want64, n, INFINITY, &w64);
+      if (verbose())
+        printf("\n  ulp near 1 %-8s %-9s f32 %6.3f (x=%.9g) f64 %6.3f "
+               "(x=%.17g)",
+               t->isa, vi->name, e32, D->in32[w32], e64, D->in64[w64]);
+      report(e32 <= bound_for(vi->ulp_f32), "f32 near 1", t->isa, vi->name,
+             e32, bound_for(vi->ulp_f32), D->in32[w32]);
+      report(e64 <= bound_for(vi->ulp_f64), "f64 near 1", t->isa, vi->name,
+             e64, bound_for(vi->ulp_f64), D->in64[w64]);
+    }
+  }
+}
+
 static void accuracy_binary(void) {
   const size_t nk = ompb_kernel_count();
   size_t first2 = 0;
@@ -1186,6 +1235,7 @@ int ompb_suite_simd(void) {
 #define T(f) {#f, f}
       T(isa_is_a_known_name_and_available_matches_it),
       T(accuracy_every_kernel_every_isa_within_documented_ulp),
+      T(log_near_one_within_documented_ulp),
       T(simd_map_rejects_bad_arguments_and_writes_nothing),
       T(simd_map_runs_kernel_in_place_and_out_of_place),
       T(null_params_mean_identity_for_parameterised_kernels),
