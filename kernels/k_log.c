@@ -456,8 +456,17 @@ logd4(const double *p, int precise) {
     (void)params;                                                              \
     size_t i = 0;                                                              \
     while (i + 4 <= n) {                                                       \
-      for (; i + 4 <= n; i += 4) {                                             \
+      for (; i + 8 <= n; i += 8) { /* two vectors a step, one test */       \
         PREFETCH(in + i);                                                      \
+        __m256d g0, g1;                                                        \
+        const __m256d y0 = logd4_core(in + i, &g0, precise);                   \
+        const __m256d y1 = logd4_core(in + i + 4, &g1, precise);               \
+        if (_mm256_movemask_pd(_mm256_and_pd(g0, g1)) != 15)                   \
+          break;                                                               \
+        ST(out + i, y0);                                                       \
+        ST(out + i + 4, y1);                                                   \
+      }                                                                        \
+      for (; i + 4 <= n; i += 4) {                                             \
         __m256d good;                                                          \
         const __m256d y = logd4_core(in + i, &good, precise);                  \
         if (_mm256_movemask_pd(good) != 15)                                    \
