@@ -132,9 +132,18 @@ exp16(__m512 x, __m512 tt0, __m512 tl0, int precise) {
     const __m512 tt0 = _mm512_loadu_ps(EXP_TF),                                \
                  tl0 = _mm512_loadu_ps(EXP_TLF);                               \
     size_t i = 0;                                                              \
-    for (; i + 16 <= n; i += 16) {                                             \
+    for (; i + 32 <= n; i += 32) { /* two vectors a step */                 \
       PREFETCH(in + i);                                                        \
+      PREFETCH(in + i + 16);                                                   \
+      const __m512 y0_ = exp16(_mm512_loadu_ps(in + i), tt0, tl0, precise);    \
+      const __m512 y1_ =                                                       \
+          exp16(_mm512_loadu_ps(in + i + 16), tt0, tl0, precise);              \
+      ST(out + i, y0_);                                                        \
+      ST(out + i + 16, y1_);                                                   \
+    }                                                                          \
+    if (i + 16 <= n) {                                                         \
       ST(out + i, exp16(_mm512_loadu_ps(in + i), tt0, tl0, precise));          \
+      i += 16;                                                                 \
     }                                                                          \
     if (i < n) {                                                               \
       const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);                    \

@@ -95,9 +95,18 @@ logf16(__m512 x, __m512 ti, __m512 th, __m512 tl, int precise) {
                  th = _mm512_loadu_ps(LOGF_C_HI),                              \
                  tl = _mm512_loadu_ps(LOGF_C_LO);                              \
     size_t i = 0;                                                              \
-    for (; i + 16 <= n; i += 16) {                                             \
+    for (; i + 32 <= n; i += 32) { /* two vectors a step */                 \
       PREFETCH(in + i);                                                        \
+      PREFETCH(in + i + 16);                                                   \
+      const __m512 y0_ = logf16(_mm512_loadu_ps(in + i), ti, th, tl, precise); \
+      const __m512 y1_ =                                                       \
+          logf16(_mm512_loadu_ps(in + i + 16), ti, th, tl, precise);           \
+      ST(out + i, y0_);                                                        \
+      ST(out + i + 16, y1_);                                                   \
+    }                                                                          \
+    if (i + 16 <= n) {                                                         \
       ST(out + i, logf16(_mm512_loadu_ps(in + i), ti, th, tl, precise));       \
+      i += 16;                                                                 \
     }                                                                          \
     if (i < n) {                                                               \
       const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);                    \
