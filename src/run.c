@@ -3,9 +3,10 @@
  * kind's range runner (src/work.h), and ending the team.
  *
  * How workers take indices was decided by measurement (docs/design.md,
- * "How workers take tasks"): every team member takes indices from one
- * atomic counter in adaptive chunks (large first, shrinking toward the
- * end), with the stop and pause flags checked before every single index.
+ * "How workers take tasks"): every team member takes indices by atomic
+ * claims in adaptive chunks (from its own range first, then halves of the
+ * others': see RANGE below), with the stop and pause flags checked before
+ * every single index.
  * This costs a few ns per item where one `omp task` per item costs ~200 ns.
  * In a region of its own each thread is a member; nested in the caller's
  * region the members are claim tasks in one taskgroup, so when
