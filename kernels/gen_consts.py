@@ -330,58 +330,14 @@ def main():
              rhi, 5, abs, to_float=True)
     emit_fit("LOG8_E4", "the same, E degree 4 (f32 log_fast, AVX2)",
              log_coef, rlo, rhi, 4, abs, to_float=True)
-    # f64 log_fast on AVX-512F: the same 16 subintervals, 1/c rounded to
-    # double, -ln(1/c) as hi (a multiple of 2^-42, as LN2D[0] is: k ln2_hi
-    # + hi is exact for |k| < 2^11) and lo
-    ic_, hi_, lo_ = [], [], []
-    for j in range(16):
-        if j < 8:
-            a_, w_ = F(1) + F(j, 16), F(1, 16)
-        else:
-            a_, w_ = F(1, 2) + F(j, 32), F(1, 32)
-        c = F(1) if j in (0, 15) else a_ + w_ / 2
-        ic = float(1 / c)
-        lc = -ln(ic)
-        hi = float(round(lc * 2 ** 42)) / 2 ** 42
-        ic_.append(ic)
-        hi_.append(hi)
-        lo_.append(lc - Decimal(hi))
-    emit("LOGD_INVC", "double", ic_,
-         "log_fast f64 (AVX-512F): j = the top 4 fraction bits of m in "
-         "[0.75, 1.5), 1/c")
-    emit("LOGD_C_HI", "double", hi_, "-ln(1/c): hi, a multiple of 2^-42")
-    emit("LOGD_C_LO", "double", lo_, "-ln(1/c): lo")
     l2dhi = float(round(F(l2) * 2 ** 42)) / 2 ** 42
     emit("LN2D", "double", [l2dhi, l2 - Decimal(l2dhi)],
          "ln2 as hi (a multiple of 2^-42) and lo")
-    # f64 log_fast: 128 subintervals of [0.75, 1.5) (the top 7 fraction
-    # bits of m; centre c, 1 for j = 0 and 127), 1/c rounded and -ln(1/c)
-    # rounded (one table each, read by gathers), so |r| < 2^-7 and E of
-    # degree 5 (error below 2^-59 relative to r) replaces degree 12
-    ic_, lc_ = [], []
-    for j in range(128):
-        if j < 64:
-            a_, w_ = F(1) + F(j, 128), F(1, 128)
-        else:
-            a_, w_ = F(1, 2) + F(j, 256), F(1, 256)
-        c = F(1) if j in (0, 127) else a_ + w_ / 2
-        ic = float(1 / c)
-        ic_.append(ic)
-        lc_.append(-ln(ic))
-    emit("LOGD128_INVC", "double", ic_,
-         "log_fast f64 (AVX2): j = the top 7 fraction bits of m in "
-         "[0.75, 1.5), centre c (1 for j = 0 and 127): 1/c rounded")
-    emit("LOGD128_C", "double", lc_, "-ln(1/c) rounded")
-    rl = F(1, 128) * F(1001, 1000)
-    emit_fit("LOGD_E5",
-             "log(1+r) = r + r^2 E(r), -2^-8 <= r <= 2^-7, E degree 5 "
-             "(log_fast f64; error relative to r)", log_coef, -rl / 2, rl, 5,
-             lambda r: abs(r))
     r16 = F(1, 16) * F(1001, 1000)
     emit_fit("LOGD_E8",
              "log(1+r) = r + r^2 E(r), -1/32 <= r <= 1/16, E degree 8 "
-             "(log_fast f64 on AVX-512F, LOGD_INVC's 16 entries; error "
-             "relative to r)", log_coef, -r16 / 2, r16, 8, lambda r: abs(r))
+             "(log and log_fast f64 on AVX-512F; error relative to r)",
+             log_coef, -r16 / 2, r16, 8, lambda r: abs(r))
     # f64 log on AVX-512F: m in [1, 2) (vgetmant), j = its top 4 fraction
     # bits; 1/c replaced by a short number s = a 2^-M (s = 1 for j = 0 and
     # 1/2 for j = 15, next to 1 from above and below), M and a picked so
