@@ -2,8 +2,18 @@
 /* ompbatch kernels: exp, exp_fast and sigmoid, f32 and f64, for the ISA
  * this object is compiled for (kernels/isa.h). Where each comes from, per
  * ISA: docs/kernels.md. */
+#include <math.h>
+
 #include "consts.h"
 #include "isa.h"
+
+/* SLEEF's double exp returns +inf for x in (709.782711, ln(DBL_MAX) =
+ * 709.782712893384], where e^x is still finite (its scaling overflows
+ * first). Where SLEEF computes f64 exp (AVX2 for |x| > 708, SSE2, scalar),
+ * lanes above EXP_TOP take the C library's exp instead (glibc's: < 1 ULP),
+ * lane by lane: such inputs are rare and near overflow. */
+#define EXP_TOP 709.78
+static inline double exp_top(double x, double y) { return x > EXP_TOP ? exp(x) : y; }
 
 /* ---- exp on AVX-512F ----
  * x = (16e + j) ln2/16 + r with |r| <= ln2/32, e^x = 2^e * 2^(j/16) * e^r.
@@ -243,12 +253,20 @@ static inline __attribute__((always_inline)) __m256d exp_bad(__m256d x) {
       _mm256_cmpgt_epi64(ax, _mm256_set1_epi64x(0x4086200000000000)));
 }
 
-/* those lanes of y from SLEEF's exp, lane by lane */
+/* those lanes of y from SLEEF's exp, and those above EXP_TOP from the C
+ * library's, lane by lane */
 static inline __attribute__((always_inline)) __m256d
 exp_fix(__m256d x, __m256d y, __m256d bad) {
-  return _mm256_movemask_pd(bad)
-             ? _mm256_blendv_pd(y, Sleef_expd4_u10avx2(x), bad)
-             : y;
+  if (!_mm256_movemask_pd(bad)) return y;
+  y = _mm256_blendv_pd(y, Sleef_expd4_u10avx2(x), bad);
+  if (_mm256_movemask_pd(_mm256_cmp_pd(x, _mm256_set1_pd(EXP_TOP), _CMP_GT_OQ))) {
+    double a[4], b[4];
+    _mm256_storeu_pd(a, x);
+    _mm256_storeu_pd(b, y);
+    for (int k = 0; k < 4; k++) b[k] = exp_top(a[k], b[k]);
+    y = _mm256_loadu_pd(b);
+  }
+  return y;
 }
 
 static inline __attribute__((always_inline)) __m256d
@@ -398,7 +416,27 @@ EXP_FAST_F64_AVX2(exp_fast_f64, _mm256_storeu_pd)
 EXP_FAST_F64_AVX2(nt_exp_fast_f64, _mm256_stream_pd)
 
 #else
-SLEEF1(exp, exp, u10, u10)
+SLEEF1_F32(exp, exp, u10)
+
+#if !defined(ISA_SCALAR)
+static inline __m128d expd2_top(__m128d x) {
+  __m128d y = VD(exp, u10)(x);
+  if (_mm_movemask_pd(_mm_cmpgt_pd(x, _mm_set1_pd(EXP_TOP)))) {
+    double a[2], b[2];
+    _mm_storeu_pd(a, x);
+    _mm_storeu_pd(b, y);
+    for (int k = 0; k < 2; k++) b[k] = exp_top(a[k], b[k]);
+    y = _mm_loadu_pd(b);
+  }
+  return y;
+}
+#endif
+KDEF(exp_f64)(const double *in, double *out, size_t n, const void *params) {
+  (void)params;
+  size_t i = 0;
+  VLOOP1(ND, LDD, STD, expd2_top)
+  TAIL1(exp_top(x, SD(exp, u10)(x)))
+}
 
 /* SLEEF has no faster exp than its 1-ULP one: exp_fast is exp. */
 KDEF(exp_fast_f32)(const float *in, float *out, size_t n, const void *params) {

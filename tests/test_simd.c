@@ -643,6 +643,60 @@ static void log_near_one_within_documented_ulp(void) {
   }
 }
 
+/* exp and exp_fast next to overflow, where e^x is finite up to ln(MAX):
+ * the last 4096 ulps below 709.782712893384 (f64; SLEEF's exp, which some
+ * ISAs fall back to there, overflows early from 709.7827111) and below
+ * 88.72283 (f32), and uniform over the last 1e-4; every ISA within the
+ * documented bound. */
+static void exp_near_overflow_within_documented_ulp(void) {
+  const size_t n = 4096;
+  mpfr_t r;
+  mpfr_init2(r, REF_PREC);
+  double x64 = 0x1.62e42fefa39efp+9; /* the largest x with e^x finite */
+  float x32 = 0x1.62e42ep+6f;
+  for (size_t i = 0; i < n; i++) {
+    if (i % 2) {
+      D->in64[i] = 709.782712893384 - 1e-4 * rng_unit();
+      D->in32[i] = 88.72283f - 1e-4f * (float)rng_unit();
+    } else {
+      D->in64[i] = x64;
+      D->in32[i] = x32;
+      x64 = nextafter(x64, 0.0);
+      x32 = nextafterf(x32, 0.0f);
+    }
+    reference1("exp", r, D->in32[i], P64, 0.0);
+    D->want32[i] = ref_from(r);
+    reference1("exp", r, D->in64[i], P64, 0.0);
+    D->want64[i] = ref_from(r);
+  }
+  mpfr_clear(r);
+  static const char *const names[] = {"exp", "exp_fast"};
+  for (int v = 0; v < 2; v++) {
+    const ompb_kernel_info *vi = ompb_kernel_find(names[v], 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(vi);
+    const size_t k = (size_t)(vi - ompb_kernel_at(0));
+    for (size_t ii = 0; ompb__simd_isas[ii] != NULL; ii++) {
+      const ompb__simd_table *t = ompb__simd_table_get(ompb__simd_isas[ii]);
+      if (t == NULL)
+        continue;
+      run_unary(t, k, vi->name, n);
+      size_t w32 = 0, w64 = 0;
+      const double e32 =
+          worst32(D->out32, D->in32, D->want32, n, INFINITY, &w32);
+      const double e64 =
+          worst64(D->out64, D->in64, D->want64, n, INFINITY, &w64);
+      if (verbose())
+        printf("\n  ulp near overflow %-8s %-9s f32 %6.3f (x=%.9g) f64 %6.3f "
+               "(x=%.17g)",
+               t->isa, vi->name, e32, D->in32[w32], e64, D->in64[w64]);
+      report(e32 <= bound_for(vi->ulp_f32), "f32 near overflow", t->isa,
+             vi->name, e32, bound_for(vi->ulp_f32), D->in32[w32]);
+      report(e64 <= bound_for(vi->ulp_f64), "f64 near overflow", t->isa,
+             vi->name, e64, bound_for(vi->ulp_f64), D->in64[w64]);
+    }
+  }
+}
+
 static void accuracy_binary(void) {
   const size_t nk = ompb_kernel_count();
   size_t first2 = 0;
@@ -1236,6 +1290,7 @@ int ompb_suite_simd(void) {
       T(isa_is_a_known_name_and_available_matches_it),
       T(accuracy_every_kernel_every_isa_within_documented_ulp),
       T(log_near_one_within_documented_ulp),
+      T(exp_near_overflow_within_documented_ulp),
       T(simd_map_rejects_bad_arguments_and_writes_nothing),
       T(simd_map_runs_kernel_in_place_and_out_of_place),
       T(null_params_mean_identity_for_parameterised_kernels),
