@@ -118,19 +118,21 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
  *     (exact reduction, max 0.772 ULP over every float there);
  *   - sin, cos f64 (AVX2 and AVX-512F, which have FMA): double-double
  *     reduction by pi/2 and a rounding-error-compensated finish (measured
- *     max 0.76 ULP in 8M samples), for |x| <= 2^20;
+ *     max 0.794 and 0.796 ULP in 33M samples), for |x| up to ~1.64e6;
  *   - sin_fast, cos_fast f64: one reduction by pi and one polynomial (max
- *     measured 2.02 and 2.56 ULP with FMA in 16M samples), for |x| <= 2^20;
+ *     measured 2.04 and 2.56 ULP with FMA in 33M samples), for |x| <= 2^20
+ *     (SSE2, scalar) or up to ~1.64e6 (AVX2, AVX-512F);
  *   - sin_fast, cos_fast f32 (AVX2 and AVX-512F): the same in float lanes
  *     (max 2.74 ULP over every float of [2^-20, 2^16]), for |x| <= 2^16;
  *   - log f32 (AVX2 and AVX-512F): an exact reduction by 8 (AVX2) or 16
- *     (AVX-512F, vgetmant/vgetexp) table entries (max 0.763 / 0.745 ULP
- *     over every positive float); log f64 likewise with 16 entries on
- *     AVX-512F (max 0.547 ULP in 20M samples) and 128 read by gathers on
- *     AVX2 (max 0.514 ULP in 32M samples); on AVX2 zeros, subnormals and
- *     specials through SLEEF's;
- *   - log_fast f64: 16 entries by permutes on AVX-512F (max 1.03 ULP), 128
- *     by gathers on AVX2 (max 1.71 ULP; 32M samples each);
+ *     (AVX-512F, vgetmant/vgetexp) table entries (max 0.610 / 0.745 ULP
+ *     over every positive float); log f64 by a short s ~ 1/m from 16
+ *     entries by permutes (AVX-512F, max 0.721 ULP in 20M samples) or 128
+ *     read one 16-byte load a lane (AVX2, max 0.524 ULP), r = m s - 1
+ *     exact; on AVX2 zeros, subnormals and specials through SLEEF's;
+ *   - log_fast f64: the log's reduction without its compensated sum (max
+ *     0.808 ULP on AVX-512F, 0.754 on AVX2 over normal x, 20M samples;
+ *     subnormal x on AVX2 through SLEEF's 3.5-ULP log);
  *   - log_fast f32 on AVX-512F: the same tables (max 1.19 ULP over every
  *     positive float), whole range; on AVX2: integer split and 8-entry
  *     tables (max 1.38 ULP; zeros, subnormals and specials through
@@ -140,9 +142,11 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
  *     0.98 over every float of [-104, 104]);
  *   - exp and exp_fast f32 on AVX2: 2^(j/8) in a register (max 0.60 and
  *     0.88 ULP over every float of [-87, 87]), SLEEF's expf beyond;
- *   - exp and exp_fast f64 on AVX2: 2^(j/16) by gathers (exp with the
- *     table's low parts: max 0.558 ULP on [-708, 708]; exp_fast one gather
- *     and a degree-4 polynomial: max 1.22 ULP), SLEEF's exp beyond 708.
+ *   - exp and exp_fast f64 on AVX2: 2^(j/8) and its low part held in
+ *     registers, picked by vpermps (max 0.584 ULP on [-708, 708]; exp_fast
+ *     without the low part, degree 5: max 1.04 ULP), SLEEF's exp beyond
+ *     708 and, above 709.78 (where SLEEF's overflows early, also on SSE2
+ *     and scalar), the C library's.
  *   Elsewhere exp_fast equals exp (SLEEF has no faster exp).
  * docs/kernels.md has the table of which body fills each kernel per ISA.
  * Default f32 tan, erfc and sigmoid are evaluated in double precision and
@@ -162,8 +166,8 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
  *
  * Streaming stores: a call of a kernel whose arithmetic is light next to
  * its memory traffic (scale, add_scalar, affine, clamp, abs, exp, exp_fast,
- * log_fast, f32 sin_fast and cos_fast, sin and cos on AVX2 and
- * AVX-512F, log on AVX-512F; add, mul) writing
+ * log_fast, sin_fast and cos_fast (f64 on AVX2 and AVX-512F), sin and cos
+ * on AVX2 and AVX-512F, log on AVX-512F; add, mul) writing
  * at least OMPB_STREAM_BYTES bytes (environment, read once with the ISA;
  * default 16 MiB, 0 = never) stores with non-temporal instructions, as
  * memcpy does for large copies: the output does not pass through the
