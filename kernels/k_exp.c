@@ -452,7 +452,8 @@ KDEF(exp_fast_f64)
 SLEEF1_F64_LOCAL(exp_wide, exp, u10)
 
 /* sigmoid: 1 / (1 + e^-x). f32 in double; f64 with one exp and a division
- * (the exp's 1 ULP and two roundings: <= 2.5 ULP). */
+ * (the exp's 1 ULP and two roundings: <= 2.5 ULP), of e^-|x| so that it never
+ * overflows. */
 KDEF(sigmoid_f32)(const float *in, float *out, size_t n, const void *params) {
   (void)params;
   double w[WIDE_BLOCK];
@@ -477,10 +478,12 @@ KDEF(sigmoid_f64)(const double *in, double *out, size_t n, const void *params) {
     PREFETCH_BLOCK(in + lo, m * sizeof *in);
 #pragma omp simd
     for (size_t j = 0; j < m; j++)
-      w[j] = -in[lo + j];
+      w[j] = -fabs(in[lo + j]);
     K(exp_f64)(w, w, m, NULL);
+    /* t = e^-|x|: 1 / (1 + t) for x >= 0, t / (1 + t) below, so that e^-x
+     * never overflows: for x < -709.78 the result is e^x, subnormal, not 0 */
 #pragma omp simd
     for (size_t j = 0; j < m; j++)
-      out[lo + j] = 1.0 / (1.0 + w[j]);
+      out[lo + j] = (in[lo + j] < 0 ? w[j] : 1.0) / (1.0 + w[j]);
   }
 }

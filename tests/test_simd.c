@@ -81,7 +81,7 @@ static const fspec specs[] = {
     {"erfc", UNI, -4, 10.1, -6, 27.3, INFINITY, 26.5, INFINITY, 26.5, 4096},
     {"pow", LOGPOS, 1e-3, 1e3, 1e-3, 1e3, INFINITY, INFINITY, INFINITY,
      INFINITY, 0},
-    {"sigmoid", UNI, -100, 100, -700, 700, INFINITY, INFINITY, INFINITY,
+    {"sigmoid", UNI, -100, 100, -745, 700, INFINITY, INFINITY, INFINITY,
      INFINITY, 0},
     {"scale", LOGSYM, 1e-30, 1e30, 1e-300, 1e300, INFINITY, INFINITY, INFINITY,
      INFINITY, 0},
