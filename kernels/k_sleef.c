@@ -4,6 +4,8 @@
  * object is compiled for. SLEEF's accuracy suffixes: u05, u10, u15, u35
  * (0.5, 1.0, 1.5, 3.5 ULP), as documented per kernel in
  * include/ompbatch/simd.h. */
+#include <math.h>
+
 #include "isa.h"
 
 /* ---- unary ---- */
@@ -13,10 +15,62 @@ SLEEF1(acos, acos, u10, u10)
 SLEEF1(acos_fast, acos, u35, u35)
 SLEEF1(atan, atan, u10, u10)
 SLEEF1(atan_fast, atan, u35, u35)
-SLEEF1(sinh, sinh, u10, u10)
-SLEEF1(sinh_fast, sinh, u35, u35)
-SLEEF1(cosh, cosh, u10, u10)
-SLEEF1(cosh_fast, cosh, u35, u35)
+/* sinh, cosh: SLEEF's f32 functions return inf for |x| > 88.72, where
+ * e^|x| overflows float but sinh and cosh do not yet (up to 89.42). Lanes
+ * with |x| > HYP32_TOP (the 3.5-ULP ones: HYP32_TOP_FAST) take the C
+ * library's double function, rounded once
+ * (< 0.5 ULP + 2^-28 in float); the rest of their block keeps SLEEF's
+ * vector values, so an element's result depends on that element only. The
+ * block's big inputs are kept aside first: this works in place. Such inputs
+ * are rare (a scan per block of HYP32_BLOCK finds them). The f64 functions
+ * keep SLEEF's range, |x| <= 709 (include/ompbatch/simd.h). */
+#define HYP32_TOP 88.5f
+#define HYP32_TOP_FAST 87.5f /* SLEEF's 3.5-ULP ones overflow from 88.03 */
+#define HYP32_BLOCK 256
+SLEEF1_F32_LOCAL(sinh_sl, sinh, u10)
+SLEEF1_F32_LOCAL(sinh_fast_sl, sinh, u35)
+SLEEF1_F32_LOCAL(cosh_sl, cosh, u10)
+SLEEF1_F32_LOCAL(cosh_fast_sl, cosh, u35)
+static void hyp32(void (*body)(const float *, float *, size_t, const void *),
+                  double (*wide)(double), float top, const float *in, float *out, size_t n) {
+  for (size_t lo = 0; lo < n; lo += HYP32_BLOCK) {
+    const size_t m = n - lo < HYP32_BLOCK ? n - lo : HYP32_BLOCK;
+    int big = 0;
+#pragma omp simd reduction(| : big)
+    for (size_t j = 0; j < m; j++) big |= fabsf(in[lo + j]) > top;
+    if (!big) {
+      body(in + lo, out + lo, m, NULL);
+      continue;
+    }
+    float xs[HYP32_BLOCK];
+    unsigned short at[HYP32_BLOCK];
+    size_t k = 0;
+    for (size_t j = 0; j < m; j++)
+      if (fabsf(in[lo + j]) > top) xs[k] = in[lo + j], at[k++] = (unsigned short)j;
+    body(in + lo, out + lo, m, NULL);
+    for (size_t q = 0; q < k; q++) out[lo + at[q]] = (float)wide((double)xs[q]);
+  }
+}
+KDEF(sinh_f32)(const float *in, float *out, size_t n, const void *params) {
+  (void)params;
+  hyp32(sinh_sl_f32, sinh, HYP32_TOP, in, out, n);
+}
+KDEF(sinh_fast_f32)(const float *in, float *out, size_t n, const void *params) {
+  (void)params;
+  hyp32(sinh_fast_sl_f32, sinh, HYP32_TOP_FAST, in, out, n);
+}
+KDEF(cosh_f32)(const float *in, float *out, size_t n, const void *params) {
+  (void)params;
+  hyp32(cosh_sl_f32, cosh, HYP32_TOP, in, out, n);
+}
+KDEF(cosh_fast_f32)(const float *in, float *out, size_t n, const void *params) {
+  (void)params;
+  hyp32(cosh_fast_sl_f32, cosh, HYP32_TOP_FAST, in, out, n);
+}
+SLEEF1_F64(sinh, sinh, u10)
+SLEEF1_F64(sinh_fast, sinh, u35)
+SLEEF1_F64(cosh, cosh, u10)
+SLEEF1_F64(cosh_fast, cosh, u35)
 SLEEF1(tanh, tanh, u10, u10)
 SLEEF1(tanh_fast, tanh, u35, u35)
 SLEEF1(exp2, exp2, u10, u10)
