@@ -18,12 +18,12 @@ SLEEF1(atan_fast, atan, u35, u35)
 /* sinh, cosh: SLEEF's f32 functions return inf for |x| > 88.72, where
  * e^|x| overflows float but sinh and cosh do not yet (up to 89.42). Lanes
  * with |x| > HYP32_TOP (the 3.5-ULP ones: HYP32_TOP_FAST) take the C
- * library's double function, rounded once
- * (< 0.5 ULP + 2^-28 in float); the rest of their block keeps SLEEF's
- * vector values, so an element's result depends on that element only. The
- * block's big inputs are kept aside first: this works in place. Such inputs
- * are rare (a scan per block of HYP32_BLOCK finds them). The f64 functions
- * keep SLEEF's range, |x| <= 709 (include/ompbatch/simd.h). */
+ * library's double function, rounded once (< 0.5 ULP + 2^-28 in float);
+ * the rest of their block keeps SLEEF's vector values, so an element's
+ * result depends on that element only. The block's big inputs are kept
+ * aside first: this works in place. Such inputs are rare (a scan per block
+ * of HYP32_BLOCK finds them). The f64 functions keep SLEEF's range, |x| <=
+ * 709 (include/ompbatch/simd.h). */
 #define HYP32_TOP 88.5f
 #define HYP32_TOP_FAST 87.5f /* SLEEF's 3.5-ULP ones overflow from 88.03 */
 #define HYP32_BLOCK 256
