@@ -594,6 +594,41 @@ static void accuracy_unary(void) {
   }
 }
 
+/* Kernel `base` and its _fast form on the first n inputs of D (want32/64
+ * filled), at every ISA, each within its documented bound; `where` names
+ * the inputs in the messages. */
+static void check_near(const char *base, size_t n, const char *where) {
+  char fast[40], w32s[64], w64s[64];
+  snprintf(fast, sizeof fast, "%s_fast", base);
+  snprintf(w32s, sizeof w32s, "f32 %s", where);
+  snprintf(w64s, sizeof w64s, "f64 %s", where);
+  const char *const names[] = {base, fast};
+  for (int v = 0; v < 2; v++) {
+    const ompb_kernel_info *vi = ompb_kernel_find(names[v], 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(vi);
+    const size_t k = (size_t)(vi - ompb_kernel_at(0));
+    for (size_t ii = 0; ompb__simd_isas[ii] != NULL; ii++) {
+      const ompb__simd_table *t = ompb__simd_table_get(ompb__simd_isas[ii]);
+      if (t == NULL)
+        continue;
+      run_unary(t, k, vi->name, n);
+      size_t w32 = 0, w64 = 0;
+      const double e32 =
+          worst32(D->out32, D->in32, D->want32, n, INFINITY, &w32);
+      const double e64 =
+          worst64(D->out64, D->in64, D->want64, n, INFINITY, &w64);
+      if (verbose())
+        printf("\n  ulp %s %-8s %-9s f32 %6.3f (x=%.9g) f64 %6.3f "
+               "(x=%.17g)",
+               where, t->isa, vi->name, e32, D->in32[w32], e64, D->in64[w64]);
+      report(e32 <= bound_for(vi->ulp_f32), w32s, t->isa, vi->name, e32,
+             bound_for(vi->ulp_f32), D->in32[w32]);
+      report(e64 <= bound_for(vi->ulp_f64), w64s, t->isa, vi->name, e64,
+             bound_for(vi->ulp_f64), D->in64[w64]);
+    }
+  }
+}
+
 /* log and log_fast next to 1, where the own kernels' reductions leave the
  * largest r and no table term to hide the polynomial's error behind (log x
  * ~ r): 1 + u 2^-k for every k down to the precision, both signs, and
@@ -616,31 +651,7 @@ static void log_near_one_within_documented_ulp(void) {
     D->want64[i] = ref_from(r);
   }
   mpfr_clear(r);
-  static const char *const names[] = {"log", "log_fast"};
-  for (int v = 0; v < 2; v++) {
-    const ompb_kernel_info *vi = ompb_kernel_find(names[v], 1);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(vi);
-    const size_t k = (size_t)(vi - ompb_kernel_at(0));
-    for (size_t ii = 0; ompb__simd_isas[ii] != NULL; ii++) {
-      const ompb__simd_table *t = ompb__simd_table_get(ompb__simd_isas[ii]);
-      if (t == NULL)
-        continue;
-      run_unary(t, k, vi->name, n);
-      size_t w32 = 0, w64 = 0;
-      const double e32 =
-          worst32(D->out32, D->in32, D->want32, n, INFINITY, &w32);
-      const double e64 =
-          worst64(D->out64, D->in64, D->want64, n, INFINITY, &w64);
-      if (verbose())
-        printf("\n  ulp near 1 %-8s %-9s f32 %6.3f (x=%.9g) f64 %6.3f "
-               "(x=%.17g)",
-               t->isa, vi->name, e32, D->in32[w32], e64, D->in64[w64]);
-      report(e32 <= bound_for(vi->ulp_f32), "f32 near 1", t->isa, vi->name,
-             e32, bound_for(vi->ulp_f32), D->in32[w32]);
-      report(e64 <= bound_for(vi->ulp_f64), "f64 near 1", t->isa, vi->name,
-             e64, bound_for(vi->ulp_f64), D->in64[w64]);
-    }
-  }
+  check_near("log", n, "near 1");
 }
 
 /* exp and exp_fast next to overflow, where e^x is finite up to ln(MAX):
@@ -670,31 +681,7 @@ static void exp_near_overflow_within_documented_ulp(void) {
     D->want64[i] = ref_from(r);
   }
   mpfr_clear(r);
-  static const char *const names[] = {"exp", "exp_fast"};
-  for (int v = 0; v < 2; v++) {
-    const ompb_kernel_info *vi = ompb_kernel_find(names[v], 1);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(vi);
-    const size_t k = (size_t)(vi - ompb_kernel_at(0));
-    for (size_t ii = 0; ompb__simd_isas[ii] != NULL; ii++) {
-      const ompb__simd_table *t = ompb__simd_table_get(ompb__simd_isas[ii]);
-      if (t == NULL)
-        continue;
-      run_unary(t, k, vi->name, n);
-      size_t w32 = 0, w64 = 0;
-      const double e32 =
-          worst32(D->out32, D->in32, D->want32, n, INFINITY, &w32);
-      const double e64 =
-          worst64(D->out64, D->in64, D->want64, n, INFINITY, &w64);
-      if (verbose())
-        printf("\n  ulp near overflow %-8s %-9s f32 %6.3f (x=%.9g) f64 %6.3f "
-               "(x=%.17g)",
-               t->isa, vi->name, e32, D->in32[w32], e64, D->in64[w64]);
-      report(e32 <= bound_for(vi->ulp_f32), "f32 near overflow", t->isa,
-             vi->name, e32, bound_for(vi->ulp_f32), D->in32[w32]);
-      report(e64 <= bound_for(vi->ulp_f64), "f64 near overflow", t->isa,
-             vi->name, e64, bound_for(vi->ulp_f64), D->in64[w64]);
-    }
-  }
+  check_near("exp", n, "near overflow");
 }
 
 static void accuracy_binary(void) {
