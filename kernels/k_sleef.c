@@ -51,22 +51,15 @@ static void hyp32(void (*body)(const float *, float *, size_t, const void *),
     for (size_t q = 0; q < k; q++) out[lo + at[q]] = (float)wide((double)xs[q]);
   }
 }
-KDEF(sinh_f32)(const float *in, float *out, size_t n, const void *params) {
-  (void)params;
-  hyp32(sinh_sl_f32, sinh, HYP32_TOP, in, out, n);
-}
-KDEF(sinh_fast_f32)(const float *in, float *out, size_t n, const void *params) {
-  (void)params;
-  hyp32(sinh_fast_sl_f32, sinh, HYP32_TOP_FAST, in, out, n);
-}
-KDEF(cosh_f32)(const float *in, float *out, size_t n, const void *params) {
-  (void)params;
-  hyp32(cosh_sl_f32, cosh, HYP32_TOP, in, out, n);
-}
-KDEF(cosh_fast_f32)(const float *in, float *out, size_t n, const void *params) {
-  (void)params;
-  hyp32(cosh_fast_sl_f32, cosh, HYP32_TOP_FAST, in, out, n);
-}
+#define HYP32(name, wide, top)                                                 \
+  KDEF(name##_f32)(const float *in, float *out, size_t n, const void *params) {  \
+    (void)params;                                                              \
+    hyp32(name##_sl_f32, wide, top, in, out, n);                               \
+  }
+HYP32(sinh, sinh, HYP32_TOP)
+HYP32(sinh_fast, sinh, HYP32_TOP_FAST)
+HYP32(cosh, cosh, HYP32_TOP)
+HYP32(cosh_fast, cosh, HYP32_TOP_FAST)
 SLEEF1_F64(sinh, sinh, u10)
 SLEEF1_F64(sinh_fast, sinh, u35)
 SLEEF1_F64(cosh, cosh, u10)
