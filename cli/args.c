@@ -2,6 +2,7 @@
 /* ompbatch CLI: the command line of a command (see args.h). */
 #include "args.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,6 +14,17 @@ cli_args cli_args_begin(int argc, char **argv, const cli_option *options,
                         int noptions, void (*usage)(FILE *f)) {
   return (cli_args){.argv = argv, .argc = argc, .options = options,
                     .noptions = noptions, .usage = usage};
+}
+
+/* A word of one leading '-' that cannot be an option name: `-x**2`,
+ * `-2*x`, `-(a+b)` (see cli_args.dash_operands). */
+static bool dash_operand(const char *s) {
+  if (s[1] == '-')
+    return false;
+  for (const char *c = s + 1; *c; c++)
+    if (!(isalnum((unsigned char)*c) || *c == '_' || *c == '-'))
+      return true;
+  return false;
 }
 
 /* The option called exactly s[0..len), or -1. */
@@ -39,8 +51,16 @@ int cli_args_next(cli_args *a, const char **value) {
   }
   const char *eq = s[1] == '-' ? strchr(s, '=') : NULL;
   int id = find_option(a, s, eq ? (size_t)(eq - s) : strlen(s));
+  if (id < 0 && a->dash_operands && dash_operand(s)) {
+    *value = s;
+    return CLI_ARGS_OPERAND;
+  }
   if (id < 0) {
-    cli_usage_error(a->usage, "unknown option %s", s);
+    if (a->dash_operands && s[1] != '-')
+      cli_usage_error(a->usage, "unknown option %s (an operand that starts "
+                      "with '-' goes after --, or in parentheses: '(%s)')", s, s);
+    else
+      cli_usage_error(a->usage, "unknown option %s", s);
     return CLI_ARGS_ERROR;
   }
   const cli_option *o = &a->options[id];

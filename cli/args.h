@@ -28,6 +28,11 @@ typedef struct {
   char **argv;
   int argc, next;
   bool options_done; /* `--` was seen: the rest are operands */
+  /* Set by a command whose operands may start with '-' (ompbatch eval's
+   * EXPR, `-x**2`): a word of one leading '-' that is no option and holds
+   * a character no option name has (anything but letters, digits, '_' and
+   * '-') is an operand. */
+  bool dash_operands;
   const cli_option *options;
   int noptions;
   void (*usage)(FILE *f); /* printed after a usage error */

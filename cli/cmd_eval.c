@@ -276,6 +276,7 @@ static int parse_args(int argc, char **argv, eval_args *a) {
   *a = (eval_args){0};
   cli_args it = cli_args_begin(argc, argv, options,
                                (int)(sizeof options / sizeof options[0]), usage_short);
+  it.dash_operands = true; /* EXPR may start with a minus: -x**2 */
   int rc = EX_OK;
   while (rc == EX_OK) {
     const char *val;

@@ -71,6 +71,20 @@ def eval_dtypes_broadcast_and_in_place():
 
 
 @test
+def eval_expression_may_start_with_a_minus():
+    x = RNG.uniform(-4, 4, 300)
+    np.save(path("neg.npy"), x)
+    for expr, ref in (("-x**2", -x**2), ("-2*x", -2 * x), ("-(x+1)", -(x + 1))):
+        rc, so, err = ev(expr, "x=" + path("neg.npy"), "-o", path("nego.npy"))
+        check(rc == 0 and np.array_equal(np.load(path("nego.npy")), ref), f"{expr}: {err}")
+    rc, so, err = ev("-o", path("nego.npy"), "--", "-x", "x=" + path("neg.npy"))
+    check(rc == 0 and np.array_equal(np.load(path("nego.npy")), -x), err)
+    # a bare -NAME stays an option: unknown, with the way out in the message
+    rc, so, err = ev("-x", "x=" + path("neg.npy"), "-o", path("nego.npy"))
+    check(rc == EX_USAGE and "after --" in err, err)
+
+
+@test
 def eval_errors_show_a_caret_and_write_nothing():
     np.save(path("ea.npy"), np.ones(4))
     np.save(path("eb.npy"), np.ones(5))
