@@ -129,7 +129,7 @@ static void lex(struct parser *p, size_t pos) {
   case '(': p->t = T_LP; return;
   case ')': p->t = T_RP; return;
   case ',': p->t = T_COMMA; return;
-  case '+': case '-': case '/':
+  case '+': case '-': case '/': case '&': case '|': case '^': case '~':
     p->t = T_OP;
     return;
   case '*':
@@ -264,13 +264,22 @@ static uint32_t mk(struct parser *p, uint8_t op, uint16_t sub, uint32_t a, uint3
   return (uint32_t)g->count++;
 }
 
-/* ---- the grammar ----
- *   expr    := sum [cmpop sum]           (no chains)
+/* ---- the grammar (Python's precedence, as numexpr's) ----
+ *   expr    := or [cmpop or]             (no chains)
+ *   or      := xor {| xor}
+ *   xor     := and {^ and}
+ *   and     := sum {& sum}
  *   sum     := product {(+|-) product}
  *   product := unary {(*|/) unary}
- *   unary   := (-|+) unary | power
+ *   unary   := (-|+|~) unary | power
  *   power   := primary [** unary]        (right-associative)
- *   primary := number | name | name ( args ) | ( expr )                */
+ *   primary := number | name | name ( args ) | ( expr )
+ * & | ^ ~ are logical on truth values (non-zero is true, NaN too), giving
+ * 1 or 0: numexpr's operators on booleans, which is what they are used
+ * for (`where((x > 0) & (y < 1), a, b)`). They become comparisons and a
+ * product or maximum: a & b is (a != 0) * (b != 0), a | b
+ * maximum(a != 0, b != 0), a ^ b (a != 0) != (b != 0), ~a a == 0; the
+ * != 0 is left out where the operand is a comparison already. */
 static uint32_t parse_expr(struct parser *p);
 static uint32_t parse_unary(struct parser *p);
 
@@ -370,15 +379,29 @@ static uint32_t parse_power(struct parser *p) {
   return mk(p, OMPB__X_BIN, OMPB__X_POW, base, e, NONE, 0);
 }
 
+static bool is_cmp(const struct parser *p, uint32_t id) {
+  const struct ompb__xnode *n = &p->g->nodes[id];
+  return n->op == OMPB__X_BIN && n->sub >= OMPB__EB_LT && n->sub <= OMPB__EB_NE;
+}
+
+/* a as a truth value, 1 or 0 (a comparison is one already). */
+static uint32_t truth(struct parser *p, uint32_t a) {
+  if (is_cmp(p, a)) return a;
+  uint32_t zero = mk(p, OMPB__X_CONST, 0, NONE, NONE, NONE, 0);
+  return zero == NONE ? NONE : mk(p, OMPB__X_BIN, OMPB__EB_NE, a, zero, NONE, 0);
+}
+
 static uint32_t parse_unary(struct parser *p) {
-  if (!(is_op(p, "-") || is_op(p, "+"))) return parse_power(p);
-  bool neg = is_op(p, "-");
+  if (!(is_op(p, "-") || is_op(p, "+") || is_op(p, "~"))) return parse_power(p);
+  char sign = p->s[p->tpos];
   if (!enter(p)) return NONE;
   advance(p);
   uint32_t a = parse_unary(p);
   p->depth--;
-  if (a == NONE || !neg) return a;
-  return mk(p, OMPB__X_UN, OMPB__EU_NEG, a, NONE, NONE, 0);
+  if (a == NONE || sign == '+') return a;
+  if (sign == '-') return mk(p, OMPB__X_UN, OMPB__EU_NEG, a, NONE, NONE, 0);
+  uint32_t zero = mk(p, OMPB__X_CONST, 0, NONE, NONE, NONE, 0); /* ~a: a == 0 */
+  return zero == NONE ? NONE : mk(p, OMPB__X_BIN, OMPB__EB_EQ, a, zero, NONE, 0);
 }
 
 static uint32_t parse_product(struct parser *p) {
@@ -405,6 +428,26 @@ static uint32_t parse_sum(struct parser *p) {
   return a;
 }
 
+/* One level of & ^ |: operands from `next`, combined as in the grammar's
+ * comment. */
+static uint32_t parse_logical(struct parser *p, const char *op, uint32_t (*next)(struct parser *)) {
+  uint32_t a = next(p);
+  while (a != NONE && is_op(p, op)) {
+    advance(p);
+    uint32_t b = next(p);
+    if (b == NONE) return NONE;
+    a = truth(p, a);
+    b = a == NONE ? NONE : truth(p, b);
+    if (b == NONE) return NONE;
+    uint16_t sub = op[0] == '&' ? OMPB__EB_MUL : op[0] == '|' ? OMPB__EB_MAX : OMPB__EB_NE;
+    a = mk(p, OMPB__X_BIN, sub, a, b, NONE, 0);
+  }
+  return a;
+}
+static uint32_t parse_and(struct parser *p) { return parse_logical(p, "&", parse_sum); }
+static uint32_t parse_xor(struct parser *p) { return parse_logical(p, "^", parse_and); }
+static uint32_t parse_or(struct parser *p) { return parse_logical(p, "|", parse_xor); }
+
 static int cmp_op(const struct parser *p) {
   static const struct { const char *s; int op; } ops[] = {
       {"<", OMPB__EB_LT}, {"<=", OMPB__EB_LE}, {">", OMPB__EB_GT},
@@ -416,15 +459,15 @@ static int cmp_op(const struct parser *p) {
 
 static uint32_t parse_expr(struct parser *p) {
   if (!enter(p)) return NONE;
-  uint32_t a = parse_sum(p);
+  uint32_t a = parse_or(p);
   int op = a != NONE ? cmp_op(p) : -1;
   if (op >= 0) {
     advance(p);
-    uint32_t b = parse_sum(p);
+    uint32_t b = parse_or(p);
     if (b == NONE) {
       a = NONE;
     } else if (cmp_op(p) >= 0) {
-      a = fail(p, OMPB_EINVAL, p->tpos, "comparisons do not chain: write (a < b) * (b < c)");
+      a = fail(p, OMPB_EINVAL, p->tpos, "comparisons do not chain: write (a < b) & (b < c)");
     } else {
       a = mk(p, OMPB__X_BIN, (uint16_t)op, a, b, NONE, 0);
     }

@@ -1025,6 +1025,75 @@ static void minimum_maximum_where_nan(void) {
   ompb_expr_free(w);
 }
 
+/* & | ^ ~: numexpr's operators on truth values (non-zero and NaN are
+ * true), 1 or 0, with Python's precedence: below + and -, above the
+ * comparisons, & before ^ before |. References from C's && || ! on every
+ * pair of special values, both dtypes. */
+static bool truthy(double v) { return v != 0 || isnan(v); }
+
+static double logical_ref(int form, double a, double b, double c) {
+  bool x = truthy(a), y = truthy(b), z = truthy(c);
+  switch (form) {
+  case 0: return x && y;
+  case 1: return x || y;
+  case 2: return x != y;
+  case 3: return !x;
+  case 4: return x || (y && z);
+  case 5: return (x != y) || z;
+  case 6: return a > 0 && b < 1;
+  case 7: return (double)(x && y) == c;
+  case 8: return truthy(a + 1) && y;
+  case 9: return x;
+  default: return a > 0 || isnan(b) ? a : c;
+  }
+}
+
+static bool same_value(double got, double want) {
+  return got == want || (isnan(got) && isnan(want));
+}
+
+static void logical_operators(void) {
+  static const double vals[] = {0.0, -0.0, 1.0, -2.5, NAN, INFINITY, -INFINITY, 0x1p-1074};
+  enum { V = sizeof vals / sizeof vals[0], N = V * V * V };
+  static double a[N], b[N], c[N], o[N];
+  static float af[N], bf[N], cf[N], of[N];
+  for (size_t i = 0; i < N; i++) {
+    a[i] = vals[i / (V * V)], b[i] = vals[i / V % V], c[i] = vals[i % V];
+    af[i] = (float)a[i], bf[i] = (float)b[i], cf[i] = (float)c[i]; /* 2^-1074: 0 */
+  }
+  const double *in[] = {a, b, c};
+  const float *inf[] = {af, bf, cf};
+  static const char *const cases[] = {
+      "x & y", "x | y", "x ^ y", "~x",
+      "x | y & z",                       /* x | (y & z) */
+      "x ^ y | z",                       /* (x ^ y) | z */
+      "(x > 0) & (y < 1)",               /* comparisons inside parentheses */
+      "x & y == z",                      /* (x & y) == z: comparisons bind last */
+      "x + 1 & y",                       /* (x + 1) & y */
+      "~~x",
+      "where((x > 0) | (y != y), x, z)",
+  };
+  for (int k = 0; k < (int)(sizeof cases / sizeof cases[0]); k++) {
+    ompb_expr *e = compile(cases[k], XYZ, 3);
+    if (!e) continue;
+    CU_ASSERT_EQUAL(ompb_expr_eval_f64(pool2, e, in, N, o, NULL), OMPB_OK);
+    CU_ASSERT_EQUAL(ompb_expr_eval_f32(pool2, e, inf, N, of, NULL), OMPB_OK);
+    size_t bad = 0;
+    for (size_t i = 0; i < N; i++)
+      bad += !same_value(o[i], logical_ref(k, a[i], b[i], c[i])) ||
+             !same_value(of[i], (float)logical_ref(k, af[i], bf[i], cf[i]));
+    if (bad) fprintf(stderr, "\n  %s: %zu of %d wrong\n", cases[k], bad, N);
+    CU_ASSERT_EQUAL(bad, 0u);
+    ompb_expr_free(e);
+  }
+  /* the spellings numexpr users write compile to what the long forms do */
+  CU_ASSERT_EQUAL(eval1_f64("(x > 1) & (x < 3)", 2), 1);
+  CU_ASSERT_EQUAL(eval1_f64("(x > 1) & (x < 3)", 3), 0);
+  CU_ASSERT_EQUAL(eval1_f64("~(x > 1) | (x == 5)", 5), 1);
+  CU_ASSERT_EQUAL(eval1_f64("2 & 0.5", 0), 1); /* folded */
+  CU_ASSERT_EQUAL(eval1_f64("-~x", 0), -1);
+}
+
 /* ---- reductions ---- */
 static void reductions(void) {
   enum { N = 5000 };
@@ -2230,6 +2299,7 @@ int ompb_suite_expr(void) {
       {"shared_operands", shared_operands},
       {"precedence_folding_and_cse", precedence_folding_and_cse},
       {"minimum_maximum_where_nan", minimum_maximum_where_nan},
+      {"logical_operators", logical_operators},
       {"reductions", reductions},
       {"progress_counts_elements", progress_counts_elements},
       {"cancel_leaves_blocks_unwritten", cancel_leaves_blocks_unwritten},

@@ -20,7 +20,11 @@
  * binding tighter than unary minus: `-x**2` is `-(x**2)`, `2**-1` is 0.5);
  * comparisons `< <= > >= == !=` (1 or 0; they bind loosest and do not chain:
  * `a < b < c` is a syntax error, since Python would chain it and C would
- * compare the 0 or 1 of `a < b`); `where(c, a, b)` (a where c is non-zero, else b; NaN is
+ * compare the 0 or 1 of `a < b`); numexpr's logical `&` (and), `|` (or),
+ * `^` (xor) and unary `~` (not) on truth values (non-zero, NaN included,
+ * is true), giving 1 or 0, with Python's precedence: above the
+ * comparisons and below `+ -`, `&` before `^` before `|`, `~` with unary
+ * minus (`where((x > 0) & (y < 1), a, b)`); `where(c, a, b)` (a where c is non-zero, else b; NaN is
  * non-zero); every built-in unary kernel by its name with one argument
  * (`sin`, `exp`, `log1p`, `erf`, `sigmoid`, the `_fast` ones, ...; see
  * `ompb_kernel_at`; kernels with parameters are left out: `pow` takes two
