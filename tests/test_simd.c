@@ -684,6 +684,156 @@ static void exp_near_overflow_within_documented_ulp(void) {
   check_near("exp", n, "near overflow");
 }
 
+/* sinh and cosh next to overflow, where they are finite up to ln(2 MAX)
+ * (f64 710.4758600739439, f32 89.41599) while e^|x| is not (SLEEF's f64
+ * functions gave inf from 709.78, the 3.5-ULP ones from 709): the last 2048
+ * ulps below (from the first x that overflows), uniform over [700, 710.48]
+ * (f32 [85, 89.42]), both signs, and +-inf, NaN, +-711, +-1000 first; every
+ * ISA within the documented bound, in place the same bits. */
+static void hyp_near_overflow_within_documented_ulp(void) {
+  const size_t n = 4096;
+  static const double sp[] = {INFINITY, -INFINITY, NAN, 711.0, -711.0,
+                              1000.0,   -1000.0,   709.0};
+  const size_t nsp = sizeof sp / sizeof sp[0];
+  for (int h = 0; h < 2; h++) {
+    const char *base = h ? "cosh" : "sinh";
+    mpfr_t r;
+    mpfr_init2(r, REF_PREC);
+    double x64 = 0x1.633ce8fb9f87ep+9; /* the first x with sinh(x) = inf */
+    float x32 = 0x1.65a9fap+6f;
+    for (size_t i = 0; i < n; i++) {
+      const double sg = i % 4 >= 2 ? -1.0 : 1.0;
+      if (i < nsp) {
+        D->in64[i] = sp[i];
+        D->in32[i] = (float)sp[i];
+      } else if (i % 2) {
+        D->in64[i] = sg * (700.0 + 10.48 * rng_unit());
+        D->in32[i] = (float)(sg * (85.0 + 4.42 * rng_unit()));
+      } else {
+        D->in64[i] = sg * x64;
+        D->in32[i] = (float)sg * x32;
+        x64 = nextafter(x64, 0.0);
+        x32 = nextafterf(x32, 0.0f);
+      }
+      reference1(base, r, D->in32[i], P64, 0.0);
+      D->want32[i] = ref_from(r);
+      reference1(base, r, D->in64[i], P64, 0.0);
+      D->want64[i] = ref_from(r);
+    }
+    mpfr_clear(r);
+    check_near(base, n, "near overflow");
+    /* in place: the same bits as out of place */
+    for (int v = 0; v < 2; v++) {
+      char nm[40];
+      snprintf(nm, sizeof nm, v ? "%s_fast" : "%s", base);
+      const ompb_kernel_info *vi = ompb_kernel_find(nm, 1);
+      CU_ASSERT_PTR_NOT_NULL_FATAL(vi);
+      const size_t k = (size_t)(vi - ompb_kernel_at(0));
+      for (size_t ii = 0; ompb__simd_isas[ii] != NULL; ii++) {
+        const ompb__simd_table *t = ompb__simd_table_get(ompb__simd_isas[ii]);
+        if (t == NULL)
+          continue;
+        run_unary(t, k, nm, n);
+        memcpy(D->aux32, D->in32, n * sizeof(float));
+        memcpy(D->aux64, D->in64, n * sizeof(double));
+        t->f32[k](D->aux32, D->aux32, n, NULL);
+        t->f64[k](D->aux64, D->aux64, n, NULL);
+        CU_ASSERT(memcmp(D->aux32, D->out32, n * sizeof(float)) == 0);
+        CU_ASSERT(memcmp(D->aux64, D->out64, n * sizeof(double)) == 0);
+      }
+    }
+  }
+}
+
+/* f64 pow next to overflow (SLEEF's returned inf where x^y is within
+ * ~1.7e-6 below MAX): a^b for a = 2 with b the last 1024 ulps below 1024,
+ * a = 10 with b within 1e-8 of log10(MAX), a log-uniform on [1.001, 1e300]
+ * with b within 1e-8 of ln(MAX)/ln(a) (both sides), a near -MAX^(1/1023)
+ * with b = 1023; x^p for p = 200.5 and x within 2e-9 of MAX^(1/p); the
+ * first 8 a^b past overflow or special. Every ISA within the documented
+ * bound, in place the same bits. */
+static void pow_near_overflow_within_documented_ulp(void) {
+  const size_t n = 4096;
+  const double p = 200.5, lnmax = log(DBL_MAX);
+  static const double sa[] = {2.0, 2.0, 10.0, -2.0, INFINITY, NAN, 0.0, 2.0};
+  static const double sb[] = {1024.0, 2000.0, 309.0, 1025.0,
+                              2.0,    2.0,    -1.0,  NAN};
+  const ompb_kernel_info *k1 = ompb_kernel_find("pow", 1);
+  const ompb_kernel_info *k2 = ompb_kernel_find("pow", 2);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(k1);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(k2);
+  size_t first2 = 0;
+  while (ompb_kernel_at(first2)->arity != 2)
+    first2++;
+  const size_t i1 = (size_t)(k1 - ompb_kernel_at(0));
+  const size_t i2 = (size_t)(k2 - ompb_kernel_at(first2));
+  mpfr_t r;
+  mpfr_init2(r, REF_PREC);
+  double b2 = nextafter(1024.0, 0.0);
+  for (size_t i = 0; i < n; i++) {
+    const double u = rng_unit();
+    double a, b;
+    if (i < sizeof sa / sizeof sa[0]) {
+      a = sa[i];
+      b = sb[i];
+    } else if (i % 4 == 0) {
+      a = 2.0;
+      b = b2;
+      b2 = nextafter(b2, 0.0);
+    } else if (i % 4 == 1) {
+      a = 10.0;
+      b = 308.25471555991675 - 1e-8 * u;
+    } else if (i % 8 == 2) {
+      a = -exp(lnmax / 1023.0) * (1.0 - 1e-9 * u);
+      b = 1023.0;
+    } else {
+      a = exp(log(1.001) + (log(1e300) - log(1.001)) * rng_unit());
+      b = lnmax / log(a) * (1.0 + 1e-8 * (u - 0.75));
+    }
+    D->in64[i] = a;
+    D->b64[i] = b;
+    reference2("pow", r, a, b);
+    D->want64[i] = ref_from(r);
+  }
+  for (int form = 0; form < 2; form++) {
+    const ompb_kernel_info *ki = form ? k1 : k2;
+    const double bound = bound_for(ki->ulp_f64);
+    if (form == 1) { /* x^p: the inputs and references replaced */
+      const double x0 = exp(lnmax / p);
+      for (size_t i = 0; i < n; i++) {
+        D->in64[i] = x0 * (1.0 + 2e-9 * (rng_unit() - 0.75));
+        reference2("pow", r, D->in64[i], p);
+        D->want64[i] = ref_from(r);
+      }
+    }
+    for (size_t ii = 0; ompb__simd_isas[ii] != NULL; ii++) {
+      const ompb__simd_table *t = ompb__simd_table_get(ompb__simd_isas[ii]);
+      if (t == NULL)
+        continue;
+      size_t w = 0;
+      const double *x = form ? D->in64 : D->b64;
+      if (form)
+        t->f64[i1](D->in64, D->out64, n, &p);
+      else
+        t->f64_2[i2](D->in64, D->b64, D->out64, n, NULL);
+      const double e = worst64(D->out64, x, D->want64, n, INFINITY, &w);
+      if (verbose())
+        printf("\n  ulp near overflow %-8s pow %s f64 %6.3f (x=%.17g)", t->isa,
+               form ? "x^p" : "a^b", e, x[w]);
+      report(e <= bound, form ? "f64 x^p near overflow" : "f64 a^b near overflow",
+             t->isa, "pow", e, bound, x[w]);
+      /* in place (out = the exponents, or out = x): the same bits */
+      memcpy(D->aux64, x, n * sizeof(double));
+      if (form)
+        t->f64[i1](D->aux64, D->aux64, n, &p);
+      else
+        t->f64_2[i2](D->in64, D->aux64, D->aux64, n, NULL);
+      CU_ASSERT(memcmp(D->aux64, D->out64, n * sizeof(double)) == 0);
+    }
+  }
+  mpfr_clear(r);
+}
+
 static void accuracy_binary(void) {
   const size_t nk = ompb_kernel_count();
   size_t first2 = 0;
@@ -1278,6 +1428,8 @@ int ompb_suite_simd(void) {
       T(accuracy_every_kernel_every_isa_within_documented_ulp),
       T(log_near_one_within_documented_ulp),
       T(exp_near_overflow_within_documented_ulp),
+      T(hyp_near_overflow_within_documented_ulp),
+      T(pow_near_overflow_within_documented_ulp),
       T(simd_map_rejects_bad_arguments_and_writes_nothing),
       T(simd_map_runs_kernel_in_place_and_out_of_place),
       T(null_params_mean_identity_for_parameterised_kernels),
