@@ -131,4 +131,16 @@ struct ompb_expr {
   uint32_t red_src;      /* the slot a reduction reduces */
 };
 
+/* ---- the evaluator's block, alone (src/work_expr.c) ----
+ * For perf/bench_expr: one block of m <= OMPB_EXPR_BLOCK elements run
+ * exactly as the evaluator runs a block (its passes, its kernel-call
+ * splits, its scratch), with out written by plain stores: the program's
+ * in-cache time as the evaluator pays it, without its memory traffic. in:
+ * the used variables' blocks in e->used order. new gives NULL for a
+ * reduction or when out of memory. Thread-safety: one handle per thread. */
+typedef struct ompb__xbench ompb__xbench;
+ompb__xbench *ompb__xbench_new(const ompb_expr *e, bool f64);
+void ompb__xbench_block(ompb__xbench *h, const void *const *in, void *out, size_t m);
+void ompb__xbench_free(ompb__xbench *h);
+
 #endif /* OMPB_EXPR_PROG_H */

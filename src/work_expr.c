@@ -321,6 +321,19 @@ static size_t auto_claim(unsigned members, size_t n) {
   return want * XBLOCK;
 }
 
+/* How the program runs a block: whether its last instruction streams out
+ * itself, its passes and kernel-call splits (w->e, t, f64 set). */
+static void plan(struct xwork *w) {
+  const ompb_expr *e = w->e;
+  const struct ompb__xins *last = e->nins > 0 ? &e->ins[e->nins - 1] : NULL;
+  w->nt_run = last && ((last->kind == OMPB__XI_FUSED && e->runs[last->a].out_ext >= 0) ||
+                       (last->kind == OMPB__XI_K1 &&
+                        (w->f64 ? w->t->nt_f64[last->op] != NULL
+                                : w->t->nt_f32[last->op] != NULL)));
+  w->sub = e->red < 0 && w->f64 && e->nins > 1 ? XPASS_F64 : 0;
+  w->kcall = w->sub ? XKCALL_F64 : 0;
+}
+
 static bool overlap(const void *a, size_t na, const void *b, size_t nb) {
   uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
   return pa < pb + nb && pb < pa + na;
@@ -368,15 +381,9 @@ static int start(ompb_pool *pool, const ompb_expr *e, const void *const *inputs,
   w->unaligned = !red && (uintptr_t)out % esize != 0;
   for (size_t j = 0; n > 0 && j < e->nused; j++)
     w->unaligned |= (uintptr_t)inputs[e->used[j]] % esize != 0;
-  const struct ompb__xins *last = e->nins > 0 ? &e->ins[e->nins - 1] : NULL;
-  w->nt_run = last && ((last->kind == OMPB__XI_FUSED && e->runs[last->a].out_ext >= 0) ||
-                       (last->kind == OMPB__XI_K1 &&
-                        (w->f64 ? w->t->nt_f64[last->op] != NULL
-                                : w->t->nt_f32[last->op] != NULL)));
   w->stream = !red && !w->unaligned && w->t->stream_f32 && n >= ompb__stream_min() / esize;
   w->nscratch = b->nslots;
-  w->sub = !red && w->f64 && e->nins > 1 ? XPASS_F64 : 0;
-  w->kcall = w->sub ? XKCALL_F64 : 0;
+  plan(w);
   w->in = ompb__calloc(e->nused ? e->nused : 1, sizeof *w->in);
   w->scratch = ompb__calloc(b->nslots ? b->nslots : 1, sizeof *w->scratch);
   if (red) w->partials = ompb__calloc(n / XBLOCK + 1, sizeof *w->partials);
@@ -426,4 +433,47 @@ int ompb_expr_eval_start_f64(ompb_pool *pool, const ompb_expr *e, const double *
   if (!out_batch) return OMPB_EINVAL;
   return start(pool, e, (const void *const *)inputs, n, out, opts, sizeof(double), false,
                out_batch);
+}
+
+/* ---- perf/bench_expr's "prog" column (src/expr_prog.h) ---- */
+struct ompb__xbench {
+  struct xwork w;
+  void **p;
+  const char **in;
+};
+
+ompb__xbench *ompb__xbench_new(const ompb_expr *e, bool f64) {
+  if (!e || e->red >= 0) return NULL;
+  ompb__xbench *h = ompb__calloc(1, sizeof *h);
+  if (!h) return NULL;
+  struct xwork *w = &h->w;
+  w->e = e;
+  w->t = ompb__simd_active();
+  w->x = ompb__expr_ops_active();
+  w->esize = f64 ? sizeof(double) : sizeof(float);
+  w->f64 = f64;
+  plan(w);
+  h->p = make_scratch(w);
+  h->in = ompb__calloc(e->nused ? e->nused : 1, sizeof *h->in);
+  w->in = h->in;
+  if (!h->p || !h->in) {
+    ompb__xbench_free(h);
+    return NULL;
+  }
+  return h;
+}
+
+void ompb__xbench_block(ompb__xbench *h, const void *const *in, void *out, size_t m) {
+  struct xwork *w = &h->w;
+  for (size_t j = 0; j < w->e->nused; j++) h->in[j] = in[j];
+  w->out = out;
+  w->n = m;
+  run_block(w, h->p, 0, m, TO_OUT);
+}
+
+void ompb__xbench_free(ompb__xbench *h) {
+  if (!h) return;
+  ompb__free(h->p);
+  ompb__free(h->in);
+  ompb__free(h);
 }

@@ -2267,6 +2267,53 @@ static void streamed_last_kernel_gives_the_kernel_bits(void) {
   }
 }
 
+/* perf/bench_expr's "prog" column runs one block through the evaluator's
+ * own block code (ompb__xbench_block, src/expr_prog.h): it must compute
+ * what ompb_expr_eval_* computes over the same elements (the same passes
+ * and kernel calls: the same bits), for a whole block and a short one;
+ * a reduction has no such block. */
+static void bench_block_gives_the_evaluator_bits(void) {
+  static const char *const srcs[] = {"2*sin(x)+exp(-x*x)", "where(x>0, log(x), -x)",
+                                     "x*y+z", "sqrt(x*x+y*y)", "2*sin_fast(x)+exp_fast(-x*x)",
+                                     "sin(x) + 1.5", "y*3 - exp(z)"};
+  enum { B = OMPB_EXPR_BLOCK };
+  static double v64[3][B], o64[B], r64[B];
+  static float v32[3][B], o32[B], r32[B];
+  rng_state = 97531;
+  for (int j = 0; j < 3; j++)
+    for (size_t i = 0; i < B; i++) v64[j][i] = rng_range(-4, 4), v32[j][i] = (float)v64[j][i];
+  ompb_expr *red = compile("sum(x)", XYZ, 3);
+  CU_ASSERT_FATAL(red != NULL);
+  CU_ASSERT_PTR_NULL(ompb__xbench_new(red, false));
+  ompb_expr_free(red);
+  static const size_t lens[] = {B, B - 24, 1};
+  for (size_t c = 0; c < sizeof srcs / sizeof srcs[0]; c++) {
+    ompb_expr *e = compile(srcs[c], XYZ, 3);
+    CU_ASSERT_FATAL(e != NULL);
+    for (int f64 = 0; f64 < 2; f64++) {
+      ompb__xbench *h = ompb__xbench_new(e, f64);
+      CU_ASSERT_FATAL(h != NULL);
+      const void *used[3];
+      for (size_t j = 0; j < e->nused; j++)
+        used[j] = f64 ? (const void *)v64[e->used[j]] : (const void *)v32[e->used[j]];
+      const void *all[3] = {f64 ? (const void *)v64[0] : (const void *)v32[0],
+                            f64 ? (const void *)v64[1] : (const void *)v32[1],
+                            f64 ? (const void *)v64[2] : (const void *)v32[2]};
+      for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+        const size_t m = lens[l];
+        int rc = f64 ? ompb_expr_eval_f64(pool1, e, (const double *const *)all, m, r64, NULL)
+                     : ompb_expr_eval_f32(pool1, e, (const float *const *)all, m, r32, NULL);
+        CU_ASSERT_EQUAL(rc, OMPB_OK);
+        ompb__xbench_block(h, used, f64 ? (void *)o64 : (void *)o32, m);
+        CU_ASSERT(f64 ? memcmp(o64, r64, m * sizeof *o64) == 0
+                      : memcmp(o32, r32, m * sizeof *o32) == 0);
+      }
+      ompb__xbench_free(h);
+    }
+    ompb_expr_free(e);
+  }
+}
+
 static int setup(void) {
   pool1 = pool2 = pool16 = NULL;
   ompb_pool_opts o1 = {.workers = 1}, o2 = {.workers = 2}, o16 = {.workers = 16, .no_pin = true};
@@ -2310,6 +2357,7 @@ int ompb_suite_expr(void) {
       {"random_trees_match_reference", random_trees_match_reference},
       {"fused_runs_give_the_unfused_bits", fused_runs_give_the_unfused_bits},
       {"streamed_last_kernel_gives_the_kernel_bits", streamed_last_kernel_gives_the_kernel_bits},
+      {"bench_block_gives_the_evaluator_bits", bench_block_gives_the_evaluator_bits},
   };
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
     if (!CU_add_test(s, tests[i].name, tests[i].fn)) return -1;
