@@ -128,10 +128,8 @@ ISA_DECL_NT(affine)
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 /* kernels/k_exp.c, k_log.c: the intrinsic kernels' nt_ forms */
 ompb_kernel_f32 K(nt_exp_f32), K(nt_exp_fast_f32), K(nt_log_fast_f32);
-#if defined(OMPB_ISA_AVX512F)
 ompb_kernel_f32 K(nt_log_f32);
 ompb_kernel_f64 K(nt_log_f64);
-#endif
 /* kernels/k_trig.c: the guarded trig kernels, streamed */
 ompb_kernel_f32 K(nt_sin_fast_f32), K(nt_cos_fast_f32);
 ompb_kernel_f32 K(nt_sin_f32), K(nt_cos_f32);

@@ -353,6 +353,8 @@ LOG_FAST_F32_AVX2(log_fast_f32, _mm256_storeu_ps, 0, LOG8_INVC, LOG8_C_HI,
 LOG_FAST_F32_AVX2(nt_log_fast_f32, _mm256_stream_ps, 0, LOG8_INVC, LOG8_C_HI,
                   LOG8_C_LO)
 LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1, LOG8_S, LOG8_S_HI, LOG8_S_LO)
+LOG_FAST_F32_AVX2(nt_log_f32, _mm256_stream_ps, 1, LOG8_S, LOG8_S_HI,
+                  LOG8_S_LO)
 
 /* ---- f64 log and log_fast on AVX2 ----
  * The short-s scheme above on 128 subintervals (j = m's top 7 fraction
@@ -495,6 +497,7 @@ logd4(const double *p, int precise) {
     }                                                                          \
   }
 LOGD4_LOOP(log_f64, _mm256_storeu_pd, 1)
+LOGD4_LOOP(nt_log_f64, _mm256_stream_pd, 1)
 LOGD4_LOOP(log_fast_f64, _mm256_storeu_pd, 0)
 LOGD4_LOOP(nt_log_fast_f64, _mm256_stream_pd, 0)
 #else

@@ -14,11 +14,13 @@
 #endif
 /* A kernel with an nt_ slot streams from kernels/dispatch.c's threshold
  * even when it is not in dispatch.c's STREAMS: the log (<= 1 ULP) on
- * AVX-512F only, where streaming it measured faster (perf/bench_simd;
- * on AVX2 it was slower), and the sin and cos (<= 1 ULP; faster at
+ * AVX-512F and AVX2, where its nt_ form (stores from the registers)
+ * measured faster (AVX2, 2 threads, 16M floats / 8M doubles: f32 1.10-1.16x,
+ * f64 1.00-1.08x; the buffered streaming once tried was slower), and the
+ * sin and cos (<= 1 ULP; faster at
  * AVX-512F, f32 level at AVX2; docs/kernels.md) and the f64 sin_fast and
  * cos_fast (k_trig.c). */
-#if defined(OMPB_ISA_AVX512F)
+#if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 #define NT_LOG(t) [OMPB__K1_log] = K(nt_log_##t),
 #else
 #define NT_LOG(t)

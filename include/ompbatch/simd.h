@@ -167,7 +167,7 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
  * Streaming stores: a call of a kernel whose arithmetic is light next to
  * its memory traffic (scale, add_scalar, affine, clamp, abs, exp, exp_fast,
  * log_fast, sin_fast and cos_fast (f64 on AVX2 and AVX-512F), sin and cos
- * on AVX2 and AVX-512F, log on AVX-512F; add, mul) writing
+ * on AVX2 and AVX-512F, log on AVX2 and AVX-512F; add, mul) writing
  * at least OMPB_STREAM_BYTES bytes (environment, read once with the ISA;
  * default 16 MiB, 0 = never) stores with non-temporal instructions, as
  * memcpy does for large copies: the output does not pass through the
