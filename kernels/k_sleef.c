@@ -64,12 +64,12 @@ HYP32(cosh_fast, cosh, HYP32_TOP_FAST)
 
 /* f64: SLEEF's sinh and cosh return inf from |x| = 709.78 (the 3.5-ULP ones
  * from 709), where sinh and cosh are finite up to 710.4758600739439 =
- * ln(2 DBL_MAX). Lanes with HYP64_TOP < |x| < HYP64_END take e^|x| / 2
+ * ln(2 DBL_MAX). Lanes with 709 < |x| < 711 take e^|x| / 2
  * (ehalf; e^-|x| < 2^-2000 of it there), with x's sign for sinh; beyond
- * HYP64_END and for NaN SLEEF's +-inf and NaN stay. Both accuracies are
+ * 711 and for NaN SLEEF's +-inf and NaN stay. Both accuracies are
  * within their bound up to 709 (0.501 and 0.91 ULP on [700, 709]). */
-#define HYP64_TOP 709.0
-#define HYP64_END 711.0
+/* 709 < |x| < 711 in one compare (|x| - 710 is exact there), false for NaN */
+static inline int hyp64_big(double x) { return fabs(fabs(x) - 710.0) < 1.0; }
 /* e^a / 2 for a in (709, 711), rounded once: a = k ln2 + rh + rl, k an
  * integer, with ln2 = L2H + L2L and L2H of 41 bits, so that k L2H and
  * rh = a - k L2H are exact; e^(rh + rl) = (1 + rh + rh^2/2 + rh^3 p(rh))
@@ -106,8 +106,7 @@ static void hyp64(void (*body)(const double *, double *, size_t, const void *),
     const size_t m = n - lo < HYP_BLOCK ? n - lo : HYP_BLOCK;
     int big = 0;
 #pragma omp simd reduction(| : big)
-    for (size_t j = 0; j < m; j++)
-      big |= fabs(in[lo + j]) > HYP64_TOP && fabs(in[lo + j]) < HYP64_END;
+    for (size_t j = 0; j < m; j++) big |= hyp64_big(in[lo + j]);
     if (!big) {
       body(in + lo, out + lo, m, NULL);
       continue;
@@ -116,8 +115,7 @@ static void hyp64(void (*body)(const double *, double *, size_t, const void *),
     unsigned short at[HYP_BLOCK];
     size_t k = 0;
     for (size_t j = 0; j < m; j++)
-      if (fabs(in[lo + j]) > HYP64_TOP && fabs(in[lo + j]) < HYP64_END)
-        xs[k] = in[lo + j], at[k++] = (unsigned short)j;
+      if (hyp64_big(in[lo + j])) xs[k] = in[lo + j], at[k++] = (unsigned short)j;
     body(in + lo, out + lo, m, NULL);
     for (size_t q = 0; q < k; q++) {
       const double e = ehalf(fabs(xs[q]));
