@@ -18,11 +18,17 @@ SLEEF1_F64(log_fast, log, u35)
  * 2^-(52+M) and |r| < 2^(1-M). -ln s = hi + lo with hi a multiple of
  * 2^-42, as LN2D[0] is, so that h = k ln2_hi + hi is exact; for x just
  * below 1, k = -1 and s = 1/2, and h and k ln2_lo + lo cancel to 0.
- * log(1+r) = r + r^2 E(r). With t + err = h + r exactly (Fast2Sum: |h| >=
- * |r| or h = 0),
- *   log x = t + (r^2 E + ((k ln2_lo + lo) + err)),
- * the last addition the only rounding that matters besides E's error:
- * checked against MPFR by the tests. (The former reduction took 1/c
+ * log(1+r) = r + r^2 E(r), and
+ *   log x = h + (r + (r^2 E + (k ln2_lo + lo))):
+ * besides E's error, the last addition's rounding (0.5 ULP) and that of
+ * the inner sum, at most 0.5 ulp(r + ...), about a quarter of an ULP of
+ * the result where h != 0 (|r + ...| is at most about half |log x| in
+ * those subintervals), and where h = 0 no last rounding: max 0.811 ULP (AVX-512F), 0.754 (AVX2)
+ * measured against logl (docs/kernels.md), and the tests check it against
+ * MPFR. The compensated sum (t + err = h + r by Fast2Sum, log x = t +
+ * (r^2 E + (lo + err))) gave 0.721 / 0.524 ULP for three operations more:
+ * 0.89x (AVX-512F) and 0.97x (AVX2) the cycles without it, so log and
+ * log_fast are the same f64 kernel now. (The former reduction took 1/c
  * rounded, m/c = ph + rl by an fma, r = ph - 1, and carried rl (1 - r):
  * four operations more, and a third table on AVX2.) Constants:
  * kernels/gen_consts.py. */
@@ -142,9 +148,11 @@ static inline __attribute__((always_inline)) __m512d logd8_e8(__m512d r,
  * subintervals whose s (LOGD_S: a 2^-M, M <= 6), hi and lo are held in
  * registers and picked by permutes; -1/32 <= r < 1/16, E near-minimax of
  * degree 8 (LOGD_E8, error 2e-17 relative to r: up to ~0.2 ULP where
- * h = 0 and r ~ 1/16): max 0.721 ULP measured (docs/kernels.md). One
+ * h = 0 and r ~ 1/16): max 0.811 ULP measured (docs/kernels.md; 0.721
+ * with the compensated sum, precise below, 1.12x the cycles). One
  * vfixupimm sets +-0 (-inf), +inf, -inf and negatives (NaN) and passes
- * NaNs through. 26 vector operations per 8 elements where the 1/c
+ * NaNs through. 23 vector operations per 8 elements (26 with the
+ * compensated sum) where the 1/c
  * reduction (16 entries, rl carried, a degree-12 Taylor E, blends for +inf
  * and +-0) took 41: 2.03-2.11 -> 1.38-1.49 TSC ticks per element in
  * cache; two vectors a step and E by pairs (Estrin, the same fmas) took
@@ -217,13 +225,15 @@ logd8_fast(__m512d x, __m512d s0, __m512d s1, __m512d h0, __m512d h1,
           FN(_mm512_maskz_loadu_pd(m, in + i), i0, i1, h0, h1, l0, l1));       \
     }                                                                          \
   }
-LOGD8_LOOP(log_f64, logd8, _mm512_storeu_pd, LOGD_S, LOGD_S_HI, LOGD_S_LO)
-LOGD8_LOOP(nt_log_f64, logd8, _mm512_stream_pd, LOGD_S, LOGD_S_HI, LOGD_S_LO)
+/* the log: logd8_fast (without the compensated sum) is within 1 ULP */
+LOGD8_LOOP(log_f64, logd8_fast, _mm512_storeu_pd, LOGD_S, LOGD_S_HI,
+           LOGD_S_LO)
+LOGD8_LOOP(nt_log_f64, logd8_fast, _mm512_stream_pd, LOGD_S, LOGD_S_HI,
+           LOGD_S_LO)
 
-/* log_fast f64 on AVX-512F: logd8 without the compensated sum (log x =
- * h + (r + (r^2 E + lo))): max 0.808 ULP over 20M samples against MPFR,
- * where the 1/c reduction on [0.75, 1.5) it replaced (its own 16 entries,
- * a blend for +-0) gave 1.030, and 1-3% faster; specials as logd8's. */
+/* log_fast f64 on AVX-512F: the log's kernel (logd8_fast; it was 0.808
+ * ULP over 20M samples against MPFR where the 1/c reduction on [0.75,
+ * 1.5) it replaced, its own 16 entries and a blend for +-0, gave 1.030). */
 LOGD8_LOOP(log_fast_f64, logd8_fast, _mm512_storeu_pd, LOGD_S, LOGD_S_HI,
            LOGD_S_LO)
 LOGD8_LOOP(nt_log_fast_f64, logd8_fast, _mm512_stream_pd, LOGD_S,
@@ -284,17 +294,12 @@ logf8(__m256 x, __m256 ti, __m256 th, __m256 tl, int precise) {
                                     _mm256_permutevar8x32_ps(tl, j));
   const __m256 hi = _mm256_fmadd_ps(kf, _mm256_set1_ps(LN2F[0]),
                                     _mm256_permutevar8x32_ps(th, j));
-  __m256 y;
   if (precise) { /* Fast2Sum(hi, r): |hi| >= |r| or hi = 0 */
     const __m256 s = _mm256_add_ps(hi, r);
     const __m256 err = _mm256_sub_ps(r, _mm256_sub_ps(s, hi));
-    y = _mm256_add_ps(s, _mm256_fmadd_ps(r2, e, _mm256_add_ps(lo, err)));
-  } else {
-    const __m256 p =
-        _mm256_fmadd_ps(r2, e, _mm256_add_ps(r, lo));
-    y = _mm256_add_ps(hi, p);
+    return _mm256_add_ps(s, _mm256_fmadd_ps(r2, e, _mm256_add_ps(lo, err)));
   }
-  return y;
+  return _mm256_add_ps(hi, _mm256_fmadd_ps(r2, e, _mm256_add_ps(r, lo)));
 }
 
 /* x not a positive normal finite float: bits outside [0x00800000,
@@ -359,8 +364,9 @@ LOG_FAST_F32_AVX2(nt_log_f32, _mm256_stream_ps, 1, LOG8_S, LOG8_S_HI,
 /* ---- f64 log and log_fast on AVX2 ----
  * The short-s scheme above on 128 subintervals (j = m's top 7 fraction
  * bits) with s = a/256 (|r| < 2^-7, so r is exact), E near-minimax of
- * degree 5 (LOGD_E5S, error 3e-18 relative to r): max 0.524 ULP measured
- * (docs/kernels.md). k and m from x's bits by integer steps; each lane's
+ * degree 5 (LOGD_E5S, error 3e-18 relative to r), without the compensated
+ * sum: max 0.754 ULP measured (docs/kernels.md; 0.524 with it, 1.03x the
+ * cycles). k and m from x's bits by integer steps; each lane's
  * entry is one 16-byte pair (LOGD128_S: hi carrying a - 128 in its low 8
  * bits, which are 0 in hi, and lo) loaded from an offset taken from x's
  * bits read again by scalar loads. Lanes whose x is not a positive
@@ -368,10 +374,9 @@ LOG_FAST_F32_AVX2(nt_log_f32, _mm256_stream_ps, 1, LOG8_S, LOG8_S_HI,
  * finds them). 3.96-4.11 -> 2.84-3.02 TSC ticks per element in cache
  * against the 1/c reduction with three gathers (1/c, hi, lo); two gathers
  * of the packed table, or the offsets moved from vector to scalar
- * registers, gave ~3.9 (docs/kernels.md). log_fast is the same without
- * the compensated sum, and SLEEF's 3.5-ULP log in the other lanes: max
- * 0.754 ULP over normal x (the 1/c reduction with two gathers it replaced:
- * 1.69 ULP, and 1.2x slower). */
+ * registers, gave ~3.9 (docs/kernels.md). log_fast is the same but for
+ * SLEEF's 3.5-ULP log in the other lanes (the 1/c reduction with two
+ * gathers it replaced: 1.69 ULP, and 1.2x slower). */
 /* The lanes whose x is a positive normal finite double (bits in [2^52,
  * 0x7ff0...)), as a double mask: bits - 2^52 < 0x7fe0... unsigned, as a
  * signed compare (both sides' top bit flipped: bits - 2^52 + 2^63). */
@@ -438,11 +443,8 @@ logd4_core(const double *p, __m256d *good, int precise) {
   const __m256d lo = _mm256_fmadd_pd(k, _mm256_set1_pd(LN2D[1]),
                                      _mm256_unpackhi_pd(p02, p13));
   *good = logd4_good(x);
-  if (!precise) /* log_fast: h + (r + (r^2 E + lo)), two roundings */
-    return _mm256_add_pd(h, _mm256_add_pd(r, _mm256_fmadd_pd(r2, e, lo)));
-  const __m256d t = _mm256_add_pd(h, r);
-  const __m256d err = _mm256_sub_pd(r, _mm256_sub_pd(t, h));
-  return _mm256_add_pd(t, _mm256_fmadd_pd(r2, e, _mm256_add_pd(lo, err)));
+  (void)precise; /* log and log_fast alike: h + (r + (r^2 E + lo)) */
+  return _mm256_add_pd(h, _mm256_add_pd(r, _mm256_fmadd_pd(r2, e, lo)));
 }
 
 /* log of the 4 doubles at p: logd4_core's, SLEEF's (1-ULP log, or 3.5-ULP
