@@ -254,6 +254,7 @@ INLINE float trigf_core(float x, float half, uint32_t flip) {
    * 25-bit M - 1/2 = 12582911.5 as the exact product 9.5 * 1324517; and
    * r negated, each step with the same rounding, so that the result's
    * sign needs no flip (cos x = -(-1)^k sin r): 2 fewer operations */
+  _Static_assert(19 * 1324517 == 2 * (3 << 22) - 1, "cos_fast's M - 1/2");
   const float h = half != 0 ? fmaf(-9.5f, 1324517.0f, t) : t - 0x1.8p23f;
   float r = half != 0 ? fmaf(h, PIF3[0], -x) : fmaf(-h, PIF3[0], x);
   r = half != 0 ? fmaf(h, PIF3[1], r) : fmaf(-h, PIF3[1], r);
@@ -603,8 +604,14 @@ static inline __attribute__((always_inline)) td_v trig64_precise(td_v x, td_v t,
 #define TD_KOFF_F 0x80000 /* 2^19: |h| <= 2^19, |x| < 1.64e6 */
 static inline __attribute__((always_inline)) td_v
 trig64_fast(td_v x, td_v t, td_v m, double half) {
-  const td_v h = half != 0 ? TD_(add_pd)(TD_(sub_pd)(t, m), TD_C(half))
-                           : TD_(sub_pd)(t, m);
+  /* cos: h = (t - M) + 1/2 = t - (M - 1/2) in one fma, with M - 1/2 the
+   * exact product 1.5 * 4503599627720021 (M = 1.5 2^52 + TD_KOFF_F) */
+  _Static_assert(3 * 4503599627720021LL == 2 * ((3LL << 51) + TD_KOFF_F) - 1,
+                 "cos_fast's M - 1/2");
+  const td_v h =
+      half != 0
+          ? TD_(fnmadd_pd)(TD_C(1.5), TD_C(4503599627720021.0), t)
+          : TD_(sub_pd)(t, m);
   /* cos: -r, each step negated (fmsub, fmadd: the same roundings), so
    * that v is -sin r, cos's flip, with no operation for it */
   td_v r = half != 0 ? TD_(fmsub_pd)(h, TD_C(PI53[0]), x)
