@@ -11,7 +11,7 @@
 SLEEF1(log, log, u10, u10)
 SLEEF1_F64(log_fast, log, u35)
 #else
-/* ---- f64 log (<= 1 ULP) on AVX2 and AVX-512F (logd4, logd8 below) ----
+/* ---- f64 log (<= 1 ULP) on AVX2 and AVX-512F (logd4, logd8_fast) ----
  * x = m 2^k, m in [1, 2); the top fraction bits of m (j) pick s, a short
  * number near 1/m (a 2^-M; s = 1 for the first subinterval, 1/2 for the
  * last), so that r = m s - 1 is exact in one fma: m s is a multiple of
@@ -23,7 +23,8 @@ SLEEF1_F64(log_fast, log, u35)
  * besides E's error, the last addition's rounding (0.5 ULP) and that of
  * the inner sum, at most 0.5 ulp(r + ...), about a quarter of an ULP of
  * the result where h != 0 (|r + ...| is at most about half |log x| in
- * those subintervals), and where h = 0 no last rounding: max 0.811 ULP (AVX-512F), 0.754 (AVX2)
+ * those subintervals), and where h = 0 no last rounding: max 0.811 ULP
+ * (AVX-512F), 0.754 (AVX2)
  * measured against logl (docs/kernels.md), and the tests check it against
  * MPFR. The compensated sum (t + err = h + r by Fast2Sum, log x = t +
  * (r^2 E + (lo + err))) gave 0.721 / 0.524 ULP for three operations more:
@@ -45,22 +46,20 @@ SLEEF1_F64(log_fast, log, u35)
  * ln(1/c)_lo): max 1.28 ULP over every positive float (against double
  * log). +-0 give -inf (a blend); +inf, NaN
  * and negatives come out right by themselves. Constants:
- * kernels/gen_consts.py. */
+ * kernels/gen_consts.py. (The log took the same reduction with the
+ * product's rounding error carried and a compensated sum, 0.745 ULP:
+ * logf16s below replaced it.) */
 #if defined(OMPB_ISA_AVX512F)
 
 static inline __attribute__((always_inline)) __m512
-logf16(__m512 x, __m512 ti, __m512 th, __m512 tl, int precise) {
+logf16(__m512 x, __m512 ti, __m512 th, __m512 tl) {
   const __m512 one = _mm512_set1_ps(1.0f);
   const __m512 m =
       _mm512_getmant_ps(x, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_nan);
   __m512 k = _mm512_getexp_ps(x);
   k = _mm512_mask_add_ps(k, _mm512_cmp_ps_mask(m, one, _CMP_LT_OQ), k, one);
   const __m512i j = _mm512_srli_epi32(_mm512_castps_si512(m), 19);
-  const __m512 ic = _mm512_permutexvar_ps(j, ti);
-  const __m512 ph = _mm512_mul_ps(m, ic);
-  /* precise: r = ph - 1 exact (Sterbenz), rl the product's rounding error */
-  const __m512 r =
-      precise ? _mm512_sub_ps(ph, one) : _mm512_fmsub_ps(m, ic, one);
+  const __m512 r = _mm512_fmsub_ps(m, _mm512_permutexvar_ps(j, ti), one);
   __m512 e =
       _mm512_fmadd_ps(_mm512_set1_ps(1.0f / 7), r, _mm512_set1_ps(-1.0f / 6));
   e = _mm512_fmadd_ps(e, r, _mm512_set1_ps(1.0f / 5));
@@ -71,60 +70,100 @@ logf16(__m512 x, __m512 ti, __m512 th, __m512 tl, int precise) {
       _mm512_fmadd_ps(k, _mm512_set1_ps(LN2F[1]), _mm512_permutexvar_ps(j, tl));
   const __m512 hi =
       _mm512_fmadd_ps(k, _mm512_set1_ps(LN2F[0]), _mm512_permutexvar_ps(j, th));
-  __m512 y;
-  if (precise) {
-    /* Fast2Sum(hi, r): |hi| >= |r| or hi = 0 */
-    const __m512 s = _mm512_add_ps(hi, r);
-    const __m512 err = _mm512_sub_ps(r, _mm512_sub_ps(s, hi));
-    const __m512 rl = _mm512_fmsub_ps(m, ic, ph);
-    const __m512 small = _mm512_add_ps(_mm512_add_ps(lo, rl), err);
-    y = _mm512_add_ps(s, _mm512_fmadd_ps(_mm512_mul_ps(r, r), e, small));
-    /* +inf: hi is inf and err NaN */
-    y = _mm512_mask_blend_ps(
-        _mm512_cmp_ps_mask(x, _mm512_set1_ps(INFINITY), _CMP_EQ_OQ), y, x);
-  } else {
-    const __m512 p =
-        _mm512_fmadd_ps(_mm512_mul_ps(r, r), e, _mm512_add_ps(r, lo));
-    y = _mm512_add_ps(hi, p);
-  }
+  const __m512 y = _mm512_add_ps(
+      hi, _mm512_fmadd_ps(_mm512_mul_ps(r, r), e, _mm512_add_ps(r, lo)));
   return _mm512_mask_blend_ps(
       _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_EQ_OQ), y,
       _mm512_set1_ps(-INFINITY));
 }
 
+/* f32 log (<= 1 ULP) on AVX-512F: the AVX2 log's exact short-s reduction
+ * (below: 8 subintervals of [0.75, 1.5), LOG8_S with 3 fraction bits, so
+ * that r = m s - 1 is exact in one fma; LOG8_E5 by pairs; Fast2Sum of
+ * hi and r) on vgetmant/vgetexp's m and k (subnormals too), the 8 entries
+ * twice in a register for vpermps; one vfixupimm sets +-0 (-inf), +inf,
+ * -inf and negatives (NaN) and passes NaNs through, as logd8's. Max 0.610
+ * ULP over every positive float against double log (the 1/c reduction
+ * with the product's rounding error carried: 0.745), 25 vector operations
+ * per 16 floats instead of 32. */
+static inline __attribute__((always_inline)) __m512 logf16s(__m512 x,
+                                                            __m512 ts,
+                                                            __m512 th,
+                                                            __m512 tl) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 m =
+      _mm512_getmant_ps(x, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_nan);
+  __m512 k = _mm512_getexp_ps(x);
+  k = _mm512_mask_add_ps(k, _mm512_cmp_ps_mask(m, one, _CMP_LT_OQ), k, one);
+  const __m512i j = _mm512_srli_epi32(_mm512_castps_si512(m), 20);
+  const __m512 r = _mm512_fmsub_ps(m, _mm512_permutexvar_ps(j, ts), one);
+  const __m512 r2 = _mm512_mul_ps(r, r);
+#define C_(i) _mm512_set1_ps(LOG8_E5[i]) /* a5 ... a0 */
+  const __m512 p01 = _mm512_fmadd_ps(C_(4), r, C_(5)),
+               p23 = _mm512_fmadd_ps(C_(2), r, C_(3)),
+               p45 = _mm512_fmadd_ps(C_(0), r, C_(1));
+#undef C_
+  const __m512 e = _mm512_fmadd_ps(_mm512_fmadd_ps(p45, r2, p23), r2, p01);
+  const __m512 lo =
+      _mm512_fmadd_ps(k, _mm512_set1_ps(LN2F[1]), _mm512_permutexvar_ps(j, tl));
+  const __m512 hi =
+      _mm512_fmadd_ps(k, _mm512_set1_ps(LN2F[0]), _mm512_permutexvar_ps(j, th));
+  /* Fast2Sum(hi, r): |hi| >= |r| or hi = 0 */
+  const __m512 s = _mm512_add_ps(hi, r);
+  const __m512 err = _mm512_sub_ps(r, _mm512_sub_ps(s, hi));
+  const __m512 y =
+      _mm512_add_ps(s, _mm512_fmadd_ps(r2, e, _mm512_add_ps(lo, err)));
+  return _mm512_fixupimm_ps(y, x, _mm512_set1_epi32(0x03530421), 0);
+}
+static inline __attribute__((always_inline)) __m512
+logf16_any(__m512 x, __m512 ti, __m512 th, __m512 tl, int precise) {
+  return precise ? logf16s(x, ti, th, tl) : logf16(x, ti, th, tl);
+}
+/* 8 floats twice (vpermps reads 4 index bits) */
+static inline __attribute__((always_inline)) __m512 ld8x2(const float *t) {
+  return _mm512_castpd_ps(
+      _mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(t))));
+}
+
 /* ST: _mm512_storeu_ps, or _mm512_stream_ps for the nt_ form (out 64-byte
- * aligned, kernels/dispatch.c's streamed calls) */
-#define LOG_FAST_F32(name, ST, precise)                                        \
+ * aligned, kernels/dispatch.c's streamed calls). precise: 0 log_fast
+ * (logf16, 16-entry tables), 1 the log (logf16s, 8-entry tables by LD =
+ * ld8x2). */
+#define LOG_FAST_F32(name, ST, precise, LD, TI, TH, TL)                        \
   KDEF(name)(const float *in, float *out, size_t n, const void *params) {      \
     (void)params;                                                              \
-    const __m512 ti = _mm512_loadu_ps(LOGF_INVC),                              \
-                 th = _mm512_loadu_ps(LOGF_C_HI),                              \
-                 tl = _mm512_loadu_ps(LOGF_C_LO);                              \
+    const __m512 ti = LD(TI), th = LD(TH), tl = LD(TL);                        \
     size_t i = 0;                                                              \
     for (; i + 32 <= n; i += 32) { /* two vectors a step */                 \
       PREFETCH(in + i);                                                        \
       PREFETCH(in + i + 16);                                                   \
-      const __m512 y0_ = logf16(_mm512_loadu_ps(in + i), ti, th, tl, precise); \
+      const __m512 y0_ =                                                       \
+          logf16_any(_mm512_loadu_ps(in + i), ti, th, tl, precise);            \
       const __m512 y1_ =                                                       \
-          logf16(_mm512_loadu_ps(in + i + 16), ti, th, tl, precise);           \
+          logf16_any(_mm512_loadu_ps(in + i + 16), ti, th, tl, precise);       \
       ST(out + i, y0_);                                                        \
       ST(out + i + 16, y1_);                                                   \
     }                                                                          \
     if (i + 16 <= n) {                                                         \
-      ST(out + i, logf16(_mm512_loadu_ps(in + i), ti, th, tl, precise));       \
+      ST(out + i,                                                              \
+         logf16_any(_mm512_loadu_ps(in + i), ti, th, tl, precise));            \
       i += 16;                                                                 \
     }                                                                          \
     if (i < n) {                                                               \
       const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);                    \
       _mm512_mask_storeu_ps(                                                   \
           out + i, m,                                                          \
-          logf16(_mm512_maskz_loadu_ps(m, in + i), ti, th, tl, precise));      \
+          logf16_any(_mm512_maskz_loadu_ps(m, in + i), ti, th, tl, precise));  \
     }                                                                          \
   }
-LOG_FAST_F32(log_fast_f32, _mm512_storeu_ps, 0)
-LOG_FAST_F32(nt_log_fast_f32, _mm512_stream_ps, 0)
-LOG_FAST_F32(log_f32, _mm512_storeu_ps, 1)
-LOG_FAST_F32(nt_log_f32, _mm512_stream_ps, 1)
+LOG_FAST_F32(log_fast_f32, _mm512_storeu_ps, 0, _mm512_loadu_ps, LOGF_INVC,
+             LOGF_C_HI, LOGF_C_LO)
+LOG_FAST_F32(nt_log_fast_f32, _mm512_stream_ps, 0, _mm512_loadu_ps,
+             LOGF_INVC, LOGF_C_HI, LOGF_C_LO)
+LOG_FAST_F32(log_f32, _mm512_storeu_ps, 1, ld8x2, LOG8_S, LOG8_S_HI,
+             LOG8_S_LO)
+LOG_FAST_F32(nt_log_f32, _mm512_stream_ps, 1, ld8x2, LOG8_S, LOG8_S_HI,
+             LOG8_S_LO)
 
 /* LOGD_E8 (a8 ... a0, highest degree first) by pairs: Estrin's shorter
  * path with Horner's 8 fmas, r2 = r^2 being needed anyway */
@@ -149,7 +188,7 @@ static inline __attribute__((always_inline)) __m512d logd8_e8(__m512d r,
  * registers and picked by permutes; -1/32 <= r < 1/16, E near-minimax of
  * degree 8 (LOGD_E8, error 2e-17 relative to r: up to ~0.2 ULP where
  * h = 0 and r ~ 1/16): max 0.811 ULP measured (docs/kernels.md; 0.721
- * with the compensated sum, precise below, 1.12x the cycles). One
+ * with the compensated sum, 1.12x the cycles). One
  * vfixupimm sets +-0 (-inf), +inf, -inf and negatives (NaN) and passes
  * NaNs through. 23 vector operations per 8 elements (26 with the
  * compensated sum) where the 1/c
@@ -159,8 +198,8 @@ static inline __attribute__((always_inline)) __m512d logd8_e8(__m512d r,
  * another 2-5% (the loop is throughput-bound: ~25 operations on the two
  * vector ports, and no cheaper exact reduction was found). */
 static inline __attribute__((always_inline)) __m512d
-logd8_any(__m512d x, __m512d s0, __m512d s1, __m512d h0, __m512d h1,
-          __m512d l0, __m512d l1, int precise) {
+logd8_fast(__m512d x, __m512d s0, __m512d s1, __m512d h0, __m512d h1,
+           __m512d l0, __m512d l1) {
   const __m512d m = _mm512_getmant_pd(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_nan);
   const __m512d k = _mm512_getexp_pd(x);
   const __m512i j = _mm512_srli_epi64(_mm512_castpd_si512(m), 48);
@@ -172,30 +211,16 @@ logd8_any(__m512d x, __m512d s0, __m512d s1, __m512d h0, __m512d h1,
                                     _mm512_permutex2var_pd(h0, j, h1));
   const __m512d lo = _mm512_fmadd_pd(k, _mm512_set1_pd(LN2D[1]),
                                      _mm512_permutex2var_pd(l0, j, l1));
-  __m512d y;
-  if (precise) {
-    const __m512d t = _mm512_add_pd(h, r);
-    const __m512d err = _mm512_sub_pd(r, _mm512_sub_pd(t, h));
-    y = _mm512_add_pd(t, _mm512_fmadd_pd(r2, e, _mm512_add_pd(lo, err)));
-  } else { /* log_fast: h + (r + (r^2 E + lo)), two roundings */
-    y = _mm512_add_pd(h, _mm512_add_pd(r, _mm512_fmadd_pd(r2, e, lo)));
-  }
+  /* h + (r + (r^2 E + lo)), two roundings (the compensated sum, t + err
+   * = h + r by Fast2Sum, t + (r^2 E + (lo + err)), was 3 operations more) */
+  const __m512d y =
+      _mm512_add_pd(h, _mm512_add_pd(r, _mm512_fmadd_pd(r2, e, lo)));
   /* by x's class: QNaN x, SNaN quieted, zero -inf, +1 y (+0), -inf and
    * negatives the default NaN, +inf +inf, positive y */
   return _mm512_fixupimm_pd(y, x, _mm512_set1_epi64(0x03530421), 0);
 }
-static inline __attribute__((always_inline)) __m512d
-logd8(__m512d x, __m512d s0, __m512d s1, __m512d h0, __m512d h1, __m512d l0,
-      __m512d l1) {
-  return logd8_any(x, s0, s1, h0, h1, l0, l1, 1);
-}
-static inline __attribute__((always_inline)) __m512d
-logd8_fast(__m512d x, __m512d s0, __m512d s1, __m512d h0, __m512d h1,
-            __m512d l0, __m512d l1) {
-  return logd8_any(x, s0, s1, h0, h1, l0, l1, 0);
-}
 
-/* The AVX-512F f64 log loop around FN (logd8, or logd8_fast below), which
+/* The AVX-512F f64 log loop around FN (logd8_fast), which
  * takes 16-entry tables TI, TH, TL held in registers. ST: _mm512_storeu_pd,
  * or _mm512_stream_pd for the nt_ form (streamed calls: kernels/table.c) */
 #define LOGD8_LOOP(name, FN, ST, TI, TH, TL)                                   \
