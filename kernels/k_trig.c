@@ -237,6 +237,7 @@ GUARDED_KERNEL(cos_fast_f64, double, int64_t, fabs, TRIG64_MAX, COS64,
 TRIG1_F32(static void sin_fast_sleef_f32, sin, u35, 125.0f)
 TRIG1_F32(static void cos_fast_sleef_f32, cos, u35, 125.0f)
 #define TRIGF_MAX 65536.0f
+#if !defined(OMPB_ISA_AVX2) /* AVX2: trigf8 and trigf_block, below */
 INLINE uint32_t bits_of_f(float x) {
   uint32_t b;
   memcpy(&b, &x, sizeof b);
@@ -272,7 +273,6 @@ INLINE float trigf_core(float x, float half, uint32_t flip) {
 }
 #define SINF_FAST(x) trigf_core(x, 0.0f, 0)
 #define COSF_FAST(x) trigf_core(x, 0.5f, 1)
-#if !defined(OMPB_ISA_AVX2) /* AVX2: trigf_block, below */
 GUARDED_KERNEL(sin_fast_f32, float, int32_t, fabsf, TRIGF_MAX, SINF_FAST,
                sin_fast_sleef_f32)
 GUARDED_KERNEL(cos_fast_f32, float, int32_t, fabsf, TRIGF_MAX, COSF_FAST,
