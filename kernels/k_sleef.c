@@ -7,6 +7,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "isa.h"
 
@@ -221,3 +222,32 @@ SLEEF2(atan2, atan2, u10, u10)
 SLEEF2(atan2_fast, atan2, u35, u35)
 SLEEF2(hypot, hypot, u05, u05)
 SLEEF2(hypot_fast, hypot, u35, u35)
+
+/* fmod is exact (a - trunc(a/b)*b is representable): SLEEF's vector fmod
+ * (no accuracy suffix) gives the C library's bits wherever it is finite,
+ * but NaN where a/b overflows (fmod(1e300, 1e-300), fmod(1, 2^-1074):
+ * ~12% of random bit patterns), while the true fmod is finite wherever a
+ * is finite and b is a non-zero number. Those lanes take the C library's
+ * fmod, as do the scalar table and a build without SLEEF. A block goes
+ * through a buffer so that out may be a or b. */
+#define FMOD_BLOCK 256
+#define FMOD2(T, sfx, W, LD, ST, V, C)                                         \
+  KDEF(k2_fmod_##sfx)                                                          \
+  (const T *a0, const T *b0, T *out0, size_t n0, const void *params) {         \
+    (void)params;                                                              \
+    for (size_t lo = 0; lo < n0; lo += FMOD_BLOCK) {                           \
+      const T *a = a0 + lo, *b = b0 + lo;                                      \
+      const size_t n = n0 - lo < FMOD_BLOCK ? n0 - lo : FMOD_BLOCK;            \
+      T buf[FMOD_BLOCK], *out = buf;                                           \
+      size_t i = 0;                                                            \
+      VLOOP2(W, LD, ST, V)                                                     \
+      for (size_t j = i; j < n; j++)                                           \
+        out[j] = C(a[j], b[j]);                                                \
+      for (size_t j = 0; j < n; j++)                                           \
+        if (isnan(out[j]) && isfinite(a[j]) && !isnan(b[j]) && b[j] != 0)      \
+          out[j] = C(a[j], b[j]);                                              \
+      memcpy(out0 + lo, buf, n * sizeof buf[0]);                               \
+    }                                                                          \
+  }
+FMOD2(float, f32, NF, LDF, STF, VF(fmod, ), fmodf)
+FMOD2(double, f64, ND, LDD, STD, VD(fmod, ), fmod)

@@ -129,7 +129,7 @@ static void lex(struct parser *p, size_t pos) {
   case '(': p->t = T_LP; return;
   case ')': p->t = T_RP; return;
   case ',': p->t = T_COMMA; return;
-  case '+': case '-': case '/': case '&': case '|': case '^': case '~':
+  case '+': case '-': case '/': case '%': case '&': case '|': case '^': case '~':
     p->t = T_OP;
     return;
   case '*':
@@ -270,7 +270,7 @@ static uint32_t mk(struct parser *p, uint8_t op, uint16_t sub, uint32_t a, uint3
  *   xor     := and {^ and}
  *   and     := sum {& sum}
  *   sum     := product {(+|-) product}
- *   product := unary {(*|/) unary}
+ *   product := unary {(*|/|%) unary}
  *   unary   := (-|+|~) unary | power
  *   power   := primary [** unary]        (right-associative)
  *   primary := number | name | name ( args ) | ( expr )
@@ -404,14 +404,34 @@ static uint32_t parse_unary(struct parser *p) {
   return zero == NONE ? NONE : mk(p, OMPB__X_BIN, OMPB__EB_EQ, a, zero, NONE, 0);
 }
 
+/* a % b, numexpr's and numpy's remainder (the divisor's sign, Python's
+ * %): m = fmod(a, b) (exact), then m + b where m and b differ in sign,
+ * and a zero m signed as b: m == 0 ? (b < 0 ? -0 : +0) : (m < 0) != (b < 0)
+ * ? m + b : m (numpy's npy_divmod). Cheap operations after the fmod
+ * kernel, fused by the compiler. */
+static uint32_t mk_mod(struct parser *p, uint32_t a, uint32_t b) {
+  uint32_t m = mk(p, OMPB__X_K2, OMPB__K2_fmod, a, b, NONE, 0);
+  uint32_t zero = m == NONE ? NONE : mk(p, OMPB__X_CONST, 0, NONE, NONE, NONE, 0.0);
+  uint32_t nzero = zero == NONE ? NONE : mk(p, OMPB__X_CONST, 0, NONE, NONE, NONE, -0.0);
+  uint32_t bneg = nzero == NONE ? NONE : mk(p, OMPB__X_BIN, OMPB__EB_LT, b, zero, NONE, 0);
+  uint32_t mneg = bneg == NONE ? NONE : mk(p, OMPB__X_BIN, OMPB__EB_LT, m, zero, NONE, 0);
+  uint32_t flip = mneg == NONE ? NONE : mk(p, OMPB__X_BIN, OMPB__EB_NE, mneg, bneg, NONE, 0);
+  uint32_t sum = flip == NONE ? NONE : mk(p, OMPB__X_BIN, OMPB__EB_ADD, m, b, NONE, 0);
+  uint32_t nonzero = sum == NONE ? NONE : mk(p, OMPB__X_WHERE, 0, flip, sum, m, 0);
+  uint32_t signed0 = nonzero == NONE ? NONE : mk(p, OMPB__X_WHERE, 0, bneg, nzero, zero, 0);
+  uint32_t is0 = signed0 == NONE ? NONE : mk(p, OMPB__X_BIN, OMPB__EB_EQ, m, zero, NONE, 0);
+  return is0 == NONE ? NONE : mk(p, OMPB__X_WHERE, 0, is0, signed0, nonzero, 0);
+}
+
 static uint32_t parse_product(struct parser *p) {
   uint32_t a = parse_unary(p);
-  while (a != NONE && (is_op(p, "*") || is_op(p, "/"))) {
-    uint16_t op = is_op(p, "*") ? OMPB__EB_MUL : OMPB__EB_DIV;
+  while (a != NONE && (is_op(p, "*") || is_op(p, "/") || is_op(p, "%"))) {
+    char op = p->s[p->tpos];
     advance(p);
     uint32_t b = parse_unary(p);
     if (b == NONE) return NONE;
-    a = mk(p, OMPB__X_BIN, op, a, b, NONE, 0);
+    a = op == '%' ? mk_mod(p, a, b)
+                  : mk(p, OMPB__X_BIN, op == '*' ? OMPB__EB_MUL : OMPB__EB_DIV, a, b, NONE, 0);
   }
   return a;
 }

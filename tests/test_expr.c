@@ -124,6 +124,12 @@ static bool mpfr_ref(const char *name, mpfr_t r, double a, double b, double c) {
   else if (strcmp(n, "pow") == 0) mpfr_pow(r, x, y, MPFR_RNDN);
   else if (strcmp(n, "atan2") == 0) mpfr_atan2(r, x, y, MPFR_RNDN);
   else if (strcmp(n, "hypot") == 0) mpfr_hypot(r, x, y, MPFR_RNDN);
+  else if (strcmp(n, "fmod") == 0) mpfr_fmod(r, x, y, MPFR_RNDN);
+  else if (strcmp(n, "mod") == 0) { /* numpy's remainder: the divisor's sign */
+    mpfr_fmod(r, x, y, MPFR_RNDN);
+    if (mpfr_zero_p(r)) mpfr_set_zero(r, signbit(b) ? -1 : 1);
+    else if (!mpfr_nan_p(r) && (mpfr_sgn(r) < 0) != (b < 0)) mpfr_add(r, r, y, MPFR_RNDN);
+  }
   else if (strcmp(n, "minimum") == 0 || strcmp(n, "maximum") == 0) {
     if (isnan(a) || isnan(b)) mpfr_set_nan(r);
     /* equal: the second (so -0 or +0 for a pair of zeros: the header does
@@ -189,6 +195,7 @@ static const fdom doms[] = {
     {"pow", LOGPOS, 1e-3, 1e3, 1e-3, 1e3, INFINITY, INFINITY, INFINITY, INFINITY},
     {"atan2", LOGSYM, 1e-6, 1e6, 1e-6, 1e6, INFINITY, INFINITY, INFINITY, INFINITY},
     {"hypot", LOGSYM, 1e-30, 1e30, 1e-30, 1e30, INFINITY, INFINITY, INFINITY, INFINITY},
+    {"fmod", LOGSYM, 1e-30, 1e30, 1e-30, 1e30, INFINITY, INFINITY, INFINITY, INFINITY},
     {"add", LOGSYM, 1e-6, 1e6, 1e-6, 1e6, INFINITY, INFINITY, INFINITY, INFINITY},
     {"mul", LOGSYM, 1e-30, 1e30, 1e-30, 1e30, INFINITY, INFINITY, INFINITY, INFINITY},
     {"minimum", LOGSYM, 1e-6, 1e6, 1e-6, 1e6, INFINITY, INFINITY, INFINITY, INFINITY},
@@ -346,6 +353,7 @@ static void operators_correctly_rounded(void) {
       {"x + y", "add", 0.5}, {"x - y", "sub", 0.5}, {"x * y", "mul", 0.5},
       {"x / y", "div", 0.5}, {"-x", "neg", 0},
       {"x ** y", "pow", 1.0}, {"sqrt(x)", "sqrt", 0.5}, {"x ** 0.5", "sqrt", 0.5},
+      {"x % y", "mod", 0.5},
   };
   const size_t nrand = slow_run() ? 64 : 1000;
   const size_t n = nrand + N_SPECIAL * N_SPECIAL;
@@ -1092,6 +1100,40 @@ static void logical_operators(void) {
   CU_ASSERT_EQUAL(eval1_f64("~(x > 1) | (x == 5)", 5), 1);
   CU_ASSERT_EQUAL(eval1_f64("2 & 0.5", 0), 1); /* folded */
   CU_ASSERT_EQUAL(eval1_f64("-~x", 0), -1);
+}
+
+/* % is numpy's remainder (numexpr's): the divisor's sign, zeros signed
+ * as the divisor, NaN for b == 0 or infinite a. */
+static void remainder_has_the_divisors_sign(void) {
+  static const struct { double a, b, want; } cases[] = {
+      {5.5, 2, 1.5}, {-5.5, 2, 0.5}, {5.5, -2, -0.5}, {-5.5, -2, -1.5},
+      {4, 2, 0.0}, {-4, 2, 0.0}, {4, -2, -0.0}, {-0.0, 2, 0.0},
+      {-1e-20, 2, 2.0}, {-5, INFINITY, INFINITY}, {5, INFINITY, 5},
+      {1e300, 1e-300, 0x1.4f722a6f79f9cp-998}, {5, 0, NAN}, {INFINITY, 2, NAN}, {NAN, 2, NAN},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    double x[1] = {cases[k].a}, y[1] = {cases[k].b}, o = 0;
+    float xf[1] = {(float)cases[k].a}, yf[1] = {(float)cases[k].b}, of = 0;
+    const double *in[] = {x, y, NULL};
+    const float *inf[] = {xf, yf, NULL};
+    ompb_expr *e = compile("x % y", XYZ, 3);
+    if (!e) continue;
+    CU_ASSERT_EQUAL(ompb_expr_eval_f64(pool1, e, in, 1, &o, NULL), OMPB_OK);
+    CU_ASSERT_EQUAL(ompb_expr_eval_f32(pool1, e, inf, 1, &of, NULL), OMPB_OK);
+    double w = cases[k].want;
+    bool ok = isnan(w) ? isnan(o) : o == w && signbit(o) == signbit(w);
+    /* f32: the same (1e300 and 1e-300 become inf and 0: NaN) */
+    float wf = k == 11 ? NAN : (float)w;
+    bool okf = isnan(wf) ? isnan(of) : of == wf && signbit(of) == signbit(wf);
+    if (!ok || !okf)
+      fprintf(stderr, "\n  %g %% %g: %a / %a, want %a\n", cases[k].a, cases[k].b, o, (double)of, w);
+    CU_ASSERT(ok && okf);
+    ompb_expr_free(e);
+  }
+  CU_ASSERT_EQUAL(eval1_f64("-5.5 % 2 + x", 0), 0.5); /* folded */
+  CU_ASSERT_EQUAL(eval1_f64("-x % 2", 5.5), 0.5);     /* (-x) % 2 */
+  CU_ASSERT_EQUAL(eval1_f64("2 * x % 3", 2), 1);      /* (2 * x) % 3 */
+  CU_ASSERT_EQUAL(eval1_f64("fmod(x, -2)", -5.5), -1.5);
 }
 
 /* ---- reductions ---- */
@@ -1968,7 +2010,7 @@ static void function_table(void) {
   static const char *must[] = {"sin", "exp", "log1p", "erf", "sigmoid", "sin_fast", "arcsin", "arccos",
                                "arctan", "arcsinh", "arccosh", "arctanh", "asinh", "acosh", "atanh",
                                "abs", "sqrt", "minimum", "maximum", "atan2", "arctan2", "hypot", "pow",
-                               "atan2_fast", "hypot_fast", "where", "sum", "prod", "min", "max", "mean"};
+                               "atan2_fast", "hypot_fast", "fmod", "where", "sum", "prod", "min", "max", "mean"};
   for (size_t k = 0; k < sizeof must / sizeof must[0]; k++) {
     bool found = false;
     for (size_t i = 0; i < n; i++) found |= strcmp(ompb_expr_func_at(i)->name, must[k]) == 0;
@@ -2347,6 +2389,7 @@ int ompb_suite_expr(void) {
       {"precedence_folding_and_cse", precedence_folding_and_cse},
       {"minimum_maximum_where_nan", minimum_maximum_where_nan},
       {"logical_operators", logical_operators},
+      {"remainder_has_the_divisors_sign", remainder_has_the_divisors_sign},
       {"reductions", reductions},
       {"progress_counts_elements", progress_counts_elements},
       {"cancel_leaves_blocks_unwritten", cancel_leaves_blocks_unwritten},

@@ -180,6 +180,8 @@ static bool reference2(const char *base, mpfr_t r, double a, double b) {
     mpfr_atan2(r, ta, tb, MPFR_RNDN);
   else if (strcmp(base, "hypot") == 0)
     mpfr_hypot(r, ta, tb, MPFR_RNDN);
+  else if (strcmp(base, "fmod") == 0)
+    mpfr_fmod(r, ta, tb, MPFR_RNDN);
   else
     ok = false;
   mpfr_clears(ta, tb, (mpfr_ptr)0);
@@ -363,6 +365,9 @@ static void fill_binary(const char *base) {
     } else if (strcmp(base, "hypot") == 0 || strcmp(base, "mul") == 0) {
       a = draw(LOGSYM, 1e-30, 1e30);
       b = draw(LOGSYM, 1e-30, 1e30);
+    } else if (strcmp(base, "fmod") == 0) { /* quotients up to 2^200 */
+      a = draw(LOGSYM, 1e-30, 1e30);
+      b = draw(LOGSYM, 1e-30, 1e30) * (i % 2 ? 1e-30 : 1);
     } else {
       a = draw(LOGSYM, 1e-6, 1e6);
       b = draw(LOGSYM, 1e-6, 1e6);

@@ -32,8 +32,12 @@
  * functions here); numexpr's spellings `arcsin arccos arctan arcsinh arccosh
  * arctanh`, and `asinh acosh atanh`, `abs`, `sqrt`, `minimum(a, b)`,
  * `maximum(a, b)` (NaN when either is NaN, as numpy), `atan2(a, b)` /
- * `arctan2`, `hypot(a, b)`, `pow(a, b)`, and the two-input kernels' other
- * names (`atan2_fast`, `hypot_fast`); reductions `sum prod min max mean`
+ * `arctan2`, `hypot(a, b)`, `pow(a, b)`, `fmod(a, b)` (C's, exact), and
+ * the two-input kernels' other names (`atan2_fast`, `hypot_fast`); `a % b`
+ * (binding as `*` and `/`) is numpy's and numexpr's remainder, with the
+ * divisor's sign (`-5.5 % 2` is 0.5; a zero result signed as b; exact
+ * where fmod(a, b) and b agree in sign, else the rounded fmod(a, b) + b);
+ * reductions `sum prod min max mean`
  * with one argument, only as the outermost call. Names are case-sensitive;
  * spaces and tabs between tokens are ignored.
  *

@@ -236,7 +236,8 @@ OMPB_EXTERN int ompb_simd_map2_f64(const double *a, const double *b,
   XX(atan2, 0, 1.0, 1.0, "atan2(a, b)")                                        \
   XX(atan2_fast, 0, 3.5, 3.5, "atan2(a, b)")                                   \
   XX(hypot, 0, 0.5, 0.5, "sqrt(a^2 + b^2) without overflow")                  \
-  XX(hypot_fast, 0, 3.5, 3.5, "sqrt(a^2 + b^2) without overflow")
+  XX(hypot_fast, 0, 3.5, 3.5, "sqrt(a^2 + b^2) without overflow")        \
+  XX(fmod, 0, 0, 0, "fmod(a, b) = a - trunc(a / b) * b, exact (C's fmod)")
 
 #define OMPB__DECLARE_K1(name, np, uf, ud, what)                               \
   OMPB_EXTERN ompb_kernel_f32 ompb_k_##name##_f32;                             \

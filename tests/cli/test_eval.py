@@ -29,6 +29,11 @@ def eval_matches_numpy_for_formulas_where_and_reductions():
             with np.errstate(all="ignore"):
                 ref = np.where(x > 0, np.log(x), -x)
             check(rc == 0 and np.allclose(np.load(path("er.npy")), ref, rtol=1e-14), err)
+    # numexpr's % (numpy's remainder) and logical operators
+    rc, so, err = ev("where((x > 0) & ~(y > 1.5), x % y, -x % 2.5)", "x=" + path("ex.npy"),
+                     "y=" + path("ey.npy"), "-o", path("er.npy"))
+    ref = np.where((x > 0) & ~(y > 1.5), np.remainder(x, y), np.remainder(-x, 2.5))
+    check(rc == 0 and np.allclose(np.load(path("er.npy")), ref, rtol=1e-15, atol=0), err)
     for red, fn in (("sum", np.sum), ("prod", np.prod), ("min", np.min),
                     ("max", np.max), ("mean", np.mean)):
         rc, so, err = ev(f"{red}(y)", "y=" + path("ey.npy"))

@@ -182,6 +182,7 @@ def expr_seeds():
       n=17, seed=11)
     w("logical", "where((x > 0) & (y < 1) | ~(z != z) ^ (x == y), x & y, x | ~z)",
       n=33, seed=15)
+    w("remainder", "x % y + fmod(y, z) - (-x) % 2.5 * (x % -y)", n=33, seed=16)
     w("where_nested", "where(x, where(y > 1, y, z), where(z != z, 1, 0))", n=33, seed=4)
     w("minmax", "minimum(x, y) - maximum(y, z) + abs(x - z)", n=7, seed=8)
     w("two_input", "atan2(x, y) + arctan2(y, x) + hypot(x, y) + atan2_fast(x, z) "
