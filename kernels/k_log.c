@@ -426,11 +426,12 @@ static inline __attribute__((always_inline)) __m256d
 logd4_core(const double *p, __m256d *good, int precise) {
   const __m256d x = _mm256_loadu_pd(p);
   const __m256i ix = _mm256_castpd_si256(x);
-  /* m in [1, 2): x's fraction under 1's exponent; k = x's exponent field
-   * minus 1023, as a double (added to the bits of 2^52) */
-  const __m256d m = _mm256_castsi256_pd(_mm256_or_si256(
+  /* m8 = m 2^-8 (m in [1, 2)): x's fraction under 2^-8's exponent; k =
+   * x's exponent field minus 1023, as a double (added to the bits of
+   * 2^52) */
+  const __m256d m8 = _mm256_castsi256_pd(_mm256_or_si256(
       _mm256_and_si256(ix, _mm256_set1_epi64x(0x000fffffffffffffLL)),
-      _mm256_set1_epi64x(0x3ff0000000000000LL)));
+      _mm256_set1_epi64x(0x3f70000000000000LL)));
   const __m256d k = _mm256_sub_pd(
       _mm256_castsi256_pd(_mm256_or_si256(
           _mm256_srli_epi64(ix, 52), _mm256_set1_epi64x(0x4330000000000000LL))),
@@ -447,15 +448,18 @@ logd4_core(const double *p, __m256d *good, int precise) {
       _mm256_castpd128_pd256(LOGD4_PAIR(1)), LOGD4_PAIR(3), 1);
 #undef LOGD4_PAIR
   const __m256i sh = _mm256_castpd_si256(_mm256_unpacklo_pd(p02, p13));
-  /* s = a/256 = 1/2 + (a - 128)/256, from 2^44 + (a - 128) 2^-8 */
-  const __m256d s = _mm256_sub_pd(
+  /* a = 256 s = 128 + (a - 128), from 2^52 + (a - 128): the same bits
+   * as k's (one constant fewer than s from 2^44 + (a - 128) 2^-8, and
+   * 0.95-0.96x the ticks in cache against 0.97-0.98x) */
+  const __m256d a = _mm256_sub_pd(
       _mm256_castsi256_pd(_mm256_or_si256(
           _mm256_and_si256(sh, _mm256_set1_epi64x(0xff)),
-          _mm256_set1_epi64x(0x42b0000000000000LL))),
-      _mm256_set1_pd(0x1p44 - 0.5));
+          _mm256_set1_epi64x(0x4330000000000000LL))),
+      _mm256_set1_pd(0x1p52 - 128));
   const __m256d th = _mm256_castsi256_pd(
       _mm256_andnot_si256(_mm256_set1_epi64x(0xff), sh));
-  const __m256d r = _mm256_fmsub_pd(m, s, _mm256_set1_pd(1.0));
+  /* r = m s - 1 = m8 a - 1, exact */
+  const __m256d r = _mm256_fmsub_pd(m8, a, _mm256_set1_pd(1.0));
   const __m256d r2 = _mm256_mul_pd(r, r);
   /* E by pairs (Estrin: a shorter path than Horner's, the same fmas) */
 #define C_(i) _mm256_set1_pd(LOGD_E5S[i]) /* a5 ... a0 */
