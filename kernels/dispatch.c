@@ -170,8 +170,9 @@ STREAM_FN(double, f64)
    OMPB__K1_##name == OMPB__K1_log_fast ||                                     \
    (sizeof(T) == sizeof(float) && (OMPB__K1_##name == OMPB__K1_sin_fast ||     \
                                    OMPB__K1_##name == OMPB__K1_cos_fast)))
-/* Or the active ISA's kernel has an nt_ slot (kernels/table.c: log on
- * AVX-512F, where streaming it measured faster, not on AVX2). */
+/* Or the active ISA's kernel has an nt_ slot (kernels/table.c: the log,
+ * sin and cos and the f64 sin_fast and cos_fast on AVX2 and AVX-512F,
+ * where storing from the registers measured faster). */
 #define STREAMS_ON(t, name, T, sfx)                                            \
   (STREAMS(name, T) || (t)->nt_##sfx[OMPB__K1_##name] != NULL)
 #define STREAMS2(name)                                                         \

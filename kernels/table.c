@@ -21,17 +21,12 @@
  * AVX-512F, f32 level at AVX2; docs/kernels.md) and the f64 sin_fast and
  * cos_fast (k_trig.c). */
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
-#define NT_LOG(t) [OMPB__K1_log] = K(nt_log_##t),
-#else
-#define NT_LOG(t)
-#endif
-#if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 #define NT_MATH_f32                                                            \
   [OMPB__K1_exp] = K(nt_exp_f32), [OMPB__K1_exp_fast] = K(nt_exp_fast_f32),    \
   [OMPB__K1_log_fast] = K(nt_log_fast_f32),                                   \
   [OMPB__K1_sin_fast] = K(nt_sin_fast_f32),                                   \
   [OMPB__K1_cos_fast] = K(nt_cos_fast_f32), [OMPB__K1_sin] = K(nt_sin_f32),  \
-  [OMPB__K1_cos] = K(nt_cos_f32), NT_LOG(f32)
+  [OMPB__K1_cos] = K(nt_cos_f32), [OMPB__K1_log] = K(nt_log_f32),
 #else
 #define NT_MATH_f32
 #endif
@@ -40,7 +35,7 @@
   [OMPB__K1_exp] = K(nt_exp_f64), [OMPB__K1_exp_fast] = K(nt_exp_fast_f64),    \
   [OMPB__K1_log_fast] = K(nt_log_fast_f64), [OMPB__K1_sin] = K(nt_sin_f64),  \
   [OMPB__K1_cos] = K(nt_cos_f64), [OMPB__K1_sin_fast] = K(nt_sin_fast_f64),   \
-  [OMPB__K1_cos_fast] = K(nt_cos_fast_f64), NT_LOG(f64)
+  [OMPB__K1_cos_fast] = K(nt_cos_fast_f64), [OMPB__K1_log] = K(nt_log_f64),
 #else
 #define NT_MATH_f64
 #endif
