@@ -55,11 +55,11 @@ TEST_LIBS += -lmpfr -lgmp
 # libmvec loops the way users get glibc's vector math from gcc (-O3
 # -ffast-math) with that ISA's flags only, so that the AVX2 set calls the
 # AVX2 variants even on an AVX-512 machine (512-bit vectors asked for
-# explicitly: gcc's generic tuning prefers 256); SLEEF's vector loops with
-# the kernels' flags.
+# explicitly: gcc's generic tuning prefers 256); SLEEF's vector loops and the
+# overlap ceiling's synthetic kernels (perf/simd/synth.c) with the kernels' flags.
 PEER_ISAS := $(filter-out scalar,$(KERNEL_ISAS))
 PEER_DIR := $(BUILD)/obj/perf/simd
-BENCH_SIMD_PEERS := $(foreach i,$(PEER_ISAS),$(PEER_DIR)/libmvec_$(i).o $(PEER_DIR)/sleef_$(i).o)
+BENCH_SIMD_PEERS := $(foreach i,$(PEER_ISAS),$(PEER_DIR)/libmvec_$(i).o $(PEER_DIR)/sleef_$(i).o $(PEER_DIR)/synth_$(i).o)
 MVEC_CFLAGS := -std=c11 -Wall -Wextra -O3 -ffast-math -fopenmp
 ISAFLAGS_peer_avx512f := -mprefer-vector-width=512
 $(PEER_ISAS:%=$(PEER_DIR)/libmvec_%.o): $(PEER_DIR)/libmvec_%.o: perf/simd/libmvec.c $(FLAGS_STAMP)
@@ -68,6 +68,9 @@ $(PEER_ISAS:%=$(PEER_DIR)/libmvec_%.o): $(PEER_DIR)/libmvec_%.o: perf/simd/libmv
 $(PEER_ISAS:%=$(PEER_DIR)/sleef_%.o): $(PEER_DIR)/sleef_%.o: perf/simd/sleef.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(KERNEL_CFLAGS) $(ISAFLAGS_$*) -c $< -o $@
+$(PEER_ISAS:%=$(PEER_DIR)/synth_%.o): $(PEER_DIR)/synth_%.o: perf/simd/synth.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(KERNEL_CFLAGS) $(ISAFLAGS_$*) -MMD -MP -c $< -o $@
 $(BUILD)/perf/bench_simd: $(BENCH_SIMD_PEERS)
 PERF_LIBS_bench_simd := $(BENCH_SIMD_PEERS)
 PERF_CFLAGS_bench_simd := \

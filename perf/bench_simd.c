@@ -42,6 +42,22 @@
  * team costs ~34 us, docs/design.md "The libgomp idle stall", next to rows
  * of milliseconds).
  *
+ * The overlap ceiling: a kernel's compute (its in-cache time per element,
+ * all threads running, times its share) and the stream copy's time over
+ * memory overlap only in part on these machines. Rows "synth K" are
+ * kernels of known arithmetic (perf/simd/synth.c: K multiply-adds per
+ * element between the load and the non-temporal store) at increasing K;
+ * for every row with an in-cache figure the tail of its line gives
+ *   rho     its compute / the stream copy's time (same round);
+ *   hidden  (stream + compute - its time) / min(stream, compute): the part
+ *           of the smaller one it hides, 1 for a perfect overlap, 0 for
+ *           none;
+ *   ceil    the x stream that the synth rows reach at its rho
+ *           (interpolated between their medians), and x ceil: its own x
+ *           stream against that, the fraction of what a kernel of its
+ *           arithmetic reaches here (docs/design.md, "The overlap
+ *           ceiling").
+ *
  * Inputs: sin and cos on [-1e4, 1e4], exp on [-80, 80] (f32) / [-700, 700]
  * (f64), log on [1e-3, 1e4]. Usage: bench_simd [rounds [threads]] (default
  * 9 rounds, 2 threads). One untimed warm-up round comes first. */
@@ -232,6 +248,34 @@ typedef struct {
 static table_row rows[MAX_ROWS];
 static int nrows;
 
+/* Per round of row r: rho (its compute / the stream copy's time), hidden
+ * (the part of the smaller of the two it hides) and its x stream. Its
+ * compute: its in-cache ns per element per thread times the elements of
+ * one thread's share. */
+static void overlap(const table_row *r, const table_row *stream, size_t n,
+                    double *rho, double *hidden, double *xs) {
+  for (int k = 0; k < r->reps; k++) {
+    const double c = r->c[k] * ((double)n / nthreads) / 1e6, s = stream->t[k];
+    rho[k] = c / s;
+    hidden[k] = (s + c - r->t[k]) / fmin(s, c);
+    xs[k] = s / r->t[k];
+  }
+}
+
+/* y at x on the polyline through (xs[i], ys[i]) sorted by x (n >= 2),
+ * held at its end values outside [xs[0], xs[n - 1]]. */
+static double interpolate(const double *xs, const double *ys, int n, double x) {
+  if (x <= xs[0])
+    return ys[0];
+  for (int i = 1; i < n; i++)
+    if (x <= xs[i])
+      return xs[i] > xs[i - 1] ? ys[i - 1] + (ys[i] - ys[i - 1]) *
+                                                 (x - xs[i - 1]) /
+                                                 (xs[i] - xs[i - 1])
+                               : ys[i];
+  return ys[n - 1];
+}
+
 static int add_row(const char *name, block_fn *fn, const void *ctx, int input,
                    int reps) {
   if (nrows == MAX_ROWS) {
@@ -271,6 +315,24 @@ static const peer_set *peer_sets(const char *isa, int which) {
                                           &sleef_u35_sse2};
   if (strcmp(isa, "sse2") == 0)
     return s128[which];
+#endif
+  (void)isa;
+  return NULL;
+}
+
+/* The synthetic kernels of the ISA being measured (NULL: none). */
+static const synth_set *synth_set_of(const char *isa) {
+#if defined(OMPB_PEERS_HAVE_AVX512F)
+  if (strcmp(isa, "avx512f") == 0)
+    return &synth_avx512f;
+#endif
+#if defined(OMPB_PEERS_HAVE_AVX2)
+  if (strcmp(isa, "avx2") == 0)
+    return &synth_avx2;
+#endif
+#if defined(OMPB_PEERS_HAVE_SSE2)
+  if (strcmp(isa, "sse2") == 0)
+    return &synth_sse2;
 #endif
   (void)isa;
   return NULL;
@@ -395,6 +457,17 @@ static void run_type(bool f32) {
     fprintf(stderr, "pool_create failed\n");
     exit(1);
   }
+  const synth_set *syn = synth_set_of(isa);
+  int synth_row[SYNTH_COUNT];
+  for (int k = 0; k < SYNTH_COUNT; k++) {
+    synth_row[k] = -1;
+    if (syn == NULL)
+      continue;
+    snprintf(name, sizeof name, "synth %d", syn->k[k]);
+    synth_row[k] = add_row(name, dol,
+                           f32 ? (const void *)&syn->f32[k] : &syn->f64[k], 0,
+                           repeats);
+  }
   static const size_t pooled[] = {0, 3, 7}; /* scale, sin, exp */
   for (size_t i = 0; i < sizeof pooled / sizeof pooled[0]; i++) {
     const size_t k = pooled[i];
@@ -422,6 +495,23 @@ static void run_type(bool f32) {
   }
 
   const double bytes = 2.0 * (double)n * (double)elem;
+  /* the synth rows' medians of rho and x stream, for the ceiling */
+  double syn_rho[SYNTH_COUNT], syn_xs[SYNTH_COUNT];
+  int nsyn = 0;
+  for (int k = 0; k < SYNTH_COUNT; k++) {
+    if (synth_row[k] < 0)
+      continue;
+    double rh[MAX_REPEATS], hd[MAX_REPEATS], xs[MAX_REPEATS];
+    overlap(&rows[synth_row[k]], &rows[stream_row], n, rh, hd, xs);
+    syn_rho[nsyn] = median(rh, repeats);
+    syn_xs[nsyn++] = median(xs, repeats);
+  }
+  for (int a = 1; a < nsyn; a++) /* by rho (noise may swap neighbours) */
+    for (int b = a; b > 0 && syn_rho[b] < syn_rho[b - 1]; b--) {
+      const double r = syn_rho[b], x = syn_xs[b];
+      syn_rho[b] = syn_rho[b - 1], syn_xs[b] = syn_xs[b - 1];
+      syn_rho[b - 1] = r, syn_xs[b - 1] = x;
+    }
   for (int i = 0; i < nrows; i++) {
     table_row *tr = &rows[i];
     double xs[MAX_REPEATS], xm[MAX_REPEATS], t[MAX_REPEATS], c[MAX_REPEATS];
@@ -452,6 +542,16 @@ static void run_type(bool f32) {
         xs[k] = best / tr->t[k];
       }
       printf("   %.2fx best peer", median(xs, tr->reps));
+    }
+    if (tr->in_cache && i != memcpy_row) {
+      double rh[MAX_REPEATS], hd[MAX_REPEATS], xv[MAX_REPEATS];
+      overlap(tr, &rows[stream_row], n, rh, hd, xv);
+      const double rho = median(rh, tr->reps), xst = median(xv, tr->reps);
+      printf("   rho %.2f hidden %.2f", rho, median(hd, tr->reps));
+      if (nsyn > 1) {
+        const double ceil = interpolate(syn_rho, syn_xs, nsyn, rho);
+        printf(" ceil %.2f x ceil %.2f", ceil, xst / ceil);
+      }
     }
     printf("\n");
     fflush(stdout);

@@ -4,7 +4,9 @@
  * - libmvec.c: plain loops over libm functions at -O3 -ffast-math, so that
  *   gcc calls glibc's libmvec vector variants of that width;
  * - sleef.c: SLEEF's vector entry points of that ISA on full vectors, in
- *   both accuracy classes (u10: 1 ULP, u35: 3.5 ULP).
+ *   both accuracy classes (u10: 1 ULP, u35: 3.5 ULP);
+ * - synth.c: synthetic kernels of known arithmetic (K multiply-adds per
+ *   element) for the overlap ceiling.
  * bench_simd compares the kernels of the active ISA with the set of the
  * same ISA. */
 #ifndef OMPB_PERF_PEERS_H
@@ -35,6 +37,17 @@ PEER_DECLARE(avx512f)
 PEER_DECLARE(avx2)
 PEER_DECLARE(sse2)
 #undef PEER_DECLARE
+
+/* synth.c: the overlap ceiling's synthetic kernels, K multiply-adds per
+ * element between a load and a non-temporal store, for SYNTH_COUNT values
+ * of K (increasing). */
+#define SYNTH_COUNT 7
+typedef struct {
+  int k[SYNTH_COUNT];
+  peer_f32 *f32[SYNTH_COUNT];
+  peer_f64 *f64[SYNTH_COUNT];
+} synth_set;
+extern const synth_set synth_avx512f, synth_avx2, synth_sse2;
 
 /* The ISA name of the set a file compiles (from kernels/kernels.mk's
  * -DOMPB_ISA_<ISA>). */
