@@ -5,6 +5,8 @@
  * They are plain loops: the data is in L1/L2 (a block of the evaluator),
  * so the loop body is all that costs. */
 #include <float.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "expr_ops.h"
 #include "isa.h" /* the ISA macros: NF, ND, loads, stores, SLEEF names */
@@ -21,6 +23,59 @@
 #define FMA_F(a, b, c) ((a) * (b) + (c))
 #define FMA_D(a, b, c) ((a) * (b) + (c))
 #endif
+
+/* The exact operations that are bit work, one element; plain selects and
+ * integer arithmetic that the `omp simd` loops vectorise.
+ * round: to nearest, halves to even (rint in the default rounding mode):
+ * below 2^23 (2^52), |x| + 2^23 rounds |x| to an integer in the addition
+ * (an ULP of 1 there, ties to even), the subtraction is exact, and the
+ * sign goes back on (-0.4 gives -0); larger values, infinities and NaN are
+ * integers or NaN already. The compilers keep (s + c) - c: no
+ * -ffast-math here. */
+static inline float op_round_f32(float x) {
+  const float ax = fabsf(x);
+  return ax < 0x1p23f ? copysignf((ax + 0x1p23f) - 0x1p23f, x) : x;
+}
+static inline double op_round_f64(double x) {
+  const double ax = fabs(x);
+  return ax < 0x1p52 ? copysign((ax + 0x1p52) - 0x1p52, x) : x;
+}
+/* numpy's sign: 1, -1, +0 for either zero, x itself (NaN) otherwise. */
+static inline float op_sign_f32(float x) {
+  return x > 0 ? 1.0f : x < 0 ? -1.0f : x == 0 ? 0.0f : x;
+}
+static inline double op_sign_f64(double x) {
+  return x > 0 ? 1.0 : x < 0 ? -1.0 : x == 0 ? 0.0 : x;
+}
+/* nextafter(x, y) as C99's (numpy's): x + y if either is NaN, y if x ==
+ * y (nextafter(0, -0) is -0), the smallest subnormal with y's sign from a
+ * zero, else x's bits one up (away from zero) or down (towards it): the
+ * magnitude is the bits below the sign, so +-1 on them steps one ULP, from
+ * the largest finite value to infinity and back. */
+static inline float op_nextafter_f32(float x, float y) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  u = (x < y) == (x > 0) ? u + 1u : u - 1u;
+  float r;
+  memcpy(&r, &u, sizeof r);
+  r = x == 0 ? copysignf(0x1p-149f, y) : r;
+  r = x == y ? y : r;
+  return x != x || y != y ? x + y : r;
+}
+static inline double op_nextafter_f64(double x, double y) {
+  uint64_t u;
+  memcpy(&u, &x, sizeof u);
+  u = (x < y) == (x > 0) ? u + 1u : u - 1u;
+  double r;
+  memcpy(&r, &u, sizeof r);
+  r = x == 0 ? copysign(0x1p-1074, y) : r;
+  r = x == y ? y : r;
+  return x != x || y != y ? x + y : r;
+}
+#define op_copysign_f32 copysignf
+#define op_copysign_f64 copysign
+#define op_trunc_f32 truncf
+#define op_trunc_f64 trunc
 
 #define BIN(name, T, sfx, expr)                                                \
   static void bin_##name##_##sfx(const T *a, const T *b, T *out, size_t n) {   \
@@ -42,7 +97,9 @@
   BIN(GT, T, sfx, x > y ? (T)1 : (T)0)                                         \
   BIN(GE, T, sfx, x >= y ? (T)1 : (T)0)                                        \
   BIN(EQ, T, sfx, x == y ? (T)1 : (T)0)                                        \
-  BIN(NE, T, sfx, x != y ? (T)1 : (T)0)
+  BIN(NE, T, sfx, x != y ? (T)1 : (T)0)                                        \
+  BIN(COPYSIGN, T, sfx, op_copysign_##sfx(x, y))                               \
+  BIN(NEXTAFTER, T, sfx, op_nextafter_##sfx(x, y))
 BINS(float, f32)
 BINS(double, f64)
 
@@ -97,6 +154,12 @@ UN(CEIL, float, f32, ceilf(x))
 UN(NEG, double, f64, -x)
 UN(FLOOR, double, f64, floor(x))
 UN(CEIL, double, f64, ceil(x))
+UN(ROUND, float, f32, op_round_f32(x))
+UN(TRUNC, float, f32, truncf(x))
+UN(SIGN, float, f32, op_sign_f32(x))
+UN(ROUND, double, f64, op_round_f64(x))
+UN(TRUNC, double, f64, trunc(x))
+UN(SIGN, double, f64, op_sign_f64(x))
 
 /* The inverse hyperbolic functions: SLEEF's 1-ULP vector functions over
  * the full vectors, its scalar ones for the tail. */
@@ -392,6 +455,8 @@ REDS(double, f64)
       XR_CASE(OMPB__XR_BIN + OMPB__EB_GE, XR_LD2, x >= y ? (xr_t)1 : (xr_t)0)  \
       XR_CASE(OMPB__XR_BIN + OMPB__EB_EQ, XR_LD2, x == y ? (xr_t)1 : (xr_t)0)  \
       XR_CASE(OMPB__XR_BIN + OMPB__EB_NE, XR_LD2, x != y ? (xr_t)1 : (xr_t)0)  \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_COPYSIGN, XR_LD2, op_copysign_##sfx(x, y)) \
+      XR_CASE(OMPB__XR_BIN + OMPB__EB_NEXTAFTER, XR_LD2, op_nextafter_##sfx(x, y)) \
       XR_CASE(OMPB__XR_TRI + OMPB__ET_FMA, XR_LD3, FMA(x, y, z))               \
       XR_CASE(OMPB__XR_TRI + OMPB__ET_FMS, XR_LD3, FMA(x, y, -z))              \
       XR_CASE(OMPB__XR_TRI + OMPB__ET_FNMA, XR_LD3, FMA(-x, y, z))             \
@@ -408,6 +473,9 @@ REDS(double, f64)
       XR_CASE(OMPB__XR_ADDS, XR_LD1, x + p0)                                   \
       XR_CASE(OMPB__XR_AFFINE, XR_LD1, AFFINE(p0, x, p1))                      \
       XR_CASE(OMPB__XR_ABS, XR_LD1, ABS(x))                                    \
+      XR_CASE(OMPB__XR_ROUND, XR_LD1, op_round_##sfx(x))                       \
+      XR_CASE(OMPB__XR_TRUNC, XR_LD1, op_trunc_##sfx(x))                       \
+      XR_CASE(OMPB__XR_SIGN, XR_LD1, op_sign_##sfx(x))                         \
     case OMPB__XR_SQRT: {                                                      \
       size_t i0 = 0;                                                           \
       XR_SQRT_VEC(VSQRT, LD, ST, NV_, NTST_)                                   \
@@ -521,7 +589,8 @@ extern const ompb__expr_ops OPS;
 const ompb__expr_ops OPS = {
     .isa = ISA_NAME,
 #define E_UN(T) {un_NEG_##T, un_FLOOR_##T, un_CEIL_##T, un_ASINH_##T,        \
-                 un_ACOSH_##T, un_ATANH_##T, un_SQRT_##T}
+                 un_ACOSH_##T, un_ATANH_##T, un_SQRT_##T, un_ROUND_##T,        \
+                 un_TRUNC_##T, un_SIGN_##T}
     .un_f32 = E_UN(f32),
     .un_f64 = E_UN(f64),
 #define E_BIN_F32(name) [OMPB__EB_##name] = bin_##name##_f32,

@@ -14,10 +14,12 @@
 
 /* Two-input operations, out[i] = a[i] op b[i]. Comparisons give 1 or 0;
  * MIN/MAX give NaN when either input is NaN (numpy's minimum/maximum);
- * NMUL is -(a*b), exact like MUL. */
+ * NMUL is -(a*b), exact like MUL; COPYSIGN is |a| with b's sign bit and
+ * NEXTAFTER the C library's nextafter (nextafterf in f32: one float ULP),
+ * both exact bit operations. */
 #define OMPB_EXPR_BINOPS(XX)                                                   \
   XX(ADD) XX(SUB) XX(MUL) XX(DIV) XX(NMUL) XX(MIN) XX(MAX) XX(LT) XX(LE)       \
-  XX(GT) XX(GE) XX(EQ) XX(NE)
+  XX(GT) XX(GE) XX(EQ) XX(NE) XX(COPYSIGN) XX(NEXTAFTER)
 enum {
 #define OMPB__EXPR_ENUM(name) OMPB__EB_##name,
   OMPB_EXPR_BINOPS(OMPB__EXPR_ENUM)
@@ -39,11 +41,14 @@ enum { OMPB__ET_FMA, OMPB__ET_FMS, OMPB__ET_FNMA, OMPB__ET_WHERE, OMPB__ET_COUNT
 
 /* One-input operations the kernel table lacks: NEG (exact), FLOOR, CEIL
  * (exact), the inverse hyperbolic functions (SLEEF's 1-ULP ones; the C
- * library's in builds without SLEEF), and SQRT, the ISA's own square root
+ * library's in builds without SLEEF), SQRT, the ISA's own square root
  * instruction (correctly rounded, as the sqrt kernel: ~10x faster than
- * SLEEF's function call on a cache-resident block). */
+ * SLEEF's function call on a cache-resident block), and the exact ROUND
+ * (to nearest, halves to even, as rint and numpy's round: -0.4 gives -0),
+ * TRUNC and SIGN (numpy's: -1, 0 or 1, +0 for either zero, NaN for NaN). */
 enum { OMPB__EU_NEG, OMPB__EU_FLOOR, OMPB__EU_CEIL, OMPB__EU_ASINH,
-       OMPB__EU_ACOSH, OMPB__EU_ATANH, OMPB__EU_SQRT, OMPB__EU_COUNT };
+       OMPB__EU_ACOSH, OMPB__EU_ATANH, OMPB__EU_SQRT, OMPB__EU_ROUND,
+       OMPB__EU_TRUNC, OMPB__EU_SIGN, OMPB__EU_COUNT };
 
 /* Block reductions, returned in double: SUM and PROD accumulate in double
  * (f32 too), in a fixed order for a given ISA and n; MIN/MAX are NaN when
@@ -70,6 +75,9 @@ enum {
   OMPB__XR_ADDS,   /* add_scalar: x + p0 */
   OMPB__XR_AFFINE, /* affine: p0 * x + p1, one rounding */
   OMPB__XR_ABS,
+  OMPB__XR_ROUND,
+  OMPB__XR_TRUNC,
+  OMPB__XR_SIGN,
   /* + the select index: the select with its comparison's right operand
    * the constant p0 (where(x > 0, ..)), b unused */
   OMPB__XR_SELK,

@@ -529,6 +529,9 @@ static int run_code(const struct ompb__xins *in) {
     case OMPB__EU_FLOOR: return OMPB__XR_FLOOR;
     case OMPB__EU_CEIL: return OMPB__XR_CEIL;
     case OMPB__EU_SQRT: return OMPB__XR_SQRT;
+    case OMPB__EU_ROUND: return OMPB__XR_ROUND;
+    case OMPB__EU_TRUNC: return OMPB__XR_TRUNC;
+    case OMPB__EU_SIGN: return OMPB__XR_SIGN;
     default: return -1;
     }
   case OMPB__XI_K1:

@@ -2,7 +2,9 @@
 /* The functions an expression may call: every built-in kernel that takes
  * no parameters under its own name, numexpr's spellings of them, and the
  * operations the evaluator does itself (where, minimum, maximum, the
- * inverse hyperbolics, floor, ceil, the reductions). Built once from the
+ * inverse hyperbolics, floor, ceil, trunc, round, sign, copysign,
+ * nextafter, the reductions) or the parser writes with others (isnan,
+ * isinf, isfinite, signbit, copy, ones_like). Built once from the
  * kernel table, immutable after. */
 #include <pthread.h>
 #include <string.h>
@@ -32,6 +34,19 @@ static const struct extra extras[] = {
     {"arctanh", 1, OMPB__XF_UN, OMPB__EU_ATANH, NULL, "atanh(x), numexpr's name"},
     {"floor", 1, OMPB__XF_UN, OMPB__EU_FLOOR, NULL, "largest integer <= x (exact)"},
     {"ceil", 1, OMPB__XF_UN, OMPB__EU_CEIL, NULL, "smallest integer >= x (exact)"},
+    {"trunc", 1, OMPB__XF_UN, OMPB__EU_TRUNC, NULL, "x's integer part, towards zero (exact)"},
+    {"round", 1, OMPB__XF_UN, OMPB__EU_ROUND, NULL,
+     "nearest integer, halves to even: numpy's round(x) (exact; round(-0.4) is -0)"},
+    {"sign", 1, OMPB__XF_UN, OMPB__EU_SIGN, NULL, "numpy's sign: -1, 0 or 1 (+0 for -0); NaN for NaN"},
+    {"isnan", 1, OMPB__XF_LOWER, OMPB__XL_ISNAN, NULL, "1 where x is NaN, else 0"},
+    {"isinf", 1, OMPB__XF_LOWER, OMPB__XL_ISINF, NULL, "1 where x is +-inf, else 0"},
+    {"isfinite", 1, OMPB__XF_LOWER, OMPB__XL_ISFINITE, NULL, "1 where x is neither inf nor NaN, else 0"},
+    {"signbit", 1, OMPB__XF_LOWER, OMPB__XL_SIGNBIT, NULL, "1 where x's sign bit is set (-0, -NaN too), else 0"},
+    {"copysign", 2, OMPB__XF_BIN, OMPB__EB_COPYSIGN, NULL, "|a| with b's sign (bit) (exact)"},
+    {"nextafter", 2, OMPB__XF_BIN, OMPB__EB_NEXTAFTER, NULL,
+     "the next value after a towards b in the evaluation dtype (C's nextafter)"},
+    {"copy", 1, OMPB__XF_LOWER, OMPB__XL_COPY, NULL, "x itself (numexpr's copy)"},
+    {"ones_like", 1, OMPB__XF_LOWER, OMPB__XL_ONES_LIKE, NULL, "1 for every element (numexpr's)"},
     {"arctan2", 2, OMPB__XF_K2, OMPB__K2_atan2, "atan2", "atan2(a, b), numexpr's name"},
     {"pow", 2, OMPB__XF_BIN, OMPB__X_POW, "pow", "a ** b"},
     {"minimum", 2, OMPB__XF_BIN, OMPB__EB_MIN, NULL, "elementwise min; NaN if either is NaN"},

@@ -129,12 +129,12 @@ static void lex(struct parser *p, size_t pos) {
   case '(': p->t = T_LP; return;
   case ')': p->t = T_RP; return;
   case ',': p->t = T_COMMA; return;
-  case '+': case '-': case '/': case '%': case '&': case '|': case '^': case '~':
+  case '+': case '-': case '%': case '&': case '|': case '^': case '~':
     p->t = T_OP;
     return;
-  case '*':
+  case '*': case '/': /* ** and // */
     p->t = T_OP;
-    p->tlen = d == '*' ? 2 : 1;
+    p->tlen = d == c ? 2 : 1;
     return;
   case '<': case '>':
     p->t = T_OP;
@@ -241,7 +241,11 @@ static uint32_t mk(struct parser *p, uint8_t op, uint16_t sub, uint32_t a, uint3
     n.b = a;
   }
   bool operands = op != OMPB__X_CONST && op != OMPB__X_VAR && op != OMPB__X_RED;
-  if (operands && (a == NONE || is_const(p, a)) && (b == NONE || is_const(p, b)) &&
+  /* nextafter steps by an ULP of the evaluation's dtype: folded in f64,
+   * the f32 evaluation would round the step away; its constants go to
+   * constant blocks instead */
+  bool fixed = op == OMPB__X_BIN && sub == OMPB__EB_NEXTAFTER;
+  if (operands && !fixed && (a == NONE || is_const(p, a)) && (b == NONE || is_const(p, b)) &&
       (c == NONE || is_const(p, c))) {
     n = (struct ompb__xnode){OMPB__X_CONST, 0, NONE, NONE, NONE, fold(p, &n)};
   }
@@ -270,7 +274,7 @@ static uint32_t mk(struct parser *p, uint8_t op, uint16_t sub, uint32_t a, uint3
  *   xor     := and {^ and}
  *   and     := sum {& sum}
  *   sum     := product {(+|-) product}
- *   product := unary {(*|/|%) unary}
+ *   product := unary {(*|/|//|%) unary}
  *   unary   := (-|+|~) unary | power
  *   power   := primary [** unary]        (right-associative)
  *   primary := number | name | name ( args ) | ( expr )
@@ -287,6 +291,31 @@ static bool enter(struct parser *p) {
   if (++p->depth <= OMPB_EXPR_MAX_DEPTH) return true;
   fail(p, OMPB_ERANGE, p->tpos, "nested more than %d levels deep", OMPB_EXPR_MAX_DEPTH);
   return false;
+}
+
+/* The functions written with other operations (OMPB__XL_*, exact). */
+static uint32_t mk_lowered(struct parser *p, unsigned which, uint32_t x) {
+  uint32_t r = NONE;
+  switch (which) {
+  case OMPB__XL_ISNAN: return mk(p, OMPB__X_BIN, OMPB__EB_NE, x, x, NONE, 0);
+  case OMPB__XL_ISINF:
+  case OMPB__XL_ISFINITE: {
+    uint32_t ax = mk(p, OMPB__X_K1, OMPB__K1_abs, x, NONE, NONE, 0);
+    uint32_t inf = ax == NONE ? NONE : mk(p, OMPB__X_CONST, 0, NONE, NONE, NONE, INFINITY);
+    if (inf != NONE)
+      r = mk(p, OMPB__X_BIN, which == OMPB__XL_ISINF ? OMPB__EB_EQ : OMPB__EB_LT, ax, inf, NONE, 0);
+    return r;
+  }
+  case OMPB__XL_SIGNBIT: {
+    uint32_t one = mk(p, OMPB__X_CONST, 0, NONE, NONE, NONE, 1.0);
+    uint32_t s = one == NONE ? NONE : mk(p, OMPB__X_BIN, OMPB__EB_COPYSIGN, one, x, NONE, 0);
+    uint32_t zero = s == NONE ? NONE : mk(p, OMPB__X_CONST, 0, NONE, NONE, NONE, 0.0);
+    return zero == NONE ? NONE : mk(p, OMPB__X_BIN, OMPB__EB_LT, s, zero, NONE, 0);
+  }
+  case OMPB__XL_COPY: return x;
+  case OMPB__XL_ONES_LIKE: return mk(p, OMPB__X_CONST, 0, NONE, NONE, NONE, 1.0);
+  default: return NONE;
+  }
 }
 
 static uint32_t parse_call(struct parser *p, size_t npos, size_t nlen) {
@@ -326,6 +355,7 @@ static uint32_t parse_call(struct parser *p, size_t npos, size_t nlen) {
   case OMPB__XF_UN: return mk(p, OMPB__X_UN, (uint16_t)f->index, args[0], NONE, NONE, 0);
   case OMPB__XF_BIN: return mk(p, OMPB__X_BIN, (uint16_t)f->index, args[0], args[1], NONE, 0);
   case OMPB__XF_WHERE: return mk(p, OMPB__X_WHERE, 0, args[0], args[1], args[2], 0);
+  case OMPB__XF_LOWER: return mk_lowered(p, f->index, args[0]);
   case OMPB__XF_RED: {
     uint32_t r = mk(p, OMPB__X_RED, (uint16_t)f->index, args[0], NONE, NONE, 0);
     if (r != NONE && p->g->nred++ == 0) p->g->red_pos = npos;
@@ -347,6 +377,10 @@ static uint32_t parse_primary(struct parser *p) {
   case T_NAME: {
     advance(p);
     if (p->t == T_LP) return parse_call(p, pos, len);
+    /* Python's (numexpr's) literals, not names: before the variables */
+    if ((len == 4 && memcmp(p->s + pos, "True", 4) == 0) ||
+        (len == 5 && memcmp(p->s + pos, "False", 5) == 0))
+      return mk(p, OMPB__X_CONST, 0, NONE, NONE, NONE, len == 4 ? 1.0 : 0.0);
     long k = ompb__xvars_find(p->vars, p->s + pos, len);
     if (k >= 0) return mk(p, OMPB__X_VAR, 0, (uint32_t)k, NONE, NONE, 0);
     if (ompb__xfunc_find(p->s + pos, len))
@@ -423,15 +457,72 @@ static uint32_t mk_mod(struct parser *p, uint32_t a, uint32_t b) {
   return is0 == NONE ? NONE : mk(p, OMPB__X_WHERE, 0, is0, signed0, nonzero, 0);
 }
 
+/* a // b, numpy's floor_divide on floats, bit for bit: its npy_divmod
+ * with the same operations in the same dtype. m = fmod(a, b) (exact),
+ * div = (a - m) / b, less 1 where m is non-zero (NaN too) and m and b
+ * differ in sign; then floor(div), plus 1 where div - floor(div) > 0.5
+ * (the quotient's rounding); a zero div gives a zero signed as a / b; and
+ * b == 0 gives a / b (+-inf, NaN for 0 // 0). Cheap operations after the
+ * fmod kernel, fused by the compiler. */
+static uint32_t mk_floordiv(struct parser *p, uint32_t a, uint32_t b) {
+#define K(v) (id = mk(p, OMPB__X_CONST, 0, NONE, NONE, NONE, (v)))
+#define B(op, x, y) (id = mk(p, OMPB__X_BIN, OMPB__EB_##op, (x), (y), NONE, 0))
+#define W(c, x, y) (id = mk(p, OMPB__X_WHERE, 0, (c), (x), (y), 0))
+  uint32_t id = 0;
+  uint32_t zero, one, half, q, m, div0, adj, div, fl, snap, zq, r, b0;
+  if (K(0.0) == NONE || (zero = id, K(1.0)) == NONE || (one = id, K(0.5)) == NONE) return NONE;
+  half = id;
+  if (B(DIV, a, b) == NONE) return NONE;
+  q = id;
+  if ((id = mk(p, OMPB__X_K2, OMPB__K2_fmod, a, b, NONE, 0)) == NONE) return NONE;
+  m = id;
+  if (B(SUB, a, m) == NONE || B(DIV, id, b) == NONE) return NONE;
+  div0 = id;
+  uint32_t mnz, mneg, bneg, flip;
+  if (B(NE, m, zero) == NONE) return NONE;
+  mnz = id;
+  if (B(LT, m, zero) == NONE) return NONE;
+  mneg = id;
+  if (B(LT, b, zero) == NONE) return NONE;
+  bneg = id;
+  if (B(NE, mneg, bneg) == NONE) return NONE;
+  flip = id;
+  if (B(MUL, mnz, flip) == NONE) return NONE;
+  adj = id;
+  if (B(SUB, div0, one) == NONE || W(adj, id, div0) == NONE) return NONE;
+  div = id;
+  if ((id = mk(p, OMPB__X_UN, OMPB__EU_FLOOR, div, NONE, NONE, 0)) == NONE) return NONE;
+  fl = id;
+  uint32_t frac, up;
+  if (B(SUB, div, fl) == NONE || B(GT, id, half) == NONE) return NONE;
+  frac = id;
+  if (B(ADD, fl, one) == NONE) return NONE;
+  up = id;
+  if (W(frac, up, fl) == NONE) return NONE;
+  snap = id;
+  if (B(COPYSIGN, zero, q) == NONE) return NONE;
+  zq = id;
+  if (B(NE, div, zero) == NONE || W(id, snap, zq) == NONE) return NONE;
+  r = id;
+  if (B(EQ, b, zero) == NONE) return NONE;
+  b0 = id;
+  return W(b0, q, r);
+#undef K
+#undef B
+#undef W
+}
+
 static uint32_t parse_product(struct parser *p) {
   uint32_t a = parse_unary(p);
-  while (a != NONE && (is_op(p, "*") || is_op(p, "/") || is_op(p, "%"))) {
+  while (a != NONE && (is_op(p, "*") || is_op(p, "/") || is_op(p, "//") || is_op(p, "%"))) {
+    const bool floordiv = is_op(p, "//");
     char op = p->s[p->tpos];
     advance(p);
     uint32_t b = parse_unary(p);
     if (b == NONE) return NONE;
-    a = op == '%' ? mk_mod(p, a, b)
-                  : mk(p, OMPB__X_BIN, op == '*' ? OMPB__EB_MUL : OMPB__EB_DIV, a, b, NONE, 0);
+    a = floordiv ? mk_floordiv(p, a, b)
+        : op == '%' ? mk_mod(p, a, b)
+                    : mk(p, OMPB__X_BIN, op == '*' ? OMPB__EB_MUL : OMPB__EB_DIV, a, b, NONE, 0);
   }
   return a;
 }

@@ -62,8 +62,14 @@ enum ompb__xfkind {
   OMPB__XF_UN,    /* OMPB__EU_* */
   OMPB__XF_BIN,   /* OMPB__EB_* or OMPB__X_POW */
   OMPB__XF_WHERE,
-  OMPB__XF_RED    /* OMPB__ER_* or OMPB__X_MEAN */
+  OMPB__XF_RED,   /* OMPB__ER_* or OMPB__X_MEAN */
+  OMPB__XF_LOWER  /* OMPB__XL_*: built by the parser from other nodes */
 };
+/* Functions the parser writes with other operations, exactly: isnan(x)
+ * is x != x, isinf(x) abs(x) == inf, isfinite(x) abs(x) < inf, signbit(x)
+ * copysign(1, x) < 0, copy(x) x, ones_like(x) the constant 1. */
+enum { OMPB__XL_ISNAN, OMPB__XL_ISINF, OMPB__XL_ISFINITE, OMPB__XL_SIGNBIT, OMPB__XL_COPY,
+       OMPB__XL_ONES_LIKE };
 struct ompb__xfunc {
   ompb_expr_func pub;
   enum ompb__xfkind kind;

@@ -93,6 +93,30 @@ static double ulp_err(double got, mpfr_t r, int prec) {
 
 static const char *base_of(const char *name, char *buf, size_t size);
 
+/* The precision the reference is for (24 or 53): nextafter's step and
+ * floor division depend on it. */
+static int ref_prec = 53;
+
+/* numpy's floor_divide on floats (npy_floor_divide and npy_divmod), in the
+ * dtype T: the reference for a // b, written as numpy writes it. */
+#define NP_FLOORDIV(T, sfx, FMOD, FLOOR, COPYSIGN)                             \
+  static T np_floordiv_##sfx(T a, T b) {                                       \
+    if (!b) return a / b;                                                      \
+    T mod = FMOD(a, b), div = (a - mod) / b, fl;                               \
+    if (mod && isless(b, 0) != isless(mod, 0)) div -= 1;                       \
+    if (div) {                                                                 \
+      fl = FLOOR(div);                                                         \
+      if (isgreater(div - fl, (T)0.5)) fl += 1;                                \
+    } else {                                                                   \
+      fl = COPYSIGN((T)0, a / b);                                              \
+    }                                                                          \
+    return fl;                                                                 \
+  }
+NP_FLOORDIV(float, f32, fmodf, floorf, copysignf)
+NP_FLOORDIV(double, f64, fmod, floor, copysign)
+/* numpy's sign: +0 for either zero, NaN stays */
+static double np_sign(double x) { return x > 0 ? 1 : x < 0 ? -1 : x == 0 ? 0 : x; }
+
 /* What the function or operator `name` computes, at the (exact) inputs. */
 static bool mpfr_ref(const char *name, mpfr_t r, double a, double b, double c) {
   mpfr_t x, y;
@@ -137,6 +161,21 @@ static bool mpfr_ref(const char *name, mpfr_t r, double a, double b, double c) {
     else mpfr_set_d(r, a != b && (n[1] == 'i') == (a < b) ? a : b, MPFR_RNDN);
   }
   else if (strcmp(n, "where") == 0) mpfr_set_d(r, a != 0 ? b : c, MPFR_RNDN);
+  else if (strcmp(n, "trunc") == 0) mpfr_trunc(r, x);
+  else if (strcmp(n, "round") == 0) mpfr_rint(r, x, MPFR_RNDN); /* halves to even */
+  else if (strcmp(n, "sign") == 0) mpfr_set_d(r, np_sign(a), MPFR_RNDN);
+  else if (strcmp(n, "isnan") == 0) mpfr_set_d(r, isnan(a) ? 1 : 0, MPFR_RNDN);
+  else if (strcmp(n, "isinf") == 0) mpfr_set_d(r, isinf(a) ? 1 : 0, MPFR_RNDN);
+  else if (strcmp(n, "isfinite") == 0) mpfr_set_d(r, isfinite(a) ? 1 : 0, MPFR_RNDN);
+  else if (strcmp(n, "signbit") == 0) mpfr_set_d(r, signbit(a) ? 1 : 0, MPFR_RNDN);
+  else if (strcmp(n, "copysign") == 0) mpfr_copysign(r, x, y, MPFR_RNDN);
+  else if (strcmp(n, "nextafter") == 0)
+    mpfr_set_d(r, ref_prec == 24 ? (double)nextafterf((float)a, (float)b) : nextafter(a, b), MPFR_RNDN);
+  else if (strcmp(n, "floordiv") == 0)
+    mpfr_set_d(r, ref_prec == 24 ? (double)np_floordiv_f32((float)a, (float)b) : np_floordiv_f64(a, b),
+               MPFR_RNDN);
+  else if (strcmp(n, "copy") == 0) mpfr_set(r, x, MPFR_RNDN);
+  else if (strcmp(n, "ones_like") == 0) mpfr_set_ui(r, 1, MPFR_RNDN);
   else ok = false;
 #undef M1
   mpfr_clears(x, y, (mpfr_ptr)0);
@@ -200,6 +239,17 @@ static const fdom doms[] = {
     {"mul", LOGSYM, 1e-30, 1e30, 1e-30, 1e30, INFINITY, INFINITY, INFINITY, INFINITY},
     {"minimum", LOGSYM, 1e-6, 1e6, 1e-6, 1e6, INFINITY, INFINITY, INFINITY, INFINITY},
     {"maximum", LOGSYM, 1e-6, 1e6, 1e-6, 1e6, INFINITY, INFINITY, INFINITY, INFINITY},
+    {"trunc", LOGSYM, 1e-3, 1e10, 1e-3, 1e20, INFINITY, INFINITY, INFINITY, INFINITY},
+    {"round", LOGSYM, 1e-3, 1e10, 1e-3, 1e20, INFINITY, INFINITY, INFINITY, INFINITY},
+    {"sign", LOGSYM, 1e-40, 1e30, 1e-310, 1e300, INFINITY, INFINITY, INFINITY, INFINITY},
+    {"isnan", LOGSYM, 1e-40, 1e30, 1e-310, 1e300, INFINITY, INFINITY, INFINITY, INFINITY},
+    {"isinf", LOGSYM, 1e-40, 1e30, 1e-310, 1e300, INFINITY, INFINITY, INFINITY, INFINITY},
+    {"isfinite", LOGSYM, 1e-40, 1e30, 1e-310, 1e300, INFINITY, INFINITY, INFINITY, INFINITY},
+    {"signbit", LOGSYM, 1e-40, 1e30, 1e-310, 1e300, INFINITY, INFINITY, INFINITY, INFINITY},
+    {"copysign", LOGSYM, 1e-40, 1e30, 1e-310, 1e300, INFINITY, INFINITY, INFINITY, INFINITY},
+    {"nextafter", LOGSYM, 1e-44, 3e38, 1e-322, 1e308, INFINITY, INFINITY, INFINITY, INFINITY},
+    {"copy", LOGSYM, 1e-40, 1e30, 1e-310, 1e300, INFINITY, INFINITY, INFINITY, INFINITY},
+    {"ones_like", LOGSYM, 1e-40, 1e30, 1e-310, 1e300, INFINITY, INFINITY, INFINITY, INFINITY},
 };
 
 static const char *base_of(const char *name, char *buf, size_t size) {
@@ -260,6 +310,7 @@ static void measure(const char *src, const char *name, const double *x, const do
       for (int p = 0; p < 2; p++) {
         double xi = p ? x[i] : x32[i], dom = p ? dom64 : dom32;
         if (!(fabs(xi) <= dom) && !isnan(xi)) continue;
+        ref_prec = p ? 53 : 24;
         CU_ASSERT_FATAL(mpfr_ref(name, r, xi, p ? y[i] : y32[i], p ? z[i] : z32[i]));
         double err = ulp_err(p ? o64[i] : o32[i], r, p ? 53 : 24);
         if (!(err <= worst[p])) {
@@ -353,7 +404,7 @@ static void operators_correctly_rounded(void) {
       {"x + y", "add", 0.5}, {"x - y", "sub", 0.5}, {"x * y", "mul", 0.5},
       {"x / y", "div", 0.5}, {"-x", "neg", 0},
       {"x ** y", "pow", 1.0}, {"sqrt(x)", "sqrt", 0.5}, {"x ** 0.5", "sqrt", 0.5},
-      {"x % y", "mod", 0.5},
+      {"x % y", "mod", 0.5}, {"x // y", "floordiv", 0},
   };
   const size_t nrand = slow_run() ? 64 : 1000;
   const size_t n = nrand + N_SPECIAL * N_SPECIAL;
