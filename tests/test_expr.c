@@ -16,6 +16,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "ompbatch/expr.h"
 
+#include <ctype.h>
+#include <fenv.h>
 #include <float.h>
 #include <math.h>
 #include <omp.h>
@@ -752,6 +754,14 @@ static void compile_errors_with_positions(void) {
   expect_error("x < y < z", v, 3, OMPB_EINVAL, 6, "chain");
   expect_error("x == y != z", v, 3, OMPB_EINVAL, 7, "chain");
   expect_error("x ** ", v, 3, OMPB_EINVAL, 5, NULL);
+  expect_error("x // ", v, 3, OMPB_EINVAL, 5, NULL);
+  expect_error("x /// y", v, 3, OMPB_EINVAL, 4, "'/'");
+  expect_error("round(x, y)", v, 3, OMPB_EINVAL, 0, "'round' takes 1 argument, not 2");
+  expect_error("x + copysign(x)", v, 3, OMPB_EINVAL, 4, "'copysign' takes 2 arguments, not 1");
+  expect_error("nextafter(x, y, z)", v, 3, OMPB_EINVAL, 0, "nextafter");
+  expect_error("1 - isnan()", v, 3, OMPB_EINVAL, 4, "isnan");
+  expect_error("ones_like", v, 3, OMPB_EINVAL, 0, "function");
+  expect_error("True(x)", v, 3, OMPB_EINVAL, 0, "'True'");
   expect_error("x\x01", v, 3, OMPB_EINVAL, 1, "0x01");
   /* bad and duplicate variable names: pos 0, the message names the var */
   const char *bad1[] = {"x", "1y"}, *bad2[] = {"x", ""}, *bad3[] = {"a-b"}, *bad4[] = {"x", NULL};
@@ -1185,6 +1195,220 @@ static void remainder_has_the_divisors_sign(void) {
   CU_ASSERT_EQUAL(eval1_f64("-x % 2", 5.5), 0.5);     /* (-x) % 2 */
   CU_ASSERT_EQUAL(eval1_f64("2 * x % 3", 2), 1);      /* (2 * x) % 3 */
   CU_ASSERT_EQUAL(eval1_f64("fmod(x, -2)", -5.5), -1.5);
+}
+
+/* ---- numpy's functions and // (numexpr's syntax), bit for bit ----
+ * Every new function and the // operator against references computed here
+ * in the dtype with the C library (nearbyint in FE_TONEAREST for round,
+ * nextafterf for f32's nextafter, numpy's npy_divmod for //) over special
+ * values (all pairs: zeros, infinities, NaN of both signs, halves,
+ * subnormals, FLT_MAX, DBL_MAX, 2^23 and 2^52 neighbours, huge quotients)
+ * and random ones, at lengths around the block size: through the
+ * evaluator at the active ISA, and the block and fused operations of every
+ * ISA compiled in and supported here. */
+static const double np_specials[] = {
+    0.0, -0.0, INFINITY, -INFINITY, NAN, -NAN, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 3.5, -3.5,
+    0.4, -0.4, 0.49999999999999994, 0.4999999701976776, -0.4999999701976776, 1.0, -1.0, 2.0,
+    3.0, -3.0, 7.0, -7.0, 5.5, -5.5, 0.1, 1e-300, -1e-300, 1e300, -1e300, 0x1p-1074, -0x1p-1074,
+    0x1p-149, -0x1p-149, 0x1p-126, -0x1p-1022, FLT_MAX, -FLT_MAX, DBL_MAX, -DBL_MAX,
+    0x1p22 + 0.5, -0x1p22 - 1.5, 0x1p23 - 0.5, 0x1p23, 0x1p23 + 1, 0x1p52 - 0.5, -0x1p52 + 1.5,
+    0x1p52, 0x1p52 + 1, 0x1p53, 1e20, -1e20, 1e-20};
+#define NP_NSPEC (sizeof np_specials / sizeof np_specials[0])
+enum { NP_ISNAN, NP_ISINF, NP_ISFINITE, NP_SIGNBIT, NP_ROUND, NP_TRUNC, NP_SIGN, NP_COPYSIGN,
+       NP_NEXTAFTER, NP_FLOORDIV, NP_COPY, NP_ONES, NP_TRUE, NP_COUNT };
+static const char *const np_src[NP_COUNT] = {
+    "isnan(x)", "isinf(x)", "isfinite(x)", "signbit(x)", "round(x)", "trunc(x)", "sign(x)",
+    "copysign(x, y)", "nextafter(x, y)", "x // y", "copy(x)", "ones_like(x)", "x * True + False"};
+
+#define NP_REF(T, sfx, NEARBYINT, TRUNC, COPYSIGN, NEXTAFTER)                  \
+  static T np_ref_##sfx(int k, T a, T b) {                                     \
+    switch (k) {                                                               \
+    case NP_ISNAN: return isnan(a) ? 1 : 0;                                    \
+    case NP_ISINF: return isinf(a) ? 1 : 0;                                    \
+    case NP_ISFINITE: return isfinite(a) ? 1 : 0;                              \
+    case NP_SIGNBIT: return signbit(a) ? 1 : 0;                                \
+    case NP_ROUND: return NEARBYINT(a);                                        \
+    case NP_TRUNC: return TRUNC(a);                                            \
+    case NP_SIGN: return (T)np_sign(a);                                        \
+    case NP_COPYSIGN: return COPYSIGN(a, b);                                   \
+    case NP_NEXTAFTER: return NEXTAFTER(a, b);                                 \
+    case NP_FLOORDIV: return np_floordiv_##sfx(a, b);                          \
+    case NP_COPY: return a;                                                    \
+    case NP_ONES: return 1;                                                    \
+    default: return a * (T)1 + (T)0;                                           \
+    }                                                                          \
+  }
+NP_REF(float, f32, nearbyintf, truncf, copysignf, nextafterf)
+NP_REF(double, f64, nearbyint, trunc, copysign, nextafter)
+
+/* got against the reference: the same bits, or both NaN (numpy leaves a
+ * NaN's sign to the hardware) */
+static size_t np_mismatches(int k, bool f64, const void *x, const void *y, const void *got,
+                            size_t n, const char *where) {
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    double a = f64 ? ((const double *)x)[i] : ((const float *)x)[i];
+    double b = f64 ? ((const double *)y)[i] : ((const float *)y)[i];
+    double g = f64 ? ((const double *)got)[i] : ((const float *)got)[i];
+    double w = f64 ? np_ref_f64(k, a, b) : np_ref_f32(k, (float)a, (float)b);
+    bool same = f64 ? memcmp(&g, &w, sizeof g) == 0
+                    : memcmp(&((const float *)got)[i], &(float){(float)w}, sizeof(float)) == 0;
+    if (!same && !(isnan(g) && isnan(w))) {
+      if (bad++ < 3)
+        fprintf(stderr, "\n  %s %s %s: x=%.17g y=%.17g got %a want %a\n", where, np_src[k],
+                f64 ? "f64" : "f32", a, b, g, w);
+    }
+  }
+  return bad;
+}
+
+static void numpy_functions_bit_exact(void) {
+  CU_ASSERT_EQUAL_FATAL(fegetround(), FE_TONEAREST);
+  const size_t nrand = slow_run() ? 300 : 1600, n = NP_NSPEC * NP_NSPEC + nrand;
+  double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *o = malloc(n * sizeof *o);
+  float *xf = malloc(n * sizeof *xf), *yf = malloc(n * sizeof *yf), *of = malloc(n * sizeof *of);
+  CU_ASSERT_FATAL(x && y && o && xf && yf && of);
+  rng_state = 4242;
+  for (size_t i = 0; i < n; i++) {
+    if (i < NP_NSPEC * NP_NSPEC) {
+      x[i] = np_specials[i / NP_NSPEC];
+      y[i] = np_specials[i % NP_NSPEC];
+    } else {
+      for (int j = 0; j < 2; j++) {
+        double v;
+        switch (rng_next() % 4) {
+        case 0: v = rng_range(-10, 10); break;
+        case 1: v = (double)((int)(rng_next() % 81) - 40) * 0.5; break; /* halves, integers */
+        case 2: v = ldexp(rng_range(-1, 1), (int)(rng_next() % 121) - 60); break;
+        default: { /* any bits: NaNs, subnormals, huge */
+          uint64_t u = rng_next();
+          memcpy(&v, &u, sizeof v);
+        }
+        }
+        (j ? y : x)[i] = v;
+      }
+      if (i % 7 == 0) y[i] = x[i] * 0.25; /* exact quotients */
+    }
+    xf[i] = (float)x[i], yf[i] = (float)y[i];
+  }
+  /* the random halves also as f32's large halves */
+  for (size_t i = NP_NSPEC * NP_NSPEC; i + 1 < n; i += 9) xf[i] = (float)(0x1p22 + (double)(i % 64) + 0.5);
+  const double *in64[] = {x, y, NULL};
+  const float *in32[] = {xf, yf, NULL};
+  const size_t lens[] = {1, 17, OMPB_EXPR_BLOCK - 1, OMPB_EXPR_BLOCK, OMPB_EXPR_BLOCK + 1, n};
+  for (int k = 0; k < NP_COUNT; k++) {
+    ompb_expr *e = compile(np_src[k], XYZ, 3);
+    if (!e) continue;
+    for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+      ompb_pool *p = l + 1 < sizeof lens / sizeof lens[0] ? pool1 : slow_run() ? pool2 : pool16;
+      memset(o, 0, n * sizeof *o), memset(of, 0, n * sizeof *of);
+      CU_ASSERT_EQUAL(ompb_expr_eval_f64(p, e, in64, lens[l], o, NULL), OMPB_OK);
+      CU_ASSERT_EQUAL(ompb_expr_eval_f32(p, e, in32, lens[l], of, NULL), OMPB_OK);
+      CU_ASSERT_EQUAL(np_mismatches(k, true, x, y, o, lens[l], ompb_simd_isa()), 0u);
+      CU_ASSERT_EQUAL(np_mismatches(k, false, xf, yf, of, lens[l], ompb_simd_isa()), 0u);
+    }
+    ompb_expr_free(e);
+  }
+  /* the block operations and fused runs of every ISA here: the operation,
+   * then two negations (exact), in one run of three through stack strips */
+  static const char *const isas[] = {"scalar", "sse2", "avx2", "avx512f"};
+  static const struct { int k, un, bin; } ops[] = {
+      {NP_ROUND, OMPB__EU_ROUND, -1}, {NP_TRUNC, OMPB__EU_TRUNC, -1},
+      {NP_SIGN, OMPB__EU_SIGN, -1}, {NP_COPYSIGN, -1, OMPB__EB_COPYSIGN},
+      {NP_NEXTAFTER, -1, OMPB__EB_NEXTAFTER}};
+  size_t nisas = 0;
+  for (size_t s = 0; s < sizeof isas / sizeof isas[0]; s++) {
+    const ompb__expr_ops *xo = ompb__expr_ops_get(isas[s]);
+    if (!xo) continue;
+    nisas++;
+    for (size_t q = 0; q < sizeof ops / sizeof ops[0]; q++) {
+      const int k = ops[q].k;
+      if (ops[q].un >= 0) xo->un_f64[ops[q].un](x, o, n), xo->un_f32[ops[q].un](xf, of, n);
+      else xo->bin_f64[ops[q].bin](x, y, o, n), xo->bin_f32[ops[q].bin](xf, yf, of, n);
+      CU_ASSERT_EQUAL(np_mismatches(k, true, x, y, o, n, isas[s]), 0u);
+      CU_ASSERT_EQUAL(np_mismatches(k, false, xf, yf, of, n, isas[s]), 0u);
+      const uint8_t code = (uint8_t)(ops[q].un == OMPB__EU_ROUND ? OMPB__XR_ROUND
+                                     : ops[q].un == OMPB__EU_TRUNC ? OMPB__XR_TRUNC
+                                     : ops[q].un == OMPB__EU_SIGN ? OMPB__XR_SIGN
+                                                                  : OMPB__XR_BIN + ops[q].bin);
+      const struct ompb__xrop rops[3] = {{.code = code, .a = 0, .b = 1, .dst = 3},
+                                         {.code = OMPB__XR_NEG, .a = 3, .dst = 4},
+                                         {.code = OMPB__XR_NEG, .a = 4, .dst = 2}};
+      const struct ompb__xrun run = {.ops = rops, .nops = 3, .next = 3, .nint = 2, .npf = 2};
+      double *ext64[] = {x, y, o};
+      float *ext32[] = {xf, yf, of};
+      xo->run_f64(&run, ext64, n, -1);
+      xo->run_f32(&run, ext32, n, -1);
+      CU_ASSERT_EQUAL(np_mismatches(k, true, x, y, o, n, isas[s]), 0u);
+      CU_ASSERT_EQUAL(np_mismatches(k, false, xf, yf, of, n, isas[s]), 0u);
+    }
+  }
+  CU_ASSERT(nisas >= 1);
+  free(x), free(y), free(o), free(xf), free(yf), free(of);
+}
+
+/* Constants fold to what the evaluation gives (f64), except nextafter,
+ * whose step is the evaluation dtype's: it is evaluated, not folded. */
+static void numpy_functions_fold_like_evaluation(void) {
+  static const double vals[] = {7, -7, 5.5, -0.0, 0.0, 2.5, -2.5, 0.3, 0.1, 1e300, 1e-300,
+                                INFINITY, -INFINITY, NAN};
+  const size_t nv = sizeof vals / sizeof vals[0];
+  char sa[64], sb[64], src[200];
+  for (size_t i = 0; i < nv; i++)
+    for (size_t j = 0; j < nv; j++) {
+      const double a = vals[i], b = vals[j];
+      double xs[1] = {a}, ys[1] = {b}, o = 0;
+      const double *in[] = {xs, ys, NULL};
+#define NUM(buf, v)                                                            \
+  (isnan(v) ? snprintf(buf, sizeof buf, "(0*1e999)")                            \
+   : isinf(v) ? snprintf(buf, sizeof buf, "(%s1e999)", (v) < 0 ? "-" : "")      \
+              : snprintf(buf, sizeof buf, "(%s%.17g)", signbit(v) ? "-" : "", fabs(v)))
+      NUM(sa, a);
+      NUM(sb, b);
+#undef NUM
+      static const int ks[] = {NP_FLOORDIV, NP_COPYSIGN, NP_ROUND, NP_SIGN, NP_SIGNBIT, NP_ISINF};
+      for (size_t q = 0; q < sizeof ks / sizeof ks[0]; q++) {
+        /* (0*1e999's NaN has the hardware's sign, not NAN's) */
+        if ((isnan(a) || isnan(b)) && (ks[q] == NP_COPYSIGN || ks[q] == NP_SIGNBIT)) continue;
+        /* the same source with x and y replaced by the literals */
+        const char *t = np_src[ks[q]];
+        size_t m = 0;
+        for (; *t && m + 64 < sizeof src; t++) {
+          const bool alone = (t == np_src[ks[q]] || !isalpha((unsigned char)t[-1])) &&
+                             !isalpha((unsigned char)t[1]);
+          const char *lit = !alone ? NULL : *t == 'x' ? sa : *t == 'y' ? sb : NULL;
+          if (lit) m += (size_t)snprintf(src + m, sizeof src - m, "%s", lit);
+          else src[m++] = *t;
+        }
+        src[m] = '\0';
+        ompb_expr *e = compile(src, XYZ, 3);
+        if (!e) continue;
+        CU_ASSERT(e->nins == 1 && e->ins[0].kind == OMPB__XI_COPY); /* folded */
+        CU_ASSERT_EQUAL(ompb_expr_eval_f64(pool1, e, in, 1, &o, NULL), OMPB_OK);
+        CU_ASSERT_EQUAL(np_mismatches(ks[q], true, xs, ys, &o, 1, src), 0u);
+        ompb_expr_free(e);
+      }
+    }
+  /* nextafter: the dtype's step */
+  CU_ASSERT_EQUAL(eval1_f64("nextafter(1, 2) + 0*x", 0), 1 + 0x1p-52);
+  CU_ASSERT_EQUAL(eval1_f32("nextafter(1, 2) + 0*x", 0), 1 + 0x1p-23f);
+  CU_ASSERT_EQUAL(eval1_f32("nextafter(-0.0, -1) + x", 0), -0x1p-149f);
+  CU_ASSERT_EQUAL(eval1_f64("nextafter(x, 1e999)", DBL_MAX), INFINITY);
+  CU_ASSERT_EQUAL(eval1_f32("nextafter(x, 1e999)", FLT_MAX), INFINITY);
+  /* precedence: // binds like * / %, left to right */
+  CU_ASSERT_EQUAL(eval1_f64("7 // 2 * 3 + x", 0), 9);
+  CU_ASSERT_EQUAL(eval1_f64("2 * 7 // 4 + x", 0), 3);
+  CU_ASSERT_EQUAL(eval1_f64("-7 // 2 + x", 0), -4);
+  CU_ASSERT_EQUAL(eval1_f64("x // 2 ** 2", 9), 2);
+  CU_ASSERT_EQUAL(eval1_f64("x // 3 % 2", 7), 0);
+  /* True and False are literals; a & b and where take them */
+  CU_ASSERT_EQUAL(eval1_f64("where(True, x, 0) + False", 3), 3);
+  CU_ASSERT_EQUAL(eval1_f64("(x > 0) & True", 2), 1);
+  /* the documented cases: numpy's values */
+  CU_ASSERT(signbit(eval1_f64("round(x)", -0.4)) && eval1_f64("round(x)", -0.4) == 0);
+  CU_ASSERT_EQUAL(eval1_f64("round(x)", 2.5), 2);
+  CU_ASSERT(!signbit(eval1_f64("sign(x)", -0.0)) && eval1_f64("sign(x)", -0.0) == 0);
+  CU_ASSERT(isnan(eval1_f64("sign(x)", NAN)));
 }
 
 /* ---- reductions ---- */
@@ -2441,6 +2665,8 @@ int ompb_suite_expr(void) {
       {"minimum_maximum_where_nan", minimum_maximum_where_nan},
       {"logical_operators", logical_operators},
       {"remainder_has_the_divisors_sign", remainder_has_the_divisors_sign},
+      {"numpy_functions_bit_exact", numpy_functions_bit_exact},
+      {"numpy_functions_fold_like_evaluation", numpy_functions_fold_like_evaluation},
       {"reductions", reductions},
       {"progress_counts_elements", progress_counts_elements},
       {"cancel_leaves_blocks_unwritten", cancel_leaves_blocks_unwritten},
