@@ -1930,11 +1930,11 @@ static void concurrent_evaluations(void) {
  * precision (and 1/0.0L as LDBL_MAX), the trees are compiled and evaluated
  * but not compared. */
 enum dop { D_VAR, D_CONST, D_NEG, D_ADD, D_SUB, D_MUL, D_DIV, D_POW, D_FN, D_MIN, D_MAX, D_CMP,
-           D_WHERE, D_HYPOT, D_COUNT };
+           D_WHERE, D_HYPOT, D_FDIV, D_COUNT };
 static const char *const dfn[] = {"sin", "cos", "tanh", "atan", "exp", "log", "sqrt", "abs",
                                   "floor", "arctan", "expm1", "log1p", "cbrt", "sigmoid", "erf",
                                   "log2", "log10", "arcsinh", "sinh", "exp_fast", "sin_fast",
-                                  "cos_fast"};
+                                  "cos_fast", "trunc", "round", "sign", "isnan", "isfinite"};
 #define N_DFN (sizeof dfn / sizeof dfn[0])
 static const double dpow[] = {2, 3, -1, -2, 0.5, 1.5, -0.5, 2.5, 0, 1, 4};
 static const double dconst[] = {2, 0.5, 3.25, 1e-3, 1.7, 10, 0.1, 7, 1e5, 0.3333};
@@ -1973,7 +1973,8 @@ static int dgen(struct dtree *t, int depth) {
     return id;
   }
   static const int ops[] = {D_NEG, D_ADD, D_ADD, D_SUB, D_SUB, D_MUL, D_MUL, D_DIV, D_POW,
-                            D_FN,  D_FN,  D_FN,  D_MIN, D_MAX, D_CMP, D_WHERE, D_HYPOT};
+                            D_FN,  D_FN,  D_FN,  D_MIN, D_MAX, D_CMP, D_WHERE, D_HYPOT,
+                            D_FDIV};
   int op = ops[rng_next() % (sizeof ops / sizeof ops[0])];
   n->op = op;
   switch (op) {
@@ -2008,12 +2009,13 @@ static void drender(const struct dtree *t, int id, char *buf, size_t *len, size_
   const struct dnode *n = &t->n[id];
 #define OUT(...) (*len += (size_t)snprintf(buf + *len, *len < cap ? cap - *len : 0, __VA_ARGS__))
 #define SUB(k) drender(t, k, buf, len, cap)
-  static const char *binop[] = {[D_ADD] = " + ", [D_SUB] = " - ", [D_MUL] = " * ", [D_DIV] = " / "};
+  static const char *binop[] = {[D_ADD] = " + ", [D_SUB] = " - ", [D_MUL] = " * ", [D_DIV] = " / ",
+                                [D_FDIV] = " // "};
   switch (n->op) {
   case D_VAR: OUT("%c", 'a' + n->sub); break;
   case D_CONST: OUT("%.17g", n->v); break;
   case D_NEG: OUT("-("), SUB(n->a), OUT(")"); break;
-  case D_ADD: case D_SUB: case D_MUL: case D_DIV:
+  case D_ADD: case D_SUB: case D_MUL: case D_DIV: case D_FDIV:
     OUT("("), SUB(n->a), OUT("%s", binop[n->op]), SUB(n->b), OUT(")");
     break;
   case D_POW: OUT("("), SUB(n->a), OUT(")**%s%.17g%s", n->v < 0 && (id & 1) ? "(" : "", n->v, n->v < 0 && (id & 1) ? ")" : ""); break;
@@ -2137,6 +2139,21 @@ static struct dval deval(const struct dtree *t, int id, const long double *x, lo
       y = floorl(v);
       if (ea > 0 && (v - y <= ea || y + 1 - v <= ea)) r.ok = false;
       dy = 0;
+    } else if (!strcmp(f, "trunc") || !strcmp(f, "round")) {
+      /* exact; undetermined within the error of a switch point (the
+       * integers, the halves) */
+      const bool tr = !strcmp(f, "trunc");
+      y = tr ? truncl(v) : nearbyintl(v);
+      const long double sw = tr ? roundl(v) : floorl(v) + 0.5L;
+      if (ea > 0 && fabsl(v - sw) <= ea) r.ok = false;
+      dy = 0, fu = 0;
+    } else if (!strcmp(f, "sign")) {
+      y = v > 0 ? 1 : v < 0 ? -1 : v == 0 ? 0 : v;
+      if (NEAR0(a)) r.ok = false;
+      dy = 0, fu = 0;
+    } else if (!strcmp(f, "isnan") || !strcmp(f, "isfinite")) {
+      y = !strcmp(f, "isnan") ? isnan(v) != 0 : isfinite(v) != 0;
+      dy = 0, fu = 0;
     }
     r.v = y;
     r.e = (isfinite(v) ? dy * ea : 0) + fu * u * fabsl(y);
@@ -2160,6 +2177,24 @@ static struct dval deval(const struct dtree *t, int id, const long double *x, lo
   case D_HYPOT:
     r.v = hypotl(a.v, b.v);
     r.e = a.e + b.e + u * fabsl(r.v);
+    break;
+  case D_FDIV: /* numpy's floor_divide: floor(a / b) but for the specials */
+    if (NEAR0(b) || (b.v == 0 && NEAR0(a))) {
+      r.ok = false;
+    } else if (b.v == 0) {
+      r.v = a.v / b.v; /* +-inf, NaN for 0 // 0 */
+    } else if (isnan(a.v) || isnan(b.v) || isinf(a.v)) {
+      r.v = NAN; /* fmod's NaN */
+    } else if (isinf(b.v)) { /* 0, or -1 where a and b differ in sign */
+      r.v = a.v == 0 || (a.v < 0) == (b.v < 0) ? 0 : -1;
+      if (NEAR0(a)) r.ok = false;
+    } else {
+      long double q = a.v / b.v, fl = floorl(q);
+      long double qe = (a.e + fabsl(q) * b.e) / (fabsl(b.v) - b.e) + u * fabsl(q);
+      if (qe < fabsl(q) * 0x1p-60L) qe = fabsl(q) * 0x1p-60L; /* q's own rounding */
+      r.v = fl;
+      if (fabsl(q) >= 0x1p20L || q - fl <= qe || fl + 1 - q <= qe) r.ok = false;
+    }
     break;
   }
 #undef NEAR0
@@ -2346,6 +2381,10 @@ static void uref_op(const uref *u, unsigned code, void *const *v, const float *p
     static const int un[] = {OMPB__EU_NEG, OMPB__EU_FLOOR, OMPB__EU_CEIL, OMPB__EU_SQRT};
     if (u->f64) x->un_f64[un[code - OMPB__XR_NEG]](a, d, n);
     else x->un_f32[un[code - OMPB__XR_NEG]](a, d, n);
+  } else if (code >= OMPB__XR_ROUND && code <= OMPB__XR_SIGN) {
+    static const int un[] = {OMPB__EU_ROUND, OMPB__EU_TRUNC, OMPB__EU_SIGN};
+    if (u->f64) x->un_f64[un[code - OMPB__XR_ROUND]](a, d, n);
+    else x->un_f32[un[code - OMPB__XR_ROUND]](a, d, n);
   } else {
     const int k = code == OMPB__XR_SCALE ? OMPB__K1_scale : code == OMPB__XR_ADDS ? OMPB__K1_add_scalar
                   : code == OMPB__XR_AFFINE ? OMPB__K1_affine : OMPB__K1_abs;
@@ -2453,6 +2492,9 @@ static void fused_runs_give_the_unfused_bits(void) {
       "where(2 > y, z, -x) * where(x == 0, y, z) + where(-1 >= z, x, -y)",
       "where(y < -0.25, x, -z) - where(x > 0, log(abs(x) + 1), -x) * 3 + 2.5*y",
       "where(y >= 0.5, z*2, y)", "where(1 > x, sin(x), -x)",
+      /* numpy's functions and // (fmod, then a run of cheap operations) */
+      "round(x*3) + trunc(y*3) - sign(z) + copysign(x, y) * nextafter(y, z)",
+      "where(isnan(x), 0, x // y) + isinf(y) - isfinite(z) + signbit(y)",
   };
   static const size_t lens[] = {0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 1000, 1025, 5003};
   enum { NMAX = 5003 + 8 };
