@@ -100,11 +100,12 @@ static void usage(FILE *f) {
           "  --no-progress   the same as --progress none\n"
           "\n"
           "operators, loosest first: comparisons < <= > >= == != (1 or 0; they do\n"
-          "not chain); | (or); ^ (xor); & (and); + -; * / %% (numpy's remainder:\n"
-          "the divisor's sign); unary - + ~ (not); ** (right-associative, tighter\n"
-          "than unary minus: -x**2 is -(x**2)); parentheses. & | ^ ~ take non-zero\n"
-          "(and NaN) as true and give 1 or 0: where((x > 0) & (y < 1), x, y).\n"
-          "Numbers: 2, 2.5, .5, 1e-3.\n"
+          "not chain); | (or); ^ (xor); & (and); + -; * / // %% (// numpy's\n"
+          "floor_divide, %% its remainder: the divisor's sign); unary - + ~ (not);\n"
+          "** (right-associative, tighter than unary minus: -x**2 is -(x**2));\n"
+          "parentheses. & | ^ ~ take non-zero (and NaN) as true and give 1 or 0:\n"
+          "where((x > 0) & (y < 1), x, y). Numbers: 2, 2.5, .5, 1e-3, True (1),\n"
+          "False (0).\n"
           "\n",
           CLI_PROG, CLI_PROG);
   print_functions(f);
