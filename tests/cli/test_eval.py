@@ -48,6 +48,40 @@ def eval_matches_numpy_for_formulas_where_and_reductions():
 
 
 @test
+def eval_numpy_functions_and_floor_division_match_numpy():
+    # numpy's own values, bit for bit (NaN: any sign), f32 and f64, over
+    # special values (all pairs) and random ones
+    sp = [0.0, -0.0, np.inf, -np.inf, np.nan, 0.5, -0.5, 1.5, 2.5, -2.5, -0.4, 3.0, -7.0,
+          1e-300, 1e300, 5e-324, 2.0**52 + 1, 1.7e308, 3.4e38]
+    xs, ys = np.meshgrid(sp, sp)
+    x = np.concatenate([xs.ravel(), RNG.uniform(-20, 20, 2000), RNG.integers(-40, 40, 500) / 2])
+    y = np.concatenate([ys.ravel(), RNG.uniform(-5, 5, 2000), RNG.uniform(-3, 3, 500)])
+    with np.errstate(all="ignore"):
+        for dt in (np.float32, np.float64):
+            xd, yd = x.astype(dt), y.astype(dt)
+            np.save(path("nfx.npy"), xd)
+            np.save(path("nfy.npy"), yd)
+            for expr, ref in (
+                    ("where(isnan(x), 0, x // y)", np.where(np.isnan(xd), dt(0), xd // yd)),
+                    ("round(x)", np.round(xd)), ("sign(x)", np.sign(xd)),
+                    ("trunc(x) + signbit(y) - isinf(x)",
+                     np.trunc(xd) + np.signbit(yd).astype(dt) - np.isinf(xd).astype(dt)),
+                    ("nextafter(x, y) * True", np.nextafter(xd, yd)),
+                    ("copysign(x, y) + isfinite(x)", np.copysign(xd, yd) + np.isfinite(xd).astype(dt)),
+                    ("copy(x) // ones_like(y)", np.floor_divide(xd, np.ones_like(yd)))):
+                rc, so, err = ev(expr, "x=" + path("nfx.npy"), "y=" + path("nfy.npy"),
+                                 "-o", path("nfo.npy"))
+                check(rc == 0, f"{expr}: {err}")
+                r = np.load(path("nfo.npy"))
+                check(r.dtype == dt, f"{expr}: {r.dtype}")
+                ok = (r.view(np.uint8).reshape(len(r), -1) ==
+                      ref.astype(dt).view(np.uint8).reshape(len(r), -1)).all(axis=1)
+                ok |= np.isnan(r) & np.isnan(ref)
+                bad = np.flatnonzero(~ok)[:3]
+                check(ok.all(), f"{expr} {dt.__name__}: {[(xd[i], yd[i], r[i], ref[i]) for i in bad]}")
+
+
+@test
 def eval_dtypes_broadcast_and_in_place():
     base = RNG.uniform(0, 100, 500)
     for dt, want in ((np.float32, np.float32), (np.float64, np.float64),
@@ -127,6 +161,8 @@ def eval_errors_show_a_caret_and_write_nothing():
 def eval_help_lists_functions_and_operators():
     rc, so, err = run("eval", "--help")
     check(rc == 0 and "arctan2" in so and "where(c, a, b)" in so and "**" in so, so[-400:])
+    check(all(f"\n  {f}(" in so for f in ("round", "nextafter", "isnan", "ones_like"))
+          and "//" in so and "True" in so, so[-400:])
     check(re.search(r"\n  sin\(x\)\s+1/1\s", so), "sin with its ULP bounds")
 
 
