@@ -37,6 +37,14 @@
  * (binding as `*` and `/`) is numpy's and numexpr's remainder, with the
  * divisor's sign (`-5.5 % 2` is 0.5; a zero result signed as b; exact
  * where fmod(a, b) and b agree in sign, else the rounded fmod(a, b) + b);
+ * `a // b` (binding as `*` and `/`) is numpy's floor_divide, bit for bit
+ * (numpy's npy_divmod: `-7 // 2` is -4, `5 // -inf` is -1, `1 // 0` inf,
+ * `0 // 0` and `inf // 2` NaN); numpy's exact `trunc`, `round` (halves
+ * to even, `round(-0.4)` is -0), `sign` (-1, 0 or 1; +0 for -0, NaN for
+ * NaN), `copysign(a, b)`, `nextafter(a, b)` (one ULP of the evaluation
+ * dtype: not folded in double), `isnan isinf isfinite signbit` (1 or 0,
+ * like the comparisons) and numexpr's `copy(x)` and `ones_like(x)` (1);
+ * the literals `True` (1) and `False` (0), which are never variable names;
  * reductions `sum prod min max mean`
  * with one argument, only as the outermost call. Names are case-sensitive;
  * spaces and tabs between tokens are ignored.
