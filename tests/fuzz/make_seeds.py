@@ -183,6 +183,9 @@ def expr_seeds():
     w("logical", "where((x > 0) & (y < 1) | ~(z != z) ^ (x == y), x & y, x | ~z)",
       n=33, seed=15)
     w("remainder", "x % y + fmod(y, z) - (-x) % 2.5 * (x % -y)", n=33, seed=16)
+    w("numpy_funcs", "where(isnan(x), 0, x // y) + round(x) + trunc(y) - sign(z) "
+      "+ copysign(x, y) * nextafter(y, z) + isinf(x) + isfinite(y) + signbit(z) "
+      "+ copy(x) * ones_like(y) + (-x) // 2.5 + True - False", n=33, seed=17)
     w("where_nested", "where(x, where(y > 1, y, z), where(z != z, 1, 0))", n=33, seed=4)
     w("minmax", "minimum(x, y) - maximum(y, z) + abs(x - z)", n=7, seed=8)
     w("two_input", "atan2(x, y) + arctan2(y, x) + hypot(x, y) + atan2_fast(x, z) "
