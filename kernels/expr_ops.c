@@ -24,21 +24,45 @@
 #define FMA_D(a, b, c) ((a) * (b) + (c))
 #endif
 
-/* The exact operations that are bit work, one element; plain selects and
- * integer arithmetic that the `omp simd` loops vectorise.
+/* The exact operations that are bit work, one element, written so that
+ * the `omp simd` loops vectorise them at every ISA: both sides of each
+ * choice are computed in every lane and chosen by integer masks (a
+ * floating-point operation under a condition is control flow that gcc
+ * does not if-convert at AVX2 and SSE2, since it may trap; even a plain
+ * ?: of two computed values gets one sunk into a branch).
  * round: to nearest, halves to even (rint in the default rounding mode):
  * below 2^23 (2^52), |x| + 2^23 rounds |x| to an integer in the addition
  * (an ULP of 1 there, ties to even), the subtraction is exact, and the
  * sign goes back on (-0.4 gives -0); larger values, infinities and NaN are
  * integers or NaN already. The compilers keep (s + c) - c: no
  * -ffast-math here. */
+static inline uint32_t op_bits_f32(float v) {
+  uint32_t u;
+  memcpy(&u, &v, sizeof u);
+  return u;
+}
+static inline uint64_t op_bits_f64(double v) {
+  uint64_t u;
+  memcpy(&u, &v, sizeof u);
+  return u;
+}
+#define OP_MASK(U, c) ((U)0 - (U)((c) != 0))
+#define OP_PICK(m, a, b) (((a) & (m)) | ((b) & ~(m)))
 static inline float op_round_f32(float x) {
-  const float ax = fabsf(x);
-  return ax < 0x1p23f ? copysignf((ax + 0x1p23f) - 0x1p23f, x) : x;
+  const float ax = fabsf(x), r = copysignf((ax + 0x1p23f) - 0x1p23f, x);
+  const uint32_t m = OP_MASK(uint32_t, ax < 0x1p23f);
+  const uint32_t u = OP_PICK(m, op_bits_f32(r), op_bits_f32(x));
+  float o;
+  memcpy(&o, &u, sizeof o);
+  return o;
 }
 static inline double op_round_f64(double x) {
-  const double ax = fabs(x);
-  return ax < 0x1p52 ? copysign((ax + 0x1p52) - 0x1p52, x) : x;
+  const double ax = fabs(x), r = copysign((ax + 0x1p52) - 0x1p52, x);
+  const uint64_t m = OP_MASK(uint64_t, ax < 0x1p52);
+  const uint64_t u = OP_PICK(m, op_bits_f64(r), op_bits_f64(x));
+  double o;
+  memcpy(&o, &u, sizeof o);
+  return o;
 }
 /* numpy's sign: 1, -1, +0 for either zero, x itself (NaN) otherwise. */
 static inline float op_sign_f32(float x) {
@@ -49,29 +73,26 @@ static inline double op_sign_f64(double x) {
 }
 /* nextafter(x, y) as C99's (numpy's): x + y if either is NaN, y if x ==
  * y (nextafter(0, -0) is -0), the smallest subnormal with y's sign from a
- * zero, else x's bits one up (away from zero) or down (towards it): the
- * magnitude is the bits below the sign, so +-1 on them steps one ULP, from
- * the largest finite value to infinity and back. */
-static inline float op_nextafter_f32(float x, float y) {
-  uint32_t u;
-  memcpy(&u, &x, sizeof u);
-  u = (x < y) == (x > 0) ? u + 1u : u - 1u;
-  float r;
-  memcpy(&r, &u, sizeof r);
-  r = x == 0 ? copysignf(0x1p-149f, y) : r;
-  r = x == y ? y : r;
-  return x != x || y != y ? x + y : r;
-}
-static inline double op_nextafter_f64(double x, double y) {
-  uint64_t u;
-  memcpy(&u, &x, sizeof u);
-  u = (x < y) == (x > 0) ? u + 1u : u - 1u;
-  double r;
-  memcpy(&r, &u, sizeof r);
-  r = x == 0 ? copysign(0x1p-1074, y) : r;
-  r = x == y ? y : r;
-  return x != x || y != y ? x + y : r;
-}
+ * zero, else x's bits one up (away from zero: x < y and x > 0 agree) or
+ * down (towards it): the magnitude is the bits below the sign, so +-1 on
+ * them steps one ULP, from the largest finite value to infinity and
+ * back. */
+#define OP_NEXTAFTER(T, U, sfx, tiny, COPYSIGN)                                \
+  static inline T op_nextafter_##sfx(T x, T y) {                               \
+    const T nan = x + y, z = COPYSIGN(tiny, y);                                \
+    const U lt = OP_MASK(U, x < y), pos = OP_MASK(U, x > 0);                   \
+    const U zero = OP_MASK(U, x == 0), eq = OP_MASK(U, x == y);                \
+    const U isnan_ = OP_MASK(U, (x != x) | (y != y));                          \
+    U u = op_bits_##sfx(x) + ((lt ^ pos) | 1u); /* +1, or all ones: -1 */        \
+    u = OP_PICK(zero, op_bits_##sfx(z), u);                                       \
+    u = OP_PICK(eq, op_bits_##sfx(y), u);                                         \
+    u = OP_PICK(isnan_, op_bits_##sfx(nan), u);                                   \
+    T r;                                                                       \
+    memcpy(&r, &u, sizeof r);                                                  \
+    return r;                                                                  \
+  }
+OP_NEXTAFTER(float, uint32_t, f32, 0x1p-149f, copysignf)
+OP_NEXTAFTER(double, uint64_t, f64, 0x1p-1074, copysign)
 #define op_copysign_f32 copysignf
 #define op_copysign_f64 copysign
 #define op_trunc_f32 truncf
