@@ -46,7 +46,19 @@ static inline uint64_t op_bits_f64(double v) {
   memcpy(&u, &v, sizeof u);
   return u;
 }
+static inline float op_from_f32(uint32_t u) {
+  float v;
+  memcpy(&v, &u, sizeof v);
+  return v;
+}
+static inline double op_from_f64(uint64_t u) {
+  double v;
+  memcpy(&v, &u, sizeof v);
+  return v;
+}
 #define OP_MASK(U, c) ((U)0 - (U)((c) != 0))
+/* 1 where c holds, else +0 (a conversion of c is control flow to gcc) */
+#define OP_ONE(U, sfx, c) op_from_##sfx(OP_MASK(U, c) & op_bits_##sfx(1))
 #define OP_PICK(m, a, b) (((a) & (m)) | ((b) & ~(m)))
 static inline float op_round_f32(float x) {
   const float ax = fabsf(x), r = copysignf((ax + 0x1p23f) - 0x1p23f, x);
@@ -56,13 +68,24 @@ static inline float op_round_f32(float x) {
   memcpy(&o, &u, sizeof o);
   return o;
 }
+/* f64 at SSE2 and in the scalar build stays scalar (no 64-bit integer
+ * compares to vectorise with): there plain branches are the faster form. */
+#if defined(OMPB_ISA_AVX2) || defined(OMPB_ISA_AVX512F)
+#define OP_VEC_F64 1
+#else
+#define OP_VEC_F64 0
+#endif
 static inline double op_round_f64(double x) {
   const double ax = fabs(x), r = copysign((ax + 0x1p52) - 0x1p52, x);
+#if OP_VEC_F64
   const uint64_t m = OP_MASK(uint64_t, ax < 0x1p52);
   const uint64_t u = OP_PICK(m, op_bits_f64(r), op_bits_f64(x));
   double o;
   memcpy(&o, &u, sizeof o);
   return o;
+#else
+  return ax < 0x1p52 ? r : x;
+#endif
 }
 /* numpy's sign: 1, -1, +0 for either zero, x itself (NaN) otherwise. */
 static inline float op_sign_f32(float x) {
@@ -92,7 +115,54 @@ static inline double op_sign_f64(double x) {
     return r;                                                                  \
   }
 OP_NEXTAFTER(float, uint32_t, f32, 0x1p-149f, copysignf)
+#if OP_VEC_F64
 OP_NEXTAFTER(double, uint64_t, f64, 0x1p-1074, copysign)
+#else
+static inline double op_nextafter_f64(double x, double y) {
+  if (x != x || y != y) return x + y;
+  if (x == y) return y;
+  if (x == 0) return copysign(0x1p-1074, y);
+  uint64_t u = op_bits_f64(x);
+  u += (x < y) == (x > 0) ? 1u : ~(uint64_t)0;
+  return op_from_f64(u);
+}
+#endif
+/* numpy's floor_divide given m = fmod(a, b) (npy_divmod after its fmod):
+ * a / b where b == 0; else div = (a - m) / b, less 1 where m is non-zero
+ * (NaN too) and m and b differ in sign (isless: NaN is not < 0), then
+ * floor(div) plus 1 where div - floor(div) > 0.5 (the quotient's
+ * rounding), or a zero signed as a / b where div is zero. floor(div) is
+ * r - (r > div) with r = op_round(div): exact, -0 kept, NaN and the
+ * integers beyond 2^52 unchanged (the C library's floor does not
+ * vectorise). Choices by masks, as above. */
+#define OP_FLOORDIV(T, U, sfx, COPYSIGN)                                       \
+  static inline T op_floordiv_##sfx(T a, T b, T m) {                           \
+    const T q = a / b;                                                         \
+    const T div = (a - m) / b - OP_ONE(U, sfx, (m != 0) & ((b < 0) != (m < 0))); \
+    const T r = op_round_##sfx(div);                                           \
+    const T fl = r - OP_ONE(U, sfx, r > div);                                  \
+    const T snap = fl + OP_ONE(U, sfx, div - fl > (T)0.5);                     \
+    const T zq = COPYSIGN((T)0, q);                                            \
+    const U nz = OP_MASK(U, div != 0), b0 = OP_MASK(U, b == 0);                \
+    U u = OP_PICK(nz, op_bits_##sfx(snap), op_bits_##sfx(zq));                 \
+    u = OP_PICK(b0, op_bits_##sfx(q), u);                                      \
+    T o;                                                                       \
+    memcpy(&o, &u, sizeof o);                                                  \
+    return o;                                                                  \
+  }
+OP_FLOORDIV(float, uint32_t, f32, copysignf)
+#if OP_VEC_F64
+OP_FLOORDIV(double, uint64_t, f64, copysign)
+#else
+static inline double op_floordiv_f64(double a, double b, double m) {
+  if (b == 0) return a / b;
+  double div = (a - m) / b;
+  if (m != 0 && (b < 0) != (m < 0)) div -= 1;
+  if (div == 0) return copysign(0, a / b);
+  double fl = floor(div);
+  return div - fl > 0.5 ? fl + 1 : fl;
+}
+#endif
 #define op_copysign_f32 copysignf
 #define op_copysign_f64 copysign
 #define op_trunc_f32 truncf
@@ -136,10 +206,12 @@ TRI(FMA, float, f32, FMA_F(x, y, z))
 TRI(FMS, float, f32, FMA_F(x, y, -z))
 TRI(FNMA, float, f32, FMA_F(-x, y, z))
 TRI(WHERE, float, f32, x != 0 ? y : z)
+TRI(FLOORDIV, float, f32, op_floordiv_f32(x, y, z))
 TRI(FMA, double, f64, FMA_D(x, y, z))
 TRI(FMS, double, f64, FMA_D(x, y, -z))
 TRI(FNMA, double, f64, FMA_D(-x, y, z))
 TRI(WHERE, double, f64, x != 0 ? y : z)
+TRI(FLOORDIV, double, f64, op_floordiv_f64(x, y, z))
 
 #define SEL(name, T, sfx, cmp)                                                 \
   static void sel_##name##_##sfx(const T *a, const T *b, const T *c,           \
@@ -482,6 +554,7 @@ REDS(double, f64)
       XR_CASE(OMPB__XR_TRI + OMPB__ET_FMS, XR_LD3, FMA(x, y, -z))              \
       XR_CASE(OMPB__XR_TRI + OMPB__ET_FNMA, XR_LD3, FMA(-x, y, z))             \
       XR_CASE(OMPB__XR_TRI + OMPB__ET_WHERE, XR_LD3, x != 0 ? y : z)           \
+      XR_CASE(OMPB__XR_TRI + OMPB__ET_FLOORDIV, XR_LD3, op_floordiv_##sfx(x, y, z)) \
       XR_CASE(OMPB__XR_TRIK + OMPB__ET_FMA, XR_LD3K, FMA(x, y, z))             \
       XR_CASE(OMPB__XR_TRIK + OMPB__ET_FMS, XR_LD3K, FMA(x, y, -z))            \
       XR_CASE(OMPB__XR_TRIK + OMPB__ET_FNMA, XR_LD3K, FMA(-x, y, z))           \
@@ -618,8 +691,8 @@ const ompb__expr_ops OPS = {
 #define E_BIN_F64(name) [OMPB__EB_##name] = bin_##name##_f64,
     .bin_f32 = {OMPB_EXPR_BINOPS(E_BIN_F32)},
     .bin_f64 = {OMPB_EXPR_BINOPS(E_BIN_F64)},
-    .tri_f32 = {tri_FMA_f32, tri_FMS_f32, tri_FNMA_f32, tri_WHERE_f32},
-    .tri_f64 = {tri_FMA_f64, tri_FMS_f64, tri_FNMA_f64, tri_WHERE_f64},
+    .tri_f32 = {tri_FMA_f32, tri_FMS_f32, tri_FNMA_f32, tri_WHERE_f32, tri_FLOORDIV_f32},
+    .tri_f64 = {tri_FMA_f64, tri_FMS_f64, tri_FNMA_f64, tri_WHERE_f64, tri_FLOORDIV_f64},
 #define E_SEL(T) {sel_LT_##T, sel_LE_##T, sel_GT_##T, sel_GE_##T, sel_EQ_##T,  \
                   sel_NE_##T, seln_LT_##T, seln_LE_##T, seln_GT_##T,           \
                   seln_GE_##T, seln_EQ_##T, seln_NE_##T}

@@ -29,8 +29,11 @@ enum {
 
 /* Three-input operations: FMA a*b+c, FMS a*b-c, FNMA c-a*b (one rounding
  * where the ISA has FMA, two elsewhere), WHERE c != 0 ? a : b (operands in
- * the order a, b, c of the call: where(cond=a, then=b, else=c)). */
-enum { OMPB__ET_FMA, OMPB__ET_FMS, OMPB__ET_FNMA, OMPB__ET_WHERE, OMPB__ET_COUNT };
+ * the order a, b, c of the call: where(cond=a, then=b, else=c)), and
+ * FLOORDIV, numpy's floor_divide a // b given c = fmod(a, b) (exact, the
+ * fmod kernel's): the rest of numpy's npy_divmod, bit for bit. */
+enum { OMPB__ET_FMA, OMPB__ET_FMS, OMPB__ET_FNMA, OMPB__ET_WHERE, OMPB__ET_FLOORDIV,
+       OMPB__ET_COUNT };
 
 /* Four-input selects, where(a CMP b, c, d) in one pass: out = (a CMP b) ?
  * c : d, or ? c : -d for the N forms (numpy's comparison, then where:

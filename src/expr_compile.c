@@ -286,6 +286,7 @@ static uint32_t lower_node(struct lower *w, uint32_t id) {
     if (h->sub == OMPB__K1_sqrt) return lop(w, OMPB__XI_UN, OMPB__EU_SQRT, w->lo[h->a], NONE, NONE);
     return lop(w, OMPB__XI_K1, h->sub, w->lo[h->a], NONE, NONE);
   case OMPB__X_K2: return lop(w, OMPB__XI_K2, h->sub, w->lo[h->a], w->lo[h->b], NONE);
+  case OMPB__X_TRI: return lop(w, OMPB__XI_TRI, h->sub, w->lo[h->a], w->lo[h->b], w->lo[h->c]);
   case OMPB__X_RED: return w->lo[h->a];
   }
   return NONE;
@@ -587,7 +588,7 @@ static struct rform run_form(const ompb_expr *e, const struct ompb__xins *in) {
     }
     kform = OMPB__XR_SELK + (int)(neg + cmp);
     f.k = e->consts[(kb ? in->b : in->a) - c0];
-  } else if (in->kind == OMPB__XI_TRI && in->op != OMPB__ET_WHERE && (ka || kb)) {
+  } else if (in->kind == OMPB__XI_TRI && in->op < OMPB__ET_WHERE && (ka || kb)) {
     if (!kb) f.op[0] = in->b;
     kform = OMPB__XR_TRIK + in->op;
     f.k = e->consts[(kb ? in->b : in->a) - c0];

@@ -223,6 +223,7 @@ static double fold(const struct parser *p, const struct ompb__xnode *n) {
     else x->bin_f64[n->sub](&a, &b, &r, 1);
     break;
   case OMPB__X_WHERE: r = a != 0 ? b : c; break;
+  case OMPB__X_TRI: x->tri_f64[n->sub](&a, &b, &c, &r, 1); break;
   case OMPB__X_K1: t->f64[n->sub](&a, &r, 1, NULL); break;
   case OMPB__X_K2: t->f64_2[n->sub](&a, &b, &r, 1, NULL); break;
   default: break;
@@ -457,59 +458,12 @@ static uint32_t mk_mod(struct parser *p, uint32_t a, uint32_t b) {
   return is0 == NONE ? NONE : mk(p, OMPB__X_WHERE, 0, is0, signed0, nonzero, 0);
 }
 
-/* a // b, numpy's floor_divide on floats, bit for bit: its npy_divmod
- * with the same operations in the same dtype. m = fmod(a, b) (exact),
- * div = (a - m) / b, less 1 where m is non-zero (NaN too) and m and b
- * differ in sign; then floor(div), plus 1 where div - floor(div) > 0.5
- * (the quotient's rounding); a zero div gives a zero signed as a / b; and
- * b == 0 gives a / b (+-inf, NaN for 0 // 0). Cheap operations after the
- * fmod kernel, fused by the compiler. */
+/* a // b, numpy's floor_divide on floats, bit for bit: m = fmod(a, b)
+ * (the exact kernel), then the rest of numpy's npy_divmod in one cheap
+ * fused operation, OMPB__ET_FLOORDIV (kernels/expr_ops.h). */
 static uint32_t mk_floordiv(struct parser *p, uint32_t a, uint32_t b) {
-#define K(v) (id = mk(p, OMPB__X_CONST, 0, NONE, NONE, NONE, (v)))
-#define B(op, x, y) (id = mk(p, OMPB__X_BIN, OMPB__EB_##op, (x), (y), NONE, 0))
-#define W(c, x, y) (id = mk(p, OMPB__X_WHERE, 0, (c), (x), (y), 0))
-  uint32_t id = 0;
-  uint32_t zero, one, half, q, m, div0, adj, div, fl, snap, zq, r, b0;
-  if (K(0.0) == NONE || (zero = id, K(1.0)) == NONE || (one = id, K(0.5)) == NONE) return NONE;
-  half = id;
-  if (B(DIV, a, b) == NONE) return NONE;
-  q = id;
-  if ((id = mk(p, OMPB__X_K2, OMPB__K2_fmod, a, b, NONE, 0)) == NONE) return NONE;
-  m = id;
-  if (B(SUB, a, m) == NONE || B(DIV, id, b) == NONE) return NONE;
-  div0 = id;
-  uint32_t mnz, mneg, bneg, flip;
-  if (B(NE, m, zero) == NONE) return NONE;
-  mnz = id;
-  if (B(LT, m, zero) == NONE) return NONE;
-  mneg = id;
-  if (B(LT, b, zero) == NONE) return NONE;
-  bneg = id;
-  if (B(NE, mneg, bneg) == NONE) return NONE;
-  flip = id;
-  if (B(MUL, mnz, flip) == NONE) return NONE;
-  adj = id;
-  if (B(SUB, div0, one) == NONE || W(adj, id, div0) == NONE) return NONE;
-  div = id;
-  if ((id = mk(p, OMPB__X_UN, OMPB__EU_FLOOR, div, NONE, NONE, 0)) == NONE) return NONE;
-  fl = id;
-  uint32_t frac, up;
-  if (B(SUB, div, fl) == NONE || B(GT, id, half) == NONE) return NONE;
-  frac = id;
-  if (B(ADD, fl, one) == NONE) return NONE;
-  up = id;
-  if (W(frac, up, fl) == NONE) return NONE;
-  snap = id;
-  if (B(COPYSIGN, zero, q) == NONE) return NONE;
-  zq = id;
-  if (B(NE, div, zero) == NONE || W(id, snap, zq) == NONE) return NONE;
-  r = id;
-  if (B(EQ, b, zero) == NONE) return NONE;
-  b0 = id;
-  return W(b0, q, r);
-#undef K
-#undef B
-#undef W
+  uint32_t m = mk(p, OMPB__X_K2, OMPB__K2_fmod, a, b, NONE, 0);
+  return m == NONE ? NONE : mk(p, OMPB__X_TRI, OMPB__ET_FLOORDIV, a, b, m, 0);
 }
 
 static uint32_t parse_product(struct parser *p) {

@@ -33,7 +33,8 @@ enum ompb__xop {
   OMPB__X_WHERE, /* where(a, b, c) */
   OMPB__X_K1,    /* sub: built-in unary kernel index, a */
   OMPB__X_K2,    /* sub: built-in two-input kernel index, a, b */
-  OMPB__X_RED    /* sub: OMPB__ER_* or OMPB__X_MEAN, a; only the root */
+  OMPB__X_RED,   /* sub: OMPB__ER_* or OMPB__X_MEAN, a; only the root */
+  OMPB__X_TRI    /* sub: OMPB__ET_FLOORDIV, a, b, c */
 };
 #define OMPB__X_POW OMPB__EB_COUNT  /* the sub of a ** b */
 #define OMPB__X_MEAN OMPB__ER_COUNT /* the sub of mean() */

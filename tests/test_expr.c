@@ -1310,12 +1310,17 @@ static void numpy_functions_bit_exact(void) {
     ompb_expr_free(e);
   }
   /* the block operations and fused runs of every ISA here: the operation,
-   * then two negations (exact), in one run of three through stack strips */
+   * then two negations (exact), in one run of three through stack strips;
+   * FLOORDIV takes fmod(x, y) (the C library's: exact, as the kernel) */
+  double *m = malloc(n * sizeof *m);
+  float *mf = malloc(n * sizeof *mf);
+  CU_ASSERT_FATAL(m && mf);
+  for (size_t i = 0; i < n; i++) m[i] = fmod(x[i], y[i]), mf[i] = fmodf(xf[i], yf[i]);
   static const char *const isas[] = {"scalar", "sse2", "avx2", "avx512f"};
-  static const struct { int k, un, bin; } ops[] = {
-      {NP_ROUND, OMPB__EU_ROUND, -1}, {NP_TRUNC, OMPB__EU_TRUNC, -1},
-      {NP_SIGN, OMPB__EU_SIGN, -1}, {NP_COPYSIGN, -1, OMPB__EB_COPYSIGN},
-      {NP_NEXTAFTER, -1, OMPB__EB_NEXTAFTER}};
+  static const struct { int k, un, bin, tri; } ops[] = {
+      {NP_ROUND, OMPB__EU_ROUND, -1, -1}, {NP_TRUNC, OMPB__EU_TRUNC, -1, -1},
+      {NP_SIGN, OMPB__EU_SIGN, -1, -1}, {NP_COPYSIGN, -1, OMPB__EB_COPYSIGN, -1},
+      {NP_NEXTAFTER, -1, OMPB__EB_NEXTAFTER, -1}, {NP_FLOORDIV, -1, -1, OMPB__ET_FLOORDIV}};
   size_t nisas = 0;
   for (size_t s = 0; s < sizeof isas / sizeof isas[0]; s++) {
     const ompb__expr_ops *xo = ompb__expr_ops_get(isas[s]);
@@ -1324,19 +1329,21 @@ static void numpy_functions_bit_exact(void) {
     for (size_t q = 0; q < sizeof ops / sizeof ops[0]; q++) {
       const int k = ops[q].k;
       if (ops[q].un >= 0) xo->un_f64[ops[q].un](x, o, n), xo->un_f32[ops[q].un](xf, of, n);
-      else xo->bin_f64[ops[q].bin](x, y, o, n), xo->bin_f32[ops[q].bin](xf, yf, of, n);
+      else if (ops[q].bin >= 0) xo->bin_f64[ops[q].bin](x, y, o, n), xo->bin_f32[ops[q].bin](xf, yf, of, n);
+      else xo->tri_f64[ops[q].tri](x, y, m, o, n), xo->tri_f32[ops[q].tri](xf, yf, mf, of, n);
       CU_ASSERT_EQUAL(np_mismatches(k, true, x, y, o, n, isas[s]), 0u);
       CU_ASSERT_EQUAL(np_mismatches(k, false, xf, yf, of, n, isas[s]), 0u);
       const uint8_t code = (uint8_t)(ops[q].un == OMPB__EU_ROUND ? OMPB__XR_ROUND
                                      : ops[q].un == OMPB__EU_TRUNC ? OMPB__XR_TRUNC
                                      : ops[q].un == OMPB__EU_SIGN ? OMPB__XR_SIGN
-                                                                  : OMPB__XR_BIN + ops[q].bin);
-      const struct ompb__xrop rops[3] = {{.code = code, .a = 0, .b = 1, .dst = 3},
-                                         {.code = OMPB__XR_NEG, .a = 3, .dst = 4},
-                                         {.code = OMPB__XR_NEG, .a = 4, .dst = 2}};
-      const struct ompb__xrun run = {.ops = rops, .nops = 3, .next = 3, .nint = 2, .npf = 2};
-      double *ext64[] = {x, y, o};
-      float *ext32[] = {xf, yf, of};
+                                     : ops[q].bin >= 0 ? OMPB__XR_BIN + ops[q].bin
+                                                       : OMPB__XR_TRI + ops[q].tri);
+      const struct ompb__xrop rops[3] = {{.code = code, .a = 0, .b = 1, .c = 3, .dst = 4},
+                                         {.code = OMPB__XR_NEG, .a = 4, .dst = 5},
+                                         {.code = OMPB__XR_NEG, .a = 5, .dst = 2}};
+      const struct ompb__xrun run = {.ops = rops, .nops = 3, .next = 4, .nint = 2, .npf = 2};
+      double *ext64[] = {x, y, o, m};
+      float *ext32[] = {xf, yf, of, mf};
       xo->run_f64(&run, ext64, n, -1);
       xo->run_f32(&run, ext32, n, -1);
       CU_ASSERT_EQUAL(np_mismatches(k, true, x, y, o, n, isas[s]), 0u);
@@ -1344,7 +1351,7 @@ static void numpy_functions_bit_exact(void) {
     }
   }
   CU_ASSERT(nisas >= 1);
-  free(x), free(y), free(o), free(xf), free(yf), free(of);
+  free(x), free(y), free(o), free(xf), free(yf), free(of), free(m), free(mf);
 }
 
 /* Constants fold to what the evaluation gives (f64), except nextafter,
