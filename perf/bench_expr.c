@@ -21,7 +21,8 @@
  *          loop for E4's select;
  *   expr   ompb_expr_eval_* (compiled once, outside the timing).
  * Rounds are interleaved: each round runs every row once, starting at a
- * rotating row; a figure is the median over rounds, a ratio the median
+ * rotating row, each row after the arrays were flushed from the caches
+ * (perf/cache_flush.h); a figure is the median over rounds, a ratio the median
  * over rounds of the ratio within the round (the machines this runs on are
  * shared and drift).
  *
@@ -63,6 +64,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache_flush.h"
 #include "expr/fused.h"
 #include "expr_prog.h"
 #include "kernels.h"
@@ -435,6 +437,21 @@ static double max_rel(const void *a, const void *b) {
   return m;
 }
 
+/* Every row starts with all the arrays out of the caches
+ * (perf/cache_flush.h), each thread flushing its share. */
+static bool can_flush;
+static void flush_arrays(void) {
+  if (!can_flush) return;
+  const void *arrays[6] = {A.in[0], A.in[1], A.in[2], A.out, A.t, A.u};
+  const size_t bytes = A.n * A.es;
+#pragma omp parallel num_threads(nthreads)
+  {
+    const size_t id = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+    const size_t lo = bytes / 64 * id / nt * 64, hi = bytes / 64 * (id + 1) / nt * 64;
+    for (int i = 0; i < 6; i++) cache_flush((const char *)arrays[i] + lo, hi - lo);
+  }
+}
+
 static void run_type(bool f32) {
   const char *type = f32 ? "f32" : "f64";
   A.f32 = f32;
@@ -474,6 +491,7 @@ static void run_type(bool f32) {
   for (int k = -1; k < rounds; k++) { /* round -1 warms up */
     for (int j = 0; j < nrows; j++) {
       row *r = &rows[(j + (k < 0 ? 0 : k)) % nrows];
+      flush_arrays();
       double c0 = cpu_ms(), t0 = now_ms();
       run_row(r);
       double t = now_ms() - t0, c = (cpu_ms() - c0) / nthreads;
@@ -588,6 +606,7 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  can_flush = cache_flush_supported();
   const char *isa = ompb_simd_isa();
   fset = &fused_base;
 #if defined(OMPB_FUSED_HAVE_AVX512F)
@@ -612,8 +631,10 @@ int main(int argc, char **argv) {
             isa, nthreads, rounds, XB);
   }
   printf("bench_expr: isa %s (hand-fused and limit: %s set), f32 n=%u, f64 n=%u, %d threads, "
-         "%d interleaved rounds, medians, block %zu, OMP_WAIT_POLICY=%s OMP_PROC_BIND=%s\n",
-         isa, fset->isa, N32, N64, nthreads, rounds, XB, getenv("OMP_WAIT_POLICY"),
+         "%d interleaved rounds, medians, block %zu, caches %s before each row, "
+         "OMP_WAIT_POLICY=%s OMP_PROC_BIND=%s\n",
+         isa, fset->isa, N32, N64, nthreads, rounds, XB,
+         can_flush ? "flushed (clflushopt)" : "NOT flushed (no clflushopt)", getenv("OMP_WAIT_POLICY"),
          getenv("OMP_PROC_BIND") ? getenv("OMP_PROC_BIND") : "(unset)");
   printf("x limit: fraction of the limit's speed (stream copy of the same bytes); x hand, "
          "x chain: times faster than those rows; cpu: the same in process CPU time\n");

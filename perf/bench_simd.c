@@ -28,6 +28,9 @@
  * expression evaluator's situation: kernels on cache-resident blocks);
  * reported as elements per ns per thread (slowest thread).
  *
+ * Before each row its input and out are flushed from the caches
+ * (perf/cache_flush.h, outside the timing): every row starts from DRAM.
+ *
  * The machines this runs on are shared and drift by 1.5x within a minute, so
  * rows are interleaved: each round times every row once, in the same order,
  * and a ratio is the median over rounds of the ratio within the round.
@@ -63,6 +66,7 @@
  * 9 rounds, 2 threads). One untimed warm-up round comes first. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <math.h>
+#include <stdbool.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +74,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache_flush.h"
 #include "kernels.h"
 #include "ompbatch.h"
 #include "simd/peers.h"
@@ -165,6 +170,22 @@ static peer_f64 *const libm64[] = {libm_sin_f64, libm_exp_f64, libm_log_f64};
  * (64 bytes for f32), so that every share starts 64-byte aligned. */
 static size_t share_lo(size_t n, size_t id, size_t nt) {
   return id == nt ? n : (n / 16 * id / nt) * 16;
+}
+
+/* Every row starts with its input and out out of the caches
+ * (perf/cache_flush.h). */
+static bool can_flush;
+static void flush(const void *in, const void *out, size_t n, size_t elem) {
+  if (!can_flush)
+    return;
+#pragma omp parallel num_threads(nthreads)
+  {
+    const size_t id = (size_t)omp_get_thread_num(),
+                 nt = (size_t)omp_get_num_threads();
+    const size_t lo = share_lo(n, id, nt), hi = share_lo(n, id + 1, nt);
+    cache_flush((const char *)in + lo * elem, (hi - lo) * elem);
+    cache_flush((const char *)out + lo * elem, (hi - lo) * elem);
+  }
 }
 
 /* Milliseconds of one run of a row over the n elements. */
@@ -483,6 +504,7 @@ static void run_type(bool f32) {
       table_row *tr = &rows[i];
       if (rep >= tr->reps)
         continue;
+      flush(in[tr->input], out, n, elem);
       double t = tr->pool != NULL
                      ? run_pool_map(pool, f32, tr->pool, in[tr->input], out, n)
                      : run_big(tr->fn, tr->ctx, in[tr->input], out, n, elem);
@@ -581,6 +603,7 @@ int main(int argc, char **argv) {
     if (nthreads < 1 || nthreads > MAX_THREADS)
       nthreads = 2;
   }
+  can_flush = cache_flush_supported();
   stream_table = ompb__simd_active();
   for (size_t i = 0; stream_table->stream_f32 == NULL && ompb__simd_isas[i];
        i++) {
@@ -598,9 +621,11 @@ int main(int argc, char **argv) {
   }
   printf("bench_simd: isa %s (stream copy: %s), f32 n=%u, f64 n=%u, %d "
          "threads, %d interleaved rounds (libm scalar: 3), medians, "
-         "OMP_WAIT_POLICY=%s OMP_PROC_BIND=%s\n",
+         "caches %s before each row, OMP_WAIT_POLICY=%s OMP_PROC_BIND=%s\n",
          ompb_simd_isa(), stream_table->stream_f32 ? stream_table->isa : "none",
-         N32, N64, nthreads, repeats, getenv("OMP_WAIT_POLICY"),
+         N32, N64, nthreads, repeats,
+         can_flush ? "flushed (clflushopt)" : "NOT flushed (no clflushopt)",
+         getenv("OMP_WAIT_POLICY"),
          getenv("OMP_PROC_BIND") ? getenv("OMP_PROC_BIND") : "(unset)");
   printf("x stream, x memcpy: fraction of the stream copy's and memcpy's "
          "speed; in cache: elements/ns/thread on 16 KiB blocks\n");

@@ -66,21 +66,16 @@ typedef __m128d vd;
 #define SYNTH_LOOP(T, V, W, LD, SET, FMA, ST)                                  \
   do {                                                                         \
     const V a = SET((T)0.999), b = SET((T)1e-3);                               \
-    for (size_t i = 0; i + 4 * (W) <= n; i += 4 * (W)) {                       \
-      for (size_t l = 0; l < 4 * (W) * sizeof(T); l += 64)                     \
+    for (size_t i = 0; i + 2 * (W) <= n; i += 2 * (W)) {                       \
+      for (size_t l = 0; l < 2 * (W) * sizeof(T); l += 64)                     \
         __builtin_prefetch((const char *)(in + i) + 4096 + l);                 \
-      V x0 = LD(in + i), x1 = LD(in + i + (W)), x2 = LD(in + i + 2 * (W)),     \
-        x3 = LD(in + i + 3 * (W));                                             \
+      V x0 = LD(in + i), x1 = LD(in + i + (W));                                \
       for (int j = 0; j < k; j++) {                                            \
         x0 = FMA(x0, a, b);                                                    \
         x1 = FMA(x1, a, b);                                                    \
-        x2 = FMA(x2, a, b);                                                    \
-        x3 = FMA(x3, a, b);                                                    \
       }                                                                        \
       ST(out + i, x0);                                                         \
       ST(out + i + (W), x1);                                                   \
-      ST(out + i + 2 * (W), x2);                                               \
-      ST(out + i + 3 * (W), x3);                                               \
     }                                                                          \
   } while (0)
 /* Like the kernels, plain stores on small arrays (the in-cache figure) and
