@@ -395,7 +395,8 @@ static inline __attribute__((always_inline)) tf_v trig32f_core(tf_v x,
 /* dst[j] = trig32f_core(in[j]) for j < m; whether an |in[j]| is above
  * TRIG32F_MAX or NaN (the max of the inputs' bits without the sign) */
 static inline __attribute__((always_inline)) int
-trig32f_block(const float *in, float *dst, size_t m, float qoff) {
+trig32f_block_st(const float *in, float *dst, size_t m, float qoff,
+                 int stream) {
   const tf_v mv = TF_C(0x1.8p23f + qoff);
   const tf_i absm = TF_(set1_epi32)(INT32_MAX);
   tf_i top = TF_ZEROI();
@@ -409,14 +410,22 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff) {
     const tf_v xa = TF_(loadu_ps)(in + j), xb = TF_(loadu_ps)(in + j + TF_W);
     top = TF_MAXI(top, TF_ANDI(TF_CASTI(xa), absm));
     top = TF_MAXI(top, TF_ANDI(TF_CASTI(xb), absm));
-    TF_(storeu_ps)(dst + j, trig32f_core(xa, mv));
-    TF_(storeu_ps)(dst + j + TF_W, trig32f_core(xb, mv));
+    if (stream) {
+      TF_(stream_ps)(dst + j, trig32f_core(xa, mv));
+      TF_(stream_ps)(dst + j + TF_W, trig32f_core(xb, mv));
+    } else {
+      TF_(storeu_ps)(dst + j, trig32f_core(xa, mv));
+      TF_(storeu_ps)(dst + j + TF_W, trig32f_core(xb, mv));
+    }
   }
   for (; j + TF_W <= m; j += TF_W) {
     PREFETCH(in + j);
     const tf_v x = TF_(loadu_ps)(in + j);
     top = TF_MAXI(top, TF_ANDI(TF_CASTI(x), absm));
-    TF_(storeu_ps)(dst + j, trig32f_core(x, mv));
+    if (stream)
+      TF_(stream_ps)(dst + j, trig32f_core(x, mv));
+    else
+      TF_(storeu_ps)(dst + j, trig32f_core(x, mv));
   }
   if (j < m) { /* the zero-padded tail */
     float xi[TF_W] = {0}, xo[TF_W];
@@ -435,18 +444,44 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff) {
 #endif
 }
 
+/* trig32f_block_st with ordinary stores, and with streaming ones (dst
+ * 64-byte aligned; the tail after the last whole vector by ordinary ones) */
+static inline __attribute__((always_inline)) int
+trig32f_block(const float *in, float *dst, size_t m, float qoff) {
+  return trig32f_block_st(in, dst, m, qoff, 0);
+}
+static inline __attribute__((always_inline)) int
+trig32f_block_nt(const float *in, float *dst, size_t m, float qoff) {
+  return trig32f_block_st(in, dst, m, qoff, 1);
+}
+
 /* GUARDED_KERNEL's shape with BLOCK (trig32f_block, trig64_any) as the
  * scan, W elements a vector: the lanes for which OUT(x, qoff) holds (out
  * of the block's range, inf and NaN; the same test as BLOCK's) take the
  * fallback's value, element by element. nt: the block goes out by
- * non-temporal stores from an aligned stack buffer (GUARDED_KERNEL_NT). */
-#define TRIG_BLOCK_KERNEL(fname, T, BLOCK, OUT, W, qoff, fallback, nt)         \
+ * non-temporal stores from an aligned stack buffer (GUARDED_KERNEL_NT),
+ * or, when `direct` and out is not in, by BLOCK_NT's streaming stores
+ * from the registers (out 64-byte aligned: kernels/dispatch.c
+ * peels the head), the fallback's lanes written over them after a fence
+ * (docs/kernels.md, "Streamed calls"). */
+#define TRIG_BLOCK_KERNEL(fname, T, BLOCK, BLOCK_NT, direct, OUT, W, qoff,    \
+                          fallback, nt)                                        \
   KDEF(fname)(const T *in, T *out, size_t n, const void *params) {             \
     (void)params;                                                              \
     _Alignas(64) T w[GUARD_BLOCK];                                             \
     T f[GUARD_BLOCK];                                                          \
     for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
       const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
+      if ((nt) && (direct) && in != out) {                                     \
+        if (BLOCK_NT(in + lo, out + lo, m, qoff)) {                            \
+          _mm_sfence(); /* the streamed block before the lanes over it */     \
+          fallback(in + lo, f, m, NULL);                                       \
+          for (size_t j = 0; j < m; j++)                                       \
+            if (OUT(in[lo + j], qoff))                                         \
+              out[lo + j] = f[j];                                              \
+        }                                                                      \
+        continue;                                                              \
+      }                                                                        \
       T *dst = (nt) || in == out ? w : out + lo;                               \
       if (BLOCK(in + lo, dst, m, qoff)) {                                      \
         fallback(in + lo, f, m, NULL);                                         \
@@ -468,7 +503,8 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff) {
 /* lanes above TRIG32F_MAX, inf and NaN take the double path's value */
 #define TRIG32F_OUT(x, qoff) (!(fabsf(x) <= TRIG32F_MAX))
 #define TRIG32F_KERNEL(fname, qoff, fallback, nt)                              \
-  TRIG_BLOCK_KERNEL(fname, float, trig32f_block, TRIG32F_OUT, TF_W, qoff,      \
+  TRIG_BLOCK_KERNEL(fname, float, trig32f_block, trig32f_block_nt, 1,         \
+                    TRIG32F_OUT, TF_W, qoff,      \
                     fallback, nt)
 TRIG32F_KERNEL(sin_f32, 0.0f, K(sin_f32_dbl), 0)
 TRIG32F_KERNEL(cos_f32, 1.0f, K(cos_f32_dbl), 0)
@@ -543,7 +579,8 @@ trigf_block(const float *in, float *dst, size_t m, float half) {
 _Static_assert((int)TRIGF_MAX == 65536, "trigf_block's bias");
 #define TRIGF_OUT(x, half) (!(fabsf(x) <= TRIGF_MAX))
 #define TRIGF_KERNEL(fname, half, fallback, nt)                                \
-  TRIG_BLOCK_KERNEL(fname, float, trigf_block, TRIGF_OUT, 8, half, fallback, \
+  TRIG_BLOCK_KERNEL(fname, float, trigf_block, trigf_block, 0, TRIGF_OUT, 8,  \
+                    half, fallback,                                            \
                     nt)
 TRIGF_KERNEL(sin_fast_f32, 0.0f, sin_fast_sleef_f32, 0)
 TRIGF_KERNEL(cos_fast_f32, 0.5f, cos_fast_sleef_f32, 0)
@@ -746,7 +783,7 @@ INLINE double td_cos_t(double x, double m) { return fma(x, INV_PI, -0.5) + m; }
  * sin, 0.5 for cos); whether any in[j] fails the range test */
 static inline __attribute__((always_inline)) int
 trig64_block(const double *in, double *dst, size_t m, double qoff,
-             double half) {
+             double half, int stream) {
   const int precise = half < 0;
   const td_v mv =
       precise ? TD_C(0x1.8p52 + TD_KOFF_P + qoff) : TD_C(0x1.8p52 + TD_KOFF_F);
@@ -761,8 +798,12 @@ trig64_block(const double *in, double *dst, size_t m, double qoff,
     const td_v t_ = half > 0 ? TD_COS_T(x_, scale, sub, mv)                    \
                              : TD_(fmadd_pd)(x_, scale, mv);                   \
     TD_SCAN(top, t_, tb);                                                      \
-    TD_(storeu_pd)(out, precise ? trig64_precise(x_, t_, mv)                   \
-                                : trig64_fast(x_, t_, mv, half));              \
+    const td_v y_ = precise ? trig64_precise(x_, t_, mv)                       \
+                            : trig64_fast(x_, t_, mv, half);                   \
+    if (stream)                                                                \
+      TD_(stream_pd)(out, y_);                                                 \
+    else                                                                       \
+      TD_(storeu_pd)(out, y_);                                                 \
   } while (0)
   /* two vectors a step (1-4% fewer ticks in cache), a prefetch per
    * 64-byte line */
@@ -792,8 +833,15 @@ trig64_block(const double *in, double *dst, size_t m, double qoff,
  * _fast -1 (sin) or -2 (cos) */
 static inline __attribute__((always_inline)) int
 trig64_any(const double *in, double *dst, size_t m, double qoff) {
-  return qoff >= 0 ? trig64_block(in, dst, m, qoff, -1.0)
-                   : trig64_block(in, dst, m, 0.0, qoff == -1 ? 0.0 : 0.5);
+  return qoff >= 0 ? trig64_block(in, dst, m, qoff, -1.0, 0)
+                   : trig64_block(in, dst, m, 0.0, qoff == -1 ? 0.0 : 0.5, 0);
+}
+/* the same, dst 64-byte aligned, by streaming stores (the tail, after the
+ * last whole vector, by ordinary ones) */
+static inline __attribute__((always_inline)) int
+trig64_any_nt(const double *in, double *dst, size_t m, double qoff) {
+  return qoff >= 0 ? trig64_block(in, dst, m, qoff, -1.0, 1)
+                   : trig64_block(in, dst, m, 0.0, qoff == -1 ? 0.0 : 0.5, 1);
 }
 static inline __attribute__((always_inline)) int trig64_out(double x,
                                                             double qoff) {
@@ -807,7 +855,8 @@ static inline __attribute__((always_inline)) int trig64_out(double x,
 /* TRIG_BLOCK_KERNEL with trig64_any: the lanes out of the range (see
  * td_out), inf and NaN take SLEEF's value, element by element. */
 #define TRIG64_KERNEL(fname, qoff, fallback, nt)                               \
-  TRIG_BLOCK_KERNEL(fname, double, trig64_any, trig64_out, TD_W, qoff,         \
+  TRIG_BLOCK_KERNEL(fname, double, trig64_any, trig64_any_nt, 1, trig64_out,  \
+                    TD_W, qoff,                                                \
                     fallback, nt)
 TRIG64_KERNEL(sin_f64, 0.0, sin_u10_f64, 0)
 TRIG64_KERNEL(cos_f64, 1.0, cos_u10_f64, 0)
