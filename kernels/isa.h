@@ -351,11 +351,15 @@ INLINE double double_of(uint64_t b) {
 
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 /* The nt_ form of a GUARDED_KERNEL (out 64-byte aligned, the caller fences,
- * kernels/dispatch.c's streamed calls): each block is computed into an
- * aligned stack buffer and, fixed up, written out with non-temporal stores
- * at once, while it is in L1, so that the stores go out between the blocks'
- * arithmetic rather than in bursts of a whole 2048-element buffer, as
- * dispatch.c's buffered streaming does; the same bits as the table kernel. */
+ * kernels/dispatch.c's streamed calls): each vector is written with a
+ * non-temporal store as soon as it is computed, and a block holding an
+ * out-of-range element has the fallback's values written over those lanes
+ * after a fence (the inputs are still there: out is not in). In place,
+ * each block is computed into an aligned stack buffer, fixed up, and
+ * written out at once, while it is in L1. Either way the stores go out
+ * between the arithmetic rather than in bursts of a whole 2048-element
+ * buffer, as dispatch.c's buffered streaming does; the same bits as the
+ * table kernel. */
 #if defined(OMPB_ISA_AVX512F)
 #define GUARD_NT_VEC(T, p, q)                                                  \
   _Generic((T)0, float: _mm512_stream_ps((float *)(p), _mm512_load_ps(         \
@@ -382,6 +386,33 @@ INLINE double double_of(uint64_t b) {
     for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
       const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
       PREFETCH_BLOCK(in + lo, m * sizeof(T));                                  \
+      if (in != out) { /* each vector streamed as soon as it is computed */   \
+        S topd_ = 0;                                                           \
+        size_t c_ = 0;                                                         \
+        for (; c_ + VW_ <= m; c_ += VW_) {                                     \
+          _Alignas(64) T v_[VW_];                                              \
+          _Pragma("omp simd reduction(max : topd_)")                           \
+          for (size_t k = 0; k < VW_; k++) {                                   \
+            const T x = in[lo + c_ + k];                                       \
+            GUARD_BITS_(S, x) topd_ = topd_ > b_ ? topd_ : b_;                 \
+            v_[k] = core(x);                                                   \
+          }                                                                    \
+          GUARD_NT_VEC(T, out + lo + c_, v_);                                  \
+        }                                                                      \
+        for (; c_ < m; c_++) {                                                 \
+          const T x = in[lo + c_];                                             \
+          GUARD_BITS_(S, x) topd_ = topd_ > b_ ? topd_ : b_;                   \
+          out[lo + c_] = core(x);                                              \
+        }                                                                      \
+        if (topd_ > limb_) { /* the streamed block, then the lanes over it */ \
+          _mm_sfence();                                                        \
+          fallback(in + lo, f, m, NULL);                                       \
+          for (size_t j = 0; j < m; j++)                                       \
+            if (!(ABS(in[lo + j]) <= lim))                                     \
+              out[lo + j] = f[j];                                              \
+        }                                                                      \
+        continue;                                                              \
+      }                                                                        \
       GUARD_(S, _SCAN)(S) {                                                    \
         const T x = in[lo + j];                                                \
         GUARD_(S, _STEP)(S, ABS, lim, x)                                       \
