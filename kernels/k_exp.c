@@ -13,7 +13,9 @@
  * lanes above EXP_TOP take the C library's exp instead (glibc's: < 1 ULP),
  * lane by lane: such inputs are rare and near overflow. */
 #define EXP_TOP 709.78
+#if !defined(OMPB_ISA_AVX512F) /* AVX-512F's own f64 exp needs none */
 static inline double exp_top(double x, double y) { return x > EXP_TOP ? exp(x) : y; }
+#endif
 
 /* ---- exp on AVX-512F ----
  * x = (16e + j) ln2/16 + r with |r| <= ln2/32, e^x = 2^e * 2^(j/16) * e^r.
