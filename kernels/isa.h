@@ -387,24 +387,22 @@ INLINE double double_of(uint64_t b) {
       const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
       PREFETCH_BLOCK(in + lo, m * sizeof(T));                                  \
       if (in != out) { /* each vector streamed as soon as it is computed */   \
-        S topd_ = 0;                                                           \
         size_t c_ = 0;                                                         \
         for (; c_ + VW_ <= m; c_ += VW_) {                                     \
           _Alignas(64) T v_[VW_];                                              \
-          _Pragma("omp simd reduction(max : topd_)")                           \
-          for (size_t k = 0; k < VW_; k++) {                                   \
-            const T x = in[lo + c_ + k];                                       \
-            GUARD_BITS_(S, x) topd_ = topd_ > b_ ? topd_ : b_;                 \
-            v_[k] = core(x);                                                   \
-          }                                                                    \
+          _Pragma("omp simd") for (size_t k = 0; k < VW_; k++)                 \
+              v_[k] = core(in[lo + c_ + k]);                                   \
           GUARD_NT_VEC(T, out + lo + c_, v_);                                  \
         }                                                                      \
-        for (; c_ < m; c_++) {                                                 \
-          const T x = in[lo + c_];                                             \
-          GUARD_BITS_(S, x) topd_ = topd_ > b_ ? topd_ : b_;                   \
-          out[lo + c_] = core(x);                                              \
+        for (; c_ < m; c_++)                                                   \
+          out[lo + c_] = core(in[lo + c_]);                                    \
+        /* the range scan after, over the block in L1: a reduction inside     \
+         * the vector loop would end every vector with a horizontal one */    \
+        GUARD_(S, _SCAN)(S) {                                                  \
+          const T x = in[lo + j];                                              \
+          GUARD_(S, _STEP)(S, ABS, lim, x)                                     \
         }                                                                      \
-        if (topd_ > limb_) { /* the streamed block, then the lanes over it */ \
+        if (GUARD_(S, _FAILED)) { /* the streamed block, then the lanes */    \
           _mm_sfence();                                                        \
           fallback(in + lo, f, m, NULL);                                       \
           for (size_t j = 0; j < m; j++)                                       \
