@@ -550,7 +550,7 @@ static inline __attribute__((always_inline)) __m256 trigf8(__m256 x,
 /* dst[j] = sin_fast/cos_fast(in[j]) (half 0 or 1/2) for j < m; whether an
  * |in[j]| is above TRIGF_MAX or NaN */
 static inline __attribute__((always_inline)) int
-trigf_block(const float *in, float *dst, size_t m, float half) {
+trigf_block_st(const float *in, float *dst, size_t m, float half, int stream) {
   const __m256i absm = _mm256_set1_epi32(INT32_MAX);
   /* |x|'s bits + this reach the sign bit exactly above TRIGF_MAX's */
   const __m256i bias = _mm256_set1_epi32(0x7FFFFFFF - 0x47800000);
@@ -562,7 +562,10 @@ trigf_block(const float *in, float *dst, size_t m, float half) {
     top = _mm256_or_si256(
         top, _mm256_add_epi32(_mm256_and_si256(_mm256_castps_si256(x), absm),
                               bias));
-    _mm256_storeu_ps(dst + j, trigf8(x, half));
+    if (stream)
+      _mm256_stream_ps(dst + j, trigf8(x, half));
+    else
+      _mm256_storeu_ps(dst + j, trigf8(x, half));
   }
   if (j < m) { /* the zero-padded tail */
     float xi[8] = {0}, xo[8];
@@ -576,12 +579,21 @@ trigf_block(const float *in, float *dst, size_t m, float half) {
   }
   return !_mm256_testz_si256(top, _mm256_set1_epi32(INT32_MIN));
 }
+/* trigf_block_st with ordinary stores, and with streaming ones (dst
+ * 32-byte aligned; the tail after the last whole vector by ordinary ones) */
+static inline __attribute__((always_inline)) int
+trigf_block(const float *in, float *dst, size_t m, float half) {
+  return trigf_block_st(in, dst, m, half, 0);
+}
+static inline __attribute__((always_inline)) int
+trigf_block_nt(const float *in, float *dst, size_t m, float half) {
+  return trigf_block_st(in, dst, m, half, 1);
+}
 _Static_assert((int)TRIGF_MAX == 65536, "trigf_block's bias");
 #define TRIGF_OUT(x, half) (!(fabsf(x) <= TRIGF_MAX))
 #define TRIGF_KERNEL(fname, half, fallback, nt)                                \
-  TRIG_BLOCK_KERNEL(fname, float, trigf_block, trigf_block, 0, TRIGF_OUT, 8,  \
-                    half, fallback,                                            \
-                    nt)
+  TRIG_BLOCK_KERNEL(fname, float, trigf_block, trigf_block_nt, 1, TRIGF_OUT,  \
+                    8, half, fallback, nt)
 TRIGF_KERNEL(sin_fast_f32, 0.0f, sin_fast_sleef_f32, 0)
 TRIGF_KERNEL(cos_fast_f32, 0.5f, cos_fast_sleef_f32, 0)
 TRIGF_KERNEL(nt_sin_fast_f32, 0.0f, sin_fast_sleef_f32, 1)
