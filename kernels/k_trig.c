@@ -804,7 +804,7 @@ trig64_block(const double *in, double *dst, size_t m, double qoff,
   const td_i tb = TD_SET1I(TD_TBITS);
   td_i top = TD_ZEROI();
   size_t j = 0;
-#define TD_ONE(xv, out)                                                        \
+#define TD_ONE(xv, out, st)                                                    \
   do {                                                                         \
     const td_v x_ = (xv);                                                      \
     const td_v t_ = half > 0 ? TD_COS_T(x_, scale, sub, mv)                    \
@@ -812,7 +812,7 @@ trig64_block(const double *in, double *dst, size_t m, double qoff,
     TD_SCAN(top, t_, tb);                                                      \
     const td_v y_ = precise ? trig64_precise(x_, t_, mv)                       \
                             : trig64_fast(x_, t_, mv, half);                   \
-    if (stream)                                                                \
+    if (st) /* aligned out; never the tail's stack buffer */                 \
       TD_(stream_pd)(out, y_);                                                 \
     else                                                                       \
       TD_(storeu_pd)(out, y_);                                                 \
@@ -824,17 +824,17 @@ trig64_block(const double *in, double *dst, size_t m, double qoff,
     if (TD_W == 8)
       PREFETCH(in + j + TD_W);
     const td_v xa = TD_(loadu_pd)(in + j), xb = TD_(loadu_pd)(in + j + TD_W);
-    TD_ONE(xa, dst + j);
-    TD_ONE(xb, dst + j + TD_W);
+    TD_ONE(xa, dst + j, stream);
+    TD_ONE(xb, dst + j + TD_W, stream);
   }
   for (; j + TD_W <= m; j += TD_W) {
     PREFETCH(in + j);
-    TD_ONE(TD_(loadu_pd)(in + j), dst + j);
+    TD_ONE(TD_(loadu_pd)(in + j), dst + j, stream);
   }
   if (j < m) { /* the zero-padded tail */
     double xi[TD_W] = {0}, xo[TD_W];
     memcpy(xi, in + j, (m - j) * sizeof xi[0]);
-    TD_ONE(TD_(loadu_pd)(xi), xo);
+    TD_ONE(TD_(loadu_pd)(xi), xo, 0);
     memcpy(dst + j, xo, (m - j) * sizeof xo[0]);
   }
 #undef TD_ONE
