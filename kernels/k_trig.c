@@ -504,8 +504,7 @@ trig32f_block_nt(const float *in, float *dst, size_t m, float qoff) {
 #define TRIG32F_OUT(x, qoff) (!(fabsf(x) <= TRIG32F_MAX))
 #define TRIG32F_KERNEL(fname, qoff, fallback, nt)                              \
   TRIG_BLOCK_KERNEL(fname, float, trig32f_block, trig32f_block_nt, 1,         \
-                    TRIG32F_OUT, TF_W, qoff,      \
-                    fallback, nt)
+                    TRIG32F_OUT, TF_W, qoff, fallback, nt)
 TRIG32F_KERNEL(sin_f32, 0.0f, K(sin_f32_dbl), 0)
 TRIG32F_KERNEL(cos_f32, 1.0f, K(cos_f32_dbl), 0)
 TRIG32F_KERNEL(nt_sin_f32, 0.0f, K(sin_f32_dbl), 1)
@@ -868,8 +867,7 @@ static inline __attribute__((always_inline)) int trig64_out(double x,
  * td_out), inf and NaN take SLEEF's value, element by element. */
 #define TRIG64_KERNEL(fname, qoff, fallback, nt)                               \
   TRIG_BLOCK_KERNEL(fname, double, trig64_any, trig64_any_nt, 1, trig64_out,  \
-                    TD_W, qoff,                                                \
-                    fallback, nt)
+                    TD_W, qoff, fallback, nt)
 TRIG64_KERNEL(sin_f64, 0.0, sin_u10_f64, 0)
 TRIG64_KERNEL(cos_f64, 1.0, cos_u10_f64, 0)
 TRIG64_KERNEL(nt_sin_f64, 0.0, sin_u10_f64, 1)
