@@ -36,26 +36,11 @@
  * sign goes back on (-0.4 gives -0); larger values, infinities and NaN are
  * integers or NaN already. The compilers keep (s + c) - c: no
  * -ffast-math here. */
-static inline uint32_t op_bits_f32(float v) {
-  uint32_t u;
-  memcpy(&u, &v, sizeof u);
-  return u;
-}
-static inline uint64_t op_bits_f64(double v) {
-  uint64_t u;
-  memcpy(&u, &v, sizeof u);
-  return u;
-}
-static inline float op_from_f32(uint32_t u) {
-  float v;
-  memcpy(&v, &u, sizeof v);
-  return v;
-}
-static inline double op_from_f64(uint64_t u) {
-  double v;
-  memcpy(&v, &u, sizeof v);
-  return v;
-}
+/* kernels/isa.h's bit casts, by the type suffix the macros below paste */
+#define op_bits_f32 bits_of_f
+#define op_bits_f64 bits_of
+#define op_from_f32 float_of
+#define op_from_f64 double_of
 #define OP_MASK(U, c) ((U)0 - (U)((c) != 0))
 /* 1 where c holds, else +0 (a conversion of c is control flow to gcc) */
 #define OP_ONE(U, sfx, c) op_from_##sfx(OP_MASK(U, c) & op_bits_##sfx(1))

@@ -266,6 +266,16 @@ INLINE double double_of(uint64_t b) {
   memcpy(&x, &b, sizeof x);
   return x;
 }
+INLINE uint32_t bits_of_f(float x) {
+  uint32_t b;
+  memcpy(&b, &x, sizeof b);
+  return b;
+}
+INLINE float float_of(uint32_t b) {
+  float x;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
 
 /* Blocks of GUARDED_KERNEL (a stack buffer of this many elements). */
 #define GUARD_BLOCK 256

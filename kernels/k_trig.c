@@ -238,16 +238,6 @@ TRIG1_F32(static void sin_fast_sleef_f32, sin, u35, 125.0f)
 TRIG1_F32(static void cos_fast_sleef_f32, cos, u35, 125.0f)
 #define TRIGF_MAX 65536.0f
 #if !defined(OMPB_ISA_AVX2) /* AVX2: trigf8 and trigf_block, below */
-INLINE uint32_t bits_of_f(float x) {
-  uint32_t b;
-  memcpy(&b, &x, sizeof b);
-  return b;
-}
-INLINE float float_of(uint32_t b) {
-  float x;
-  memcpy(&x, &b, sizeof x);
-  return x;
-}
 INLINE float trigf_core(float x, float half, uint32_t flip) {
   const float t = half != 0 ? fmaf(x, INV_PIF, -half) + 0x1.8p23f
                             : fmaf(x, INV_PIF, 0x1.8p23f); /* sin: one fma */
