@@ -383,10 +383,11 @@ static inline __attribute__((always_inline)) tf_v trig32f_core(tf_v x,
 }
 
 /* dst[j] = trig32f_core(in[j]) for j < m; whether an |in[j]| is above
- * TRIG32F_MAX or NaN (the max of the inputs' bits without the sign) */
+ * TRIG32F_MAX or NaN (the max of the inputs' bits without the sign).
+ * stream: the whole vectors by streaming stores (dst 64-byte aligned), the
+ * tail by ordinary ones. */
 static inline __attribute__((always_inline)) int
-trig32f_block_st(const float *in, float *dst, size_t m, float qoff,
-                 int stream) {
+trig32f_block(const float *in, float *dst, size_t m, float qoff, int stream) {
   const tf_v mv = TF_C(0x1.8p23f + qoff);
   const tf_i absm = TF_(set1_epi32)(INT32_MAX);
   tf_i top = TF_ZEROI();
@@ -434,36 +435,24 @@ trig32f_block_st(const float *in, float *dst, size_t m, float qoff,
 #endif
 }
 
-/* trig32f_block_st with ordinary stores, and with streaming ones (dst
- * 64-byte aligned; the tail after the last whole vector by ordinary ones) */
-static inline __attribute__((always_inline)) int
-trig32f_block(const float *in, float *dst, size_t m, float qoff) {
-  return trig32f_block_st(in, dst, m, qoff, 0);
-}
-static inline __attribute__((always_inline)) int
-trig32f_block_nt(const float *in, float *dst, size_t m, float qoff) {
-  return trig32f_block_st(in, dst, m, qoff, 1);
-}
-
 /* GUARDED_KERNEL's shape with BLOCK (trig32f_block, trig64_any) as the
  * scan, W elements a vector: the lanes for which OUT(x, qoff) holds (out
  * of the block's range, inf and NaN; the same test as BLOCK's) take the
  * fallback's value, element by element. nt: the block goes out by
- * non-temporal stores from an aligned stack buffer (GUARDED_KERNEL_NT),
- * or, when `direct` and out is not in, by BLOCK_NT's streaming stores
- * from the registers (out 64-byte aligned: kernels/dispatch.c
- * peels the head), the fallback's lanes written over them after a fence
- * (docs/kernels.md, "Streamed calls"). */
-#define TRIG_BLOCK_KERNEL(fname, T, BLOCK, BLOCK_NT, direct, OUT, W, qoff,    \
-                          fallback, nt)                                        \
+ * BLOCK's streaming stores from the registers (its last argument 1; out
+ * 64-byte aligned: kernels/dispatch.c peels the head), the fallback's
+ * lanes written over them after a fence (docs/kernels.md, "Streamed
+ * calls"); in place, through an aligned stack buffer, as
+ * GUARDED_KERNEL_NT. */
+#define TRIG_BLOCK_KERNEL(fname, T, BLOCK, OUT, W, qoff, fallback, nt)         \
   KDEF(fname)(const T *in, T *out, size_t n, const void *params) {             \
     (void)params;                                                              \
     _Alignas(64) T w[GUARD_BLOCK];                                             \
     T f[GUARD_BLOCK];                                                          \
     for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
       const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
-      if ((nt) && (direct) && in != out) {                                     \
-        if (BLOCK_NT(in + lo, out + lo, m, qoff)) {                            \
+      if ((nt) && in != out) {                                                 \
+        if (BLOCK(in + lo, out + lo, m, qoff, 1)) {                            \
           _mm_sfence(); /* the streamed block before the lanes over it */     \
           fallback(in + lo, f, m, NULL);                                       \
           for (size_t j = 0; j < m; j++)                                       \
@@ -473,7 +462,7 @@ trig32f_block_nt(const float *in, float *dst, size_t m, float qoff) {
         continue;                                                              \
       }                                                                        \
       T *dst = (nt) || in == out ? w : out + lo;                               \
-      if (BLOCK(in + lo, dst, m, qoff)) {                                      \
+      if (BLOCK(in + lo, dst, m, qoff, 0)) {                                   \
         fallback(in + lo, f, m, NULL);                                         \
         for (size_t j = 0; j < m; j++)                                         \
           if (OUT(in[lo + j], qoff))                                           \
@@ -493,8 +482,8 @@ trig32f_block_nt(const float *in, float *dst, size_t m, float qoff) {
 /* lanes above TRIG32F_MAX, inf and NaN take the double path's value */
 #define TRIG32F_OUT(x, qoff) (!(fabsf(x) <= TRIG32F_MAX))
 #define TRIG32F_KERNEL(fname, qoff, fallback, nt)                              \
-  TRIG_BLOCK_KERNEL(fname, float, trig32f_block, trig32f_block_nt, 1,         \
-                    TRIG32F_OUT, TF_W, qoff, fallback, nt)
+  TRIG_BLOCK_KERNEL(fname, float, trig32f_block, TRIG32F_OUT, TF_W, qoff,      \
+                    fallback, nt)
 TRIG32F_KERNEL(sin_f32, 0.0f, K(sin_f32_dbl), 0)
 TRIG32F_KERNEL(cos_f32, 1.0f, K(cos_f32_dbl), 0)
 TRIG32F_KERNEL(nt_sin_f32, 0.0f, K(sin_f32_dbl), 1)
@@ -537,9 +526,9 @@ static inline __attribute__((always_inline)) __m256 trigf8(__m256 x,
                                _mm256_castps_si256(t)));
 }
 /* dst[j] = sin_fast/cos_fast(in[j]) (half 0 or 1/2) for j < m; whether an
- * |in[j]| is above TRIGF_MAX or NaN */
+ * |in[j]| is above TRIGF_MAX or NaN. stream: as trig32f_block's. */
 static inline __attribute__((always_inline)) int
-trigf_block_st(const float *in, float *dst, size_t m, float half, int stream) {
+trigf_block(const float *in, float *dst, size_t m, float half, int stream) {
   const __m256i absm = _mm256_set1_epi32(INT32_MAX);
   /* |x|'s bits + this reach the sign bit exactly above TRIGF_MAX's */
   const __m256i bias = _mm256_set1_epi32(0x7FFFFFFF - 0x47800000);
@@ -568,21 +557,11 @@ trigf_block_st(const float *in, float *dst, size_t m, float half, int stream) {
   }
   return !_mm256_testz_si256(top, _mm256_set1_epi32(INT32_MIN));
 }
-/* trigf_block_st with ordinary stores, and with streaming ones (dst
- * 32-byte aligned; the tail after the last whole vector by ordinary ones) */
-static inline __attribute__((always_inline)) int
-trigf_block(const float *in, float *dst, size_t m, float half) {
-  return trigf_block_st(in, dst, m, half, 0);
-}
-static inline __attribute__((always_inline)) int
-trigf_block_nt(const float *in, float *dst, size_t m, float half) {
-  return trigf_block_st(in, dst, m, half, 1);
-}
 _Static_assert((int)TRIGF_MAX == 65536, "trigf_block's bias");
 #define TRIGF_OUT(x, half) (!(fabsf(x) <= TRIGF_MAX))
 #define TRIGF_KERNEL(fname, half, fallback, nt)                                \
-  TRIG_BLOCK_KERNEL(fname, float, trigf_block, trigf_block_nt, 1, TRIGF_OUT,  \
-                    8, half, fallback, nt)
+  TRIG_BLOCK_KERNEL(fname, float, trigf_block, TRIGF_OUT, 8, half, fallback, \
+                    nt)
 TRIGF_KERNEL(sin_fast_f32, 0.0f, sin_fast_sleef_f32, 0)
 TRIGF_KERNEL(cos_fast_f32, 0.5f, cos_fast_sleef_f32, 0)
 TRIGF_KERNEL(nt_sin_fast_f32, 0.0f, sin_fast_sleef_f32, 1)
@@ -833,16 +812,11 @@ trig64_block(const double *in, double *dst, size_t m, double qoff,
 /* the blocks and their per-element test, qoff: precise 0 (sin) or 1 (cos);
  * _fast -1 (sin) or -2 (cos) */
 static inline __attribute__((always_inline)) int
-trig64_any(const double *in, double *dst, size_t m, double qoff) {
-  return qoff >= 0 ? trig64_block(in, dst, m, qoff, -1.0, 0)
-                   : trig64_block(in, dst, m, 0.0, qoff == -1 ? 0.0 : 0.5, 0);
-}
-/* the same, dst 64-byte aligned, by streaming stores (the tail, after the
- * last whole vector, by ordinary ones) */
-static inline __attribute__((always_inline)) int
-trig64_any_nt(const double *in, double *dst, size_t m, double qoff) {
-  return qoff >= 0 ? trig64_block(in, dst, m, qoff, -1.0, 1)
-                   : trig64_block(in, dst, m, 0.0, qoff == -1 ? 0.0 : 0.5, 1);
+trig64_any(const double *in, double *dst, size_t m, double qoff,
+           int stream) {
+  return qoff >= 0
+             ? trig64_block(in, dst, m, qoff, -1.0, stream)
+             : trig64_block(in, dst, m, 0.0, qoff == -1 ? 0.0 : 0.5, stream);
 }
 static inline __attribute__((always_inline)) int trig64_out(double x,
                                                             double qoff) {
@@ -856,8 +830,8 @@ static inline __attribute__((always_inline)) int trig64_out(double x,
 /* TRIG_BLOCK_KERNEL with trig64_any: the lanes out of the range (see
  * td_out), inf and NaN take SLEEF's value, element by element. */
 #define TRIG64_KERNEL(fname, qoff, fallback, nt)                               \
-  TRIG_BLOCK_KERNEL(fname, double, trig64_any, trig64_any_nt, 1, trig64_out,  \
-                    TD_W, qoff, fallback, nt)
+  TRIG_BLOCK_KERNEL(fname, double, trig64_any, trig64_out, TD_W, qoff,         \
+                    fallback, nt)
 TRIG64_KERNEL(sin_f64, 0.0, sin_u10_f64, 0)
 TRIG64_KERNEL(cos_f64, 1.0, cos_u10_f64, 0)
 TRIG64_KERNEL(nt_sin_f64, 0.0, sin_u10_f64, 1)
