@@ -139,8 +139,9 @@ demo: deps
 
 # The whole suite, with OpenMP cancellation off and on (libgomp reads
 # OMP_CANCELLATION only at program start), then the simd suite and the expr
-# suite's lengths test again with a 4 KiB streaming size, so that every
-# large-call path (the evaluator's streaming stores) runs at small sizes,
+# suite's lengths and kernel-select tests again with a 4 KiB streaming
+# size, so that every large-call path (the evaluator's streaming stores,
+# its nt_sel_ kernels) runs at small sizes,
 # and the expr suite under each ISA of this CPU below the best one (the
 # runs above use the best; OMPB_SIMD is read once per process).
 check: deps
@@ -149,6 +150,7 @@ check: deps
 	OMP_CANCELLATION=true ./$(RUNNER)
 	OMPB_STREAM_BYTES=4096 ./$(RUNNER) simd
 	OMPB_STREAM_BYTES=4096 ./$(RUNNER) expr lengths_blocks_alignment_in_place
+	OMPB_STREAM_BYTES=4096 ./$(RUNNER) expr streamed_kernel_select_gives_the_select_bits
 	@isas=; for isa in scalar sse2 avx2 avx512f; do if [ $$isa = scalar ] || \
 	  grep -qw $$isa /proc/cpuinfo 2>/dev/null; then isas="$$isas $$isa"; fi; done; \
 	for isa in $$isas; do [ $$isa = "$${isas##* }" ] && break; echo "OMPB_SIMD=$$isa ./$(RUNNER) expr"; \

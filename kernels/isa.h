@@ -446,6 +446,98 @@ typedef char ISA_VEC_BYTES_[32];
 #endif
 #endif
 
+/* ---- the select of the nt_sel_ kernels (kernels.h, ompb__ksel_*) ----
+ * A kernel's loop stores each vector y of results through KSEL_ST_PS or
+ * KSEL_ST_PD instead of its store: the comparison operand and the else
+ * operand are loaded at the same index, c CMP k picks y or the else
+ * (its sign flipped by an xor with -0 for the negated select), and the
+ * result is streamed from the registers. The comparison, the same on
+ * every vector of a call, is a predicted switch; sel % 6 and sel >= 6
+ * are kernels/expr_ops.h's select index (OMPB__ES_*, OMPB__ES_NEG = 6;
+ * src/work_expr.c asserts it). KSEL_PRE_F32 / _F64 open the kernel
+ * (params the ompb__ksel_*), KPLAIN_PRE the kernels without it. */
+#define KPLAIN_PRE (void)params;
+#if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
+/* m = c CMP k, the predicate of select index sel (C's: ordered but !=) */
+#define KSEL_CMP_(sel, CMP, c, k)                                              \
+  switch ((sel) % 6) {                                                         \
+  case 0: m = CMP(c, k, _CMP_LT_OQ); break;                                   \
+  case 1: m = CMP(c, k, _CMP_LE_OQ); break;                                   \
+  case 2: m = CMP(c, k, _CMP_GT_OQ); break;                                   \
+  case 3: m = CMP(c, k, _CMP_GE_OQ); break;                                   \
+  case 4: m = CMP(c, k, _CMP_EQ_OQ); break;                                   \
+  default: m = CMP(c, k, _CMP_NEQ_UQ); break;                                 \
+  }
+#if defined(OMPB_ISA_AVX512F)
+static inline __attribute__((always_inline)) __m512
+ksel_ps(__m512 y, const float *c, const float *f, __m512 k, __m512i sg, unsigned sel) {
+  const __m512 cv = _mm512_loadu_ps(c);
+  const __m512 fv = _mm512_castsi512_ps(
+      _mm512_xor_si512(_mm512_castps_si512(_mm512_loadu_ps(f)), sg));
+  __mmask16 m;
+  KSEL_CMP_(sel, _mm512_cmp_ps_mask, cv, k)
+  return _mm512_mask_blend_ps(m, fv, y);
+}
+static inline __attribute__((always_inline)) __m512d
+ksel_pd(__m512d y, const double *c, const double *f, __m512d k, __m512i sg, unsigned sel) {
+  const __m512d cv = _mm512_loadu_pd(c);
+  const __m512d fv = _mm512_castsi512_pd(
+      _mm512_xor_si512(_mm512_castpd_si512(_mm512_loadu_pd(f)), sg));
+  __mmask8 m;
+  KSEL_CMP_(sel, _mm512_cmp_pd_mask, cv, k)
+  return _mm512_mask_blend_pd(m, fv, y);
+}
+#define KSEL_PRE_F32                                                           \
+  const struct ompb__ksel_f32 *ks_ = params;                                   \
+  const __m512 kk_ = _mm512_set1_ps(ks_->k);                                   \
+  const __m512i ksg_ = _mm512_set1_epi32(ks_->sel >= 6 ? INT32_MIN : 0);
+#define KSEL_PRE_F64                                                           \
+  const struct ompb__ksel_f64 *ks_ = params;                                   \
+  const __m512d kk_ = _mm512_set1_pd(ks_->k);                                  \
+  const __m512i ksg_ = _mm512_set1_epi64(ks_->sel >= 6 ? INT64_MIN : 0);
+#define KSEL_ST_PS(p, y)                                                       \
+  _mm512_stream_ps((p), ksel_ps((y), ks_->c + ((p) - out),                     \
+                                ks_->f + ((p) - out), kk_, ksg_, ks_->sel))
+#define KSEL_ST_PD(p, y)                                                       \
+  _mm512_stream_pd((p), ksel_pd((y), ks_->c + ((p) - out),                     \
+                                ks_->f + ((p) - out), kk_, ksg_, ks_->sel))
+#else
+static inline __attribute__((always_inline)) __m256
+ksel_ps(__m256 y, const float *c, const float *f, __m256 k, __m256 sg, unsigned sel) {
+  const __m256 cv = _mm256_loadu_ps(c);
+  const __m256 fv = _mm256_xor_ps(_mm256_loadu_ps(f), sg);
+  __m256 m;
+  KSEL_CMP_(sel, _mm256_cmp_ps, cv, k)
+  return _mm256_blendv_ps(fv, y, m);
+}
+static inline __attribute__((always_inline)) __m256d
+ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsigned sel) {
+  const __m256d cv = _mm256_loadu_pd(c);
+  const __m256d fv = _mm256_xor_pd(_mm256_loadu_pd(f), sg);
+  __m256d m;
+  KSEL_CMP_(sel, _mm256_cmp_pd, cv, k)
+  return _mm256_blendv_pd(fv, y, m);
+}
+#define KSEL_PRE_F32                                                           \
+  const struct ompb__ksel_f32 *ks_ = params;                                   \
+  const __m256 kk_ = _mm256_set1_ps(ks_->k);                                   \
+  const __m256 ksg_ = _mm256_set1_ps(ks_->sel >= 6 ? -0.0f : 0.0f);
+#define KSEL_PRE_F64                                                           \
+  const struct ompb__ksel_f64 *ks_ = params;                                   \
+  const __m256d kk_ = _mm256_set1_pd(ks_->k);                                  \
+  const __m256d ksg_ = _mm256_set1_pd(ks_->sel >= 6 ? -0.0 : 0.0);
+#define KSEL_ST_PS(p, y)                                                       \
+  _mm256_stream_ps((p), ksel_ps((y), ks_->c + ((p) - out),                     \
+                                ks_->f + ((p) - out), kk_, ksg_, ks_->sel))
+#define KSEL_ST_PD(p, y)                                                       \
+  _mm256_stream_pd((p), ksel_pd((y), ks_->c + ((p) - out),                     \
+                                ks_->f + ((p) - out), kk_, ksg_, ks_->sel))
+#endif
+/* kernels/k_log.c */
+ompb_kernel_f32 K(nt_sel_log_f32), K(nt_sel_log_fast_f32);
+ompb_kernel_f64 K(nt_sel_log_f64), K(nt_sel_log_fast_f64);
+#endif
+
 /* ---- f32 kernels evaluated in double ----
  * A double result within 3.5 double ULPs (or 1.5 for erfc) rounds to float
  * within 0.5 + 2^-28 float ULPs: the documented 1.0 holds with room, over

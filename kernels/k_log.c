@@ -129,9 +129,9 @@ static inline __attribute__((always_inline)) __m512 ld8x2(const float *t) {
  * aligned, kernels/dispatch.c's streamed calls). precise: 0 log_fast
  * (logf16, 16-entry tables), 1 the log (logf16s, 8-entry tables by LD =
  * ld8x2). */
-#define LOG_FAST_F32(name, ST, precise, LD, TI, TH, TL)                        \
+#define LOG_FAST_F32(name, ST, precise, LD, TI, TH, TL, PRE)                   \
   KDEF(name)(const float *in, float *out, size_t n, const void *params) {      \
-    (void)params;                                                              \
+    PRE                                                                        \
     const __m512 ti = LD(TI), th = LD(TH), tl = LD(TL);                        \
     size_t i = 0;                                                              \
     for (; i + 32 <= n; i += 32) { /* two vectors a step */                 \
@@ -157,13 +157,17 @@ static inline __attribute__((always_inline)) __m512 ld8x2(const float *t) {
     }                                                                          \
   }
 LOG_FAST_F32(log_fast_f32, _mm512_storeu_ps, 0, _mm512_loadu_ps, LOGF_INVC,
-             LOGF_C_HI, LOGF_C_LO)
+             LOGF_C_HI, LOGF_C_LO, KPLAIN_PRE)
 LOG_FAST_F32(nt_log_fast_f32, _mm512_stream_ps, 0, _mm512_loadu_ps,
-             LOGF_INVC, LOGF_C_HI, LOGF_C_LO)
+             LOGF_INVC, LOGF_C_HI, LOGF_C_LO, KPLAIN_PRE)
+LOG_FAST_F32(nt_sel_log_fast_f32, KSEL_ST_PS, 0, _mm512_loadu_ps, LOGF_INVC,
+             LOGF_C_HI, LOGF_C_LO, KSEL_PRE_F32)
 LOG_FAST_F32(log_f32, _mm512_storeu_ps, 1, ld8x2, LOG8_S, LOG8_S_HI,
-             LOG8_S_LO)
+             LOG8_S_LO, KPLAIN_PRE)
 LOG_FAST_F32(nt_log_f32, _mm512_stream_ps, 1, ld8x2, LOG8_S, LOG8_S_HI,
-             LOG8_S_LO)
+             LOG8_S_LO, KPLAIN_PRE)
+LOG_FAST_F32(nt_sel_log_f32, KSEL_ST_PS, 1, ld8x2, LOG8_S, LOG8_S_HI,
+             LOG8_S_LO, KSEL_PRE_F32)
 
 /* LOGD_E8 (a8 ... a0, highest degree first) by pairs: Estrin's shorter
  * path with Horner's 8 fmas, r2 = r^2 being needed anyway */
@@ -223,9 +227,9 @@ logd8_fast(__m512d x, __m512d s0, __m512d s1, __m512d h0, __m512d h1,
 /* The AVX-512F f64 log loop around FN (logd8_fast), which
  * takes 16-entry tables TI, TH, TL held in registers. ST: _mm512_storeu_pd,
  * or _mm512_stream_pd for the nt_ form (streamed calls: kernels/table.c) */
-#define LOGD8_LOOP(name, FN, ST, TI, TH, TL)                                   \
+#define LOGD8_LOOP(name, FN, ST, TI, TH, TL, PRE)                              \
   KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
-    (void)params;                                                              \
+    PRE                                                                        \
     const __m512d i0 = _mm512_loadu_pd(TI), i1 = _mm512_loadu_pd(TI + 8);     \
     const __m512d h0 = _mm512_loadu_pd(TH), h1 = _mm512_loadu_pd(TH + 8);     \
     const __m512d l0 = _mm512_loadu_pd(TL), l1 = _mm512_loadu_pd(TL + 8);     \
@@ -252,17 +256,21 @@ logd8_fast(__m512d x, __m512d s0, __m512d s1, __m512d h0, __m512d h1,
   }
 /* the log: logd8_fast (without the compensated sum) is within 1 ULP */
 LOGD8_LOOP(log_f64, logd8_fast, _mm512_storeu_pd, LOGD_S, LOGD_S_HI,
-           LOGD_S_LO)
+           LOGD_S_LO, KPLAIN_PRE)
 LOGD8_LOOP(nt_log_f64, logd8_fast, _mm512_stream_pd, LOGD_S, LOGD_S_HI,
-           LOGD_S_LO)
+           LOGD_S_LO, KPLAIN_PRE)
+LOGD8_LOOP(nt_sel_log_f64, logd8_fast, KSEL_ST_PD, LOGD_S, LOGD_S_HI,
+           LOGD_S_LO, KSEL_PRE_F64)
 
 /* log_fast f64 on AVX-512F: the log's kernel (logd8_fast; it was 0.808
  * ULP over 20M samples against MPFR where the 1/c reduction on [0.75,
  * 1.5) it replaced, its own 16 entries and a blend for +-0, gave 1.030). */
 LOGD8_LOOP(log_fast_f64, logd8_fast, _mm512_storeu_pd, LOGD_S, LOGD_S_HI,
-           LOGD_S_LO)
+           LOGD_S_LO, KPLAIN_PRE)
 LOGD8_LOOP(nt_log_fast_f64, logd8_fast, _mm512_stream_pd, LOGD_S,
-           LOGD_S_HI, LOGD_S_LO)
+           LOGD_S_HI, LOGD_S_LO, KPLAIN_PRE)
+LOGD8_LOOP(nt_sel_log_fast_f64, logd8_fast, KSEL_ST_PD, LOGD_S, LOGD_S_HI,
+           LOGD_S_LO, KSEL_PRE_F64)
 
 /* ---- log_fast f32 on AVX2 ----
  * The AVX-512F scheme without vgetmant/vgetexp: x's bits minus those of
@@ -349,9 +357,9 @@ logf8_fix(__m256 x, __m256 y, __m256 bad, int precise) {
 }
 
 /* TI, TH, TL: LOG8_S and -ln s (log), LOG8_INVC and -ln(1/c) (log_fast) */
-#define LOG_FAST_F32_AVX2(name, ST, precise, TI, TH, TL)                       \
+#define LOG_FAST_F32_AVX2(name, ST, precise, TI, TH, TL, PRE)                  \
   KDEF(name)(const float *in, float *out, size_t n, const void *params) {      \
-    (void)params;                                                              \
+    PRE                                                                        \
     const __m256 ti = _mm256_loadu_ps(TI), th = _mm256_loadu_ps(TH),           \
                  tl = _mm256_loadu_ps(TL);                                     \
     size_t i = 0;                                                              \
@@ -379,12 +387,17 @@ logf8_fix(__m256 x, __m256 y, __m256 bad, int precise) {
                         precise))                                              \
   }
 LOG_FAST_F32_AVX2(log_fast_f32, _mm256_storeu_ps, 0, LOG8_INVC, LOG8_C_HI,
-                  LOG8_C_LO)
+                  LOG8_C_LO, KPLAIN_PRE)
 LOG_FAST_F32_AVX2(nt_log_fast_f32, _mm256_stream_ps, 0, LOG8_INVC, LOG8_C_HI,
-                  LOG8_C_LO)
-LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1, LOG8_S, LOG8_S_HI, LOG8_S_LO)
+                  LOG8_C_LO, KPLAIN_PRE)
+LOG_FAST_F32_AVX2(nt_sel_log_fast_f32, KSEL_ST_PS, 0, LOG8_INVC, LOG8_C_HI,
+                  LOG8_C_LO, KSEL_PRE_F32)
+LOG_FAST_F32_AVX2(log_f32, _mm256_storeu_ps, 1, LOG8_S, LOG8_S_HI, LOG8_S_LO,
+                  KPLAIN_PRE)
 LOG_FAST_F32_AVX2(nt_log_f32, _mm256_stream_ps, 1, LOG8_S, LOG8_S_HI,
-                  LOG8_S_LO)
+                  LOG8_S_LO, KPLAIN_PRE)
+LOG_FAST_F32_AVX2(nt_sel_log_f32, KSEL_ST_PS, 1, LOG8_S, LOG8_S_HI,
+                  LOG8_S_LO, KSEL_PRE_F32)
 
 /* ---- f64 log and log_fast on AVX2 ----
  * The short-s scheme above on 128 subintervals (j = m's top 7 fraction
@@ -493,9 +506,9 @@ logd4(const double *p, int precise) {
  * with a lane for SLEEF leaves it (the call made the compiler reload every
  * constant each step). ST: _mm256_storeu_pd, or _mm256_stream_pd for the
  * nt_ form (out 64-byte aligned). */
-#define LOGD4_LOOP(name, ST, precise)                                          \
+#define LOGD4_LOOP(name, ST, precise, PRE)                                     \
   KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
-    (void)params;                                                              \
+    PRE                                                                        \
     size_t i = 0;                                                              \
     while (i + 4 <= n) {                                                       \
       for (; i + 8 <= n; i += 8) { /* two vectors a step, one test */       \
@@ -527,10 +540,12 @@ logd4(const double *p, int precise) {
       memcpy(out + i, po, (n - i) * sizeof po[0]);                             \
     }                                                                          \
   }
-LOGD4_LOOP(log_f64, _mm256_storeu_pd, 1)
-LOGD4_LOOP(nt_log_f64, _mm256_stream_pd, 1)
-LOGD4_LOOP(log_fast_f64, _mm256_storeu_pd, 0)
-LOGD4_LOOP(nt_log_fast_f64, _mm256_stream_pd, 0)
+LOGD4_LOOP(log_f64, _mm256_storeu_pd, 1, KPLAIN_PRE)
+LOGD4_LOOP(nt_log_f64, _mm256_stream_pd, 1, KPLAIN_PRE)
+LOGD4_LOOP(nt_sel_log_f64, KSEL_ST_PD, 1, KSEL_PRE_F64)
+LOGD4_LOOP(log_fast_f64, _mm256_storeu_pd, 0, KPLAIN_PRE)
+LOGD4_LOOP(nt_log_fast_f64, _mm256_stream_pd, 0, KPLAIN_PRE)
+LOGD4_LOOP(nt_sel_log_fast_f64, KSEL_ST_PD, 0, KSEL_PRE_F64)
 #else
 SLEEF1_F32(log_fast, log, u35)
 #endif

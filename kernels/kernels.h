@@ -43,7 +43,32 @@ typedef struct ompb__simd_table {
   ompb_kernel_f64 *nt_f64[OMPB__K1_COUNT];
   ompb_kernel2_f32 *nt2_f32[OMPB__K2_COUNT];
   ompb_kernel2_f64 *nt2_f64[OMPB__K2_COUNT];
+  /* The kernel of the same slot followed, in its registers, by a select,
+   * its stores non-temporal (out 64-byte aligned, no fence): out[i] =
+   * c[i] CMP k ? kernel(in[i]) : f[i] (or -f[i]), params an ompb__ksel_*
+   * (below), n a multiple of 64 bytes' worth of elements. The expression
+   * evaluator's `where(x > 0, log(x), -x)` in one pass (src/work_expr.c,
+   * docs/design.md "Expressions: a kernel and its select"); NULL where
+   * there is none (log and log_fast at AVX-512F and AVX2). */
+  ompb_kernel_f32 *nt_sel_f32[OMPB__K1_COUNT];
+  ompb_kernel_f64 *nt_sel_f64[OMPB__K1_COUNT];
 } ompb__simd_table;
+
+/* The select of an nt_sel_ kernel: the comparison operand c, the else
+ * operand f (both read at the kernel's index), the constant k, and sel,
+ * the select's index (kernels/expr_ops.h, OMPB__ES_*: LT LE GT GE EQ NE,
+ * + OMPB__ES_NEG for -f; NaN compares false except for NE), computed as
+ * the expression evaluator's select of that index computes it. */
+struct ompb__ksel_f32 {
+  const float *c, *f;
+  float k;
+  unsigned sel;
+};
+struct ompb__ksel_f64 {
+  const double *c, *f;
+  double k;
+  unsigned sel;
+};
 
 /* The table for `isa` when it was compiled into this build and the CPU runs
  * it, else NULL. Lets the tests run every ISA in one process.

@@ -44,7 +44,17 @@
        K(nt_add_scalar_##t),                                                   \
    [OMPB__K1_clamp] = K(nt_clamp_##t), [OMPB__K1_abs] = K(nt_abs_##t),         \
    NT_AFFINE(t) NT_MATH_##t}
+#if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
+#define SEL_ENTRIES                                                            \
+  .nt_sel_f32 = {[OMPB__K1_log] = K(nt_sel_log_f32),                          \
+                 [OMPB__K1_log_fast] = K(nt_sel_log_fast_f32)},               \
+  .nt_sel_f64 = {[OMPB__K1_log] = K(nt_sel_log_f64),                          \
+                 [OMPB__K1_log_fast] = K(nt_sel_log_fast_f64)},
+#else
+#define SEL_ENTRIES
+#endif
 #define STREAM_ENTRIES                                                         \
+  SEL_ENTRIES                                                                  \
   .stream_f32 = K(stream_f32), .stream_f64 = K(stream_f64),                    \
   .stream_fence = K(stream_fence), .nt_f32 = NT_ENTRIES(f32),                  \
   .nt_f64 = NT_ENTRIES(f64),                                                   \

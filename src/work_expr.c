@@ -14,6 +14,9 @@
 #include "work.h"
 
 #define XBLOCK ((size_t)OMPB_EXPR_BLOCK)
+/* Slots of a program whose last two instructions may run as an nt_sel_
+ * kernel (run_ksel offsets them on the stack). */
+#define KSEL_MAX_SLOTS 64
 /* f64 programs of more than one operation run each block in passes of
  * this many elements (2 KiB per slot): a 1024-double block is 8 KiB per
  * slot, and E4's four live blocks beside its input and the streaming
@@ -59,6 +62,18 @@ struct xwork {
    * memory, median CPU time, 15 alternations: f32 0.89x, 0.90x, 0.91x,
    * f64 0.90x, 0.87x, 0.94x the buffer and its copy's). */
   bool nt_run;
+  /* The last two instructions are a kernel and a select of its result
+   * that has an nt_sel_ form (kernels/kernels.h): when streaming, they
+   * run as that one kernel, the select in its registers, over a block's
+   * whole lines; the rest of a block (less than a line) runs them as
+   * they are. where(x > 0, log(x), -x), 2 threads, 16M floats / 8M
+   * doubles from memory: docs/design.md "Expressions: a kernel and its
+   * select". Both NULL otherwise. */
+  ompb_kernel_f32 *ksel32;
+  ompb_kernel_f64 *ksel64;
+  uint32_t ksel_in, ksel_c, ksel_f; /* the kernel's input, c and f slots */
+  unsigned ksel_sel;                /* the select's OMPB__ES_* index */
+  double ksel_k;                    /* its constant */
   /* An input or out is not aligned to its element (a float at an odd
    * address: C's loads may not touch it): each block's inputs are copied
    * into scratch and its result copied out, with memcpy. */
@@ -110,14 +125,16 @@ static void **make_scratch(const struct xwork *w) {
   return p;
 }
 
-/* nt: slot nslots - 1 is out itself and the instruction that writes it
- * streams its stores (xwork.nt_run). */
+/* Instructions [i0, i1) over m elements. nt: slot nslots - 1 is out
+ * itself and the instruction that writes it streams its stores
+ * (xwork.nt_run). */
 #define EXEC(T, sfx)                                                           \
-  static void exec_##sfx(const struct xwork *w, void **p, size_t m, bool nt) { \
+  static void exec_##sfx(const struct xwork *w, void **p, size_t m, bool nt,   \
+                         size_t i0, size_t i1) {                               \
     const ompb_expr *e = w->e;                                                 \
     const ompb__simd_table *t = w->t;                                          \
     const ompb__expr_ops *x = w->x;                                            \
-    for (size_t i = 0; i < e->nins; i++) {                                     \
+    for (size_t i = i0; i < i1; i++) {                                         \
       const struct ompb__xins *in = &e->ins[i];                                \
       T *d = p[in->dst];                                                       \
       switch (in->kind) {                                                      \
@@ -162,6 +179,29 @@ EXEC(double, f64)
 #undef pf32
 #undef pf64
 
+/* The program over m elements of a streamed block (slot nslots - 1 is
+ * out, 64-byte aligned) with its last two instructions as one nt_sel_
+ * kernel over the whole lines, and as they are over the rest (plain
+ * stores; every slot at that offset). */
+static void run_ksel(const struct xwork *w, void **p, size_t m) {
+  const ompb_expr *e = w->e;
+  const size_t es = w->esize, lines = m - m % (64 / es);
+  if (w->f64) {
+    exec_f64(w, p, m, true, 0, e->nins - 2);
+    const struct ompb__ksel_f64 s = {p[w->ksel_c], p[w->ksel_f], w->ksel_k, w->ksel_sel};
+    w->ksel64(p[w->ksel_in], p[e->nslots - 1], lines, &s);
+  } else {
+    exec_f32(w, p, m, true, 0, e->nins - 2);
+    const struct ompb__ksel_f32 s = {p[w->ksel_c], p[w->ksel_f], (float)w->ksel_k, w->ksel_sel};
+    w->ksel32(p[w->ksel_in], p[e->nslots - 1], lines, &s);
+  }
+  if (lines == m) return;
+  void *q[KSEL_MAX_SLOTS];
+  for (size_t k = 0; k < e->nslots; k++) q[k] = (char *)p[k] + lines * es;
+  if (w->f64) exec_f64(w, q, m - lines, false, e->nins - 2, e->nins);
+  else exec_f32(w, q, m - lines, false, e->nins - 2, e->nins);
+}
+
 /* How a block's result reaches out. */
 enum { TO_OUT, TO_STREAM, TO_COPY, TO_RED };
 
@@ -185,8 +225,9 @@ static void run_block(const struct xwork *w, void **p, size_t lo, size_t m, int 
       p[e->used[j]] = copies ? (void *)(copies[j] + s0 * es) : (void *)(w->in[j] + (lo + s0) * es);
     const bool nt = to == TO_STREAM && w->nt_run;
     p[e->nslots - 1] = to == TO_OUT || nt ? o : sbuf;
-    if (w->f64) exec_f64(w, p, ms, nt);
-    else exec_f32(w, p, ms, nt);
+    if (nt && (w->ksel32 || w->ksel64)) run_ksel(w, p, ms);
+    else if (w->f64) exec_f64(w, p, ms, nt, 0, e->nins);
+    else exec_f32(w, p, ms, nt, 0, e->nins);
     if (to == TO_STREAM && !nt) {
       if (w->f64) w->t->stream_f64((const double *)(void *)sbuf, (double *)(void *)o, ms);
       else w->t->stream_f32((const float *)(void *)sbuf, (float *)(void *)o, ms);
@@ -321,6 +362,38 @@ static size_t auto_claim(unsigned members, size_t n) {
   return want * XBLOCK;
 }
 
+/* The select index of the nt_sel_ kernels is the fused runs' (kernels/isa.h
+ * reads sel % 6 and sel >= 6). */
+_Static_assert(OMPB__ES_NEG == 6 && OMPB__ES_COUNT == 12, "the nt_sel_ kernels' select index");
+
+/* Whether the program ends in a kernel K with an nt_sel_ form and a run
+ * of one select against a constant that takes K's result as its then
+ * (and reads it nowhere else): where(x > 0, log(x), -x). Sets w->ksel32
+ * or w->ksel64. */
+static void plan_ksel(struct xwork *w) {
+  const ompb_expr *e = w->e;
+  w->ksel32 = NULL;
+  w->ksel64 = NULL;
+  if (!w->nt_run || e->nins < 2 || e->nslots > KSEL_MAX_SLOTS) return;
+  const struct ompb__xins *k = &e->ins[e->nins - 2], *l = &e->ins[e->nins - 1];
+  if (k->kind != OMPB__XI_K1 || k->has_params || l->kind != OMPB__XI_FUSED) return;
+  const bool has = w->f64 ? w->t->nt_sel_f64[k->op] != NULL : w->t->nt_sel_f32[k->op] != NULL;
+  const struct ompb__xprun *r = &e->runs[l->a];
+  if (!has || r->run.nops != 1 || r->run.nint != 0) return;
+  const struct ompb__xrop *o = &r->run.ops[0];
+  if (o->code < OMPB__XR_SELK || o->code >= OMPB__XR_SELK + OMPB__ES_COUNT) return;
+  if ((int)o->dst != r->out_ext || r->ext[o->c] != k->dst || r->ext[o->a] == k->dst ||
+      r->ext[o->d] == k->dst)
+    return;
+  if (w->f64) w->ksel64 = w->t->nt_sel_f64[k->op];
+  else w->ksel32 = w->t->nt_sel_f32[k->op];
+  w->ksel_in = k->a;
+  w->ksel_c = r->ext[o->a];
+  w->ksel_f = r->ext[o->d];
+  w->ksel_sel = (unsigned)(o->code - OMPB__XR_SELK);
+  w->ksel_k = w->f64 ? o->pd[0] : (double)o->pf[0];
+}
+
 /* How the program runs a block: whether its last instruction streams out
  * itself, its passes and kernel-call splits (w->e, t, f64 set). */
 static void plan(struct xwork *w) {
@@ -332,6 +405,7 @@ static void plan(struct xwork *w) {
                                 : w->t->nt_f32[last->op] != NULL)));
   w->sub = e->red < 0 && w->f64 && e->nins > 1 ? XPASS_F64 : 0;
   w->kcall = w->sub ? XKCALL_F64 : 0;
+  plan_ksel(w);
 }
 
 static bool overlap(const void *a, size_t na, const void *b, size_t nb) {

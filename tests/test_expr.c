@@ -2574,6 +2574,34 @@ static void fused_runs_give_the_unfused_bits(void) {
   free(v64), free(o64), free(r64), free(v32), free(o32), free(r32), free(i64), free(i32);
 }
 
+/* Evaluates e over n elements of in[0..3) (x, y, z; NULL for unused) three
+ * ways: out at elements 0 and 3 of out (n + 8 elements), then in place of
+ * x (tmp: n elements, overwritten with x); returns how many elements of
+ * the three results differ from ref in their bits (a NaN matches any NaN)
+ * or belong to an evaluation that failed. */
+static size_t mismatches_in_three_forms(const ompb_expr *e, bool f64, const char *const *in, size_t n,
+                                        const char *ref, char *out, char *tmp) {
+  const size_t es = f64 ? sizeof(double) : sizeof(float);
+  size_t bad = 0;
+  for (int form = 0; form < 3; form++) {
+    char *o = form == 2 ? tmp : out + (form ? 3 * es : 0);
+    if (form == 2) memcpy(tmp, in[0], n * es);
+    const void *args[] = {form == 2 ? (const void *)tmp : (const void *)in[0], in[1], in[2]};
+    int rc = f64 ? ompb_expr_eval_f64(pool2, e, (const double *const *)args, n, (double *)(void *)o, NULL)
+                 : ompb_expr_eval_f32(pool2, e, (const float *const *)args, n, (float *)(void *)o, NULL);
+    if (rc != OMPB_OK) {
+      bad += n;
+      continue;
+    }
+    for (size_t i = 0; i < n; i++) {
+      double g = f64 ? ((double *)(void *)o)[i] : ((float *)(void *)o)[i];
+      double w = f64 ? ((const double *)(const void *)ref)[i] : ((const float *)(const void *)ref)[i];
+      if (memcmp(o + i * es, ref + i * es, es) != 0 && !(isnan(g) && isnan(w))) bad++;
+    }
+  }
+  return bad;
+}
+
 /* A program whose last instruction is a kernel with an nt_ form stores
  * out with it when the output streams (src/work_expr.c, nt_run): the
  * kernel's own bits, also in place and at an output off its 64-byte
@@ -2611,26 +2639,87 @@ static void streamed_last_kernel_gives_the_kernel_bits(void) {
       }
       if (f64) t->f64[cases[c].k]((const double *)(void *)tmp, (double *)(void *)ref, n, NULL);
       else t->f32[cases[c].k]((const float *)(void *)tmp, (float *)(void *)ref, n, NULL);
-      /* out at elements 0 and 3 of its buffer, then in place */
-      for (int form = 0; form < 3; form++) {
-        char *o = form == 2 ? tmp : out + (form ? 3 * es : 0);
-        if (form == 2) memcpy(tmp, x, n * es);
-        const void *in[] = {form == 2 ? (const void *)tmp : (const void *)x, NULL, NULL};
-        int rc = f64 ? ompb_expr_eval_f64(pool2, e, (const double *const *)in, n, (double *)(void *)o, NULL)
-                     : ompb_expr_eval_f32(pool2, e, (const float *const *)in, n, (float *)(void *)o, NULL);
-        CU_ASSERT_EQUAL(rc, OMPB_OK);
-        size_t bad = 0;
-        for (size_t i = 0; i < n; i++) {
-          double g = f64 ? ((double *)(void *)o)[i] : ((float *)(void *)o)[i];
-          double w = f64 ? ((double *)(void *)ref)[i] : ((float *)(void *)ref)[i];
-          if (memcmp(o + i * es, ref + i * es, es) != 0 && !(isnan(g) && isnan(w))) bad++;
-        }
-        CU_ASSERT_EQUAL(bad, 0u);
-      }
+      const char *in[] = {x, NULL, NULL};
+      CU_ASSERT_EQUAL(mismatches_in_three_forms(e, f64, in, n, ref, out, tmp), 0u);
       ompb_expr_free(e);
     }
     free(x), free(tmp), free(ref), free(out);
   }
+}
+
+/* A program that ends in log(x) and a select of it against a constant
+ * (where(x > 0, log(x), -x)) runs, when the output streams, as the log's
+ * nt_sel_ kernel (src/work_expr.c, run_ksel): every comparison, negated
+ * else or not, else a variable or a constant, out at its 64-byte boundary
+ * and off it and in place, lengths with a partial line at the end, must
+ * give what the select of the log kernel's own result gives, bit for bit,
+ * at every ISA (the suite runs again under each). Inputs with NaN, +-inf,
+ * +-0, 1 and subnormals. */
+static void streamed_kernel_select_gives_the_select_bits(void) {
+  static const struct { const char *src; int k, cmp; bool neg; char c, f; double kv; } cases[] = {
+      {"where(x > 0, log(x), -x)", OMPB__K1_log, 2, true, 'x', 'x', 0},
+      {"where(x <= 0.5, log_fast(x), y)", OMPB__K1_log_fast, 1, false, 'x', 'y', 0.5},
+      {"where(y != 1, log(x), -y)", OMPB__K1_log, 5, true, 'y', 'y', 1},
+      {"where(0 < y, log(x), 2.5)", OMPB__K1_log, 2, false, 'y', 'k', 0},
+      {"where(x == 1, log(x), z)", OMPB__K1_log, 4, false, 'x', 'z', 1},
+      {"where(x >= 2, log_fast(x), -z)", OMPB__K1_log_fast, 3, true, 'x', 'z', 2},
+      {"where(y < 0, log(x), x)", OMPB__K1_log, 0, false, 'y', 'x', 0}};
+  enum { NC = sizeof cases / sizeof cases[0] };
+  const ompb__simd_table *t = ompb__simd_active();
+  const size_t smin = ompb__stream_min();
+  const bool big = !slow_run() && smin <= ((size_t)64 << 20);
+  size_t shaped = 0;
+  for (int f64 = 0; f64 < 2; f64++) {
+    const size_t es = f64 ? sizeof(double) : sizeof(float);
+    size_t n = big ? smin / es : 5000;
+    if (n < 3 * OMPB_EXPR_BLOCK) n = 3 * OMPB_EXPR_BLOCK;
+    n += 37;
+    char *v[3], *lg = malloc(n * es), *ref = malloc(n * es), *out = malloc((n + 8) * es),
+                *tmp = malloc(n * es);
+    for (int j = 0; j < 3; j++) v[j] = malloc(n * es);
+    CU_ASSERT_FATAL(lg && ref && out && tmp && v[0] && v[1] && v[2]);
+    static const double sp[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, 1.0, 0x1p-1040, 0x1p-140,
+                                0.5, 2.0, -1.0};
+    rng_state = 8642 + (uint64_t)f64;
+    for (int j = 0; j < 3; j++)
+      for (size_t i = 0; i < n; i++) {
+        double a = rng_unit() < 0.05 ? sp[(size_t)(rng_unit() * 11) % 11] : rng_range(-4, 4);
+        if (f64) ((double *)(void *)v[j])[i] = a;
+        else ((float *)(void *)v[j])[i] = (float)a;
+      }
+    for (size_t c = 0; c < NC; c++) {
+      ompb_expr *e = compile(cases[c].src, XYZ, 3);
+      CU_ASSERT_FATAL(e != NULL);
+      /* the program's shape the evaluator looks for */
+      if (e->nins >= 2 && e->ins[e->nins - 2].kind == OMPB__XI_K1 &&
+          e->ins[e->nins - 2].op == cases[c].k && e->ins[e->nins - 1].kind == OMPB__XI_FUSED &&
+          e->runs[e->ins[e->nins - 1].a].run.nops == 1)
+        shaped++;
+      if (f64) t->f64[cases[c].k]((const double *)(void *)v[0], (double *)(void *)lg, n, NULL);
+      else t->f32[cases[c].k]((const float *)(void *)v[0], (float *)(void *)lg, n, NULL);
+      const char *cv = v[cases[c].c - 'x'];
+      const char *fv = cases[c].f == 'k' ? NULL : v[cases[c].f - 'x'];
+      for (size_t i = 0; i < n; i++) {
+        double x = f64 ? ((double *)(void *)cv)[i] : ((float *)(void *)cv)[i];
+        double kv = f64 ? cases[c].kv : (double)(float)cases[c].kv;
+        bool pick = cases[c].cmp == 0 ? x < kv : cases[c].cmp == 1 ? x <= kv
+                  : cases[c].cmp == 2 ? x > kv : cases[c].cmp == 3 ? x >= kv
+                  : cases[c].cmp == 4 ? x == kv : x != kv;
+        if (f64) {
+          double el = fv ? ((double *)(void *)fv)[i] : 2.5;
+          ((double *)(void *)ref)[i] = pick ? ((double *)(void *)lg)[i] : cases[c].neg ? -el : el;
+        } else {
+          float el = fv ? ((float *)(void *)fv)[i] : 2.5f;
+          ((float *)(void *)ref)[i] = pick ? ((float *)(void *)lg)[i] : cases[c].neg ? -el : el;
+        }
+      }
+      CU_ASSERT_EQUAL(mismatches_in_three_forms(e, f64, (const char *const *)v, n, ref, out, tmp), 0u);
+      ompb_expr_free(e);
+    }
+    for (int j = 0; j < 3; j++) free(v[j]);
+    free(lg), free(ref), free(out), free(tmp);
+  }
+  CU_ASSERT_EQUAL(shaped, 2u * NC);
 }
 
 /* perf/bench_expr's "prog" column runs one block through the evaluator's
@@ -2726,6 +2815,7 @@ int ompb_suite_expr(void) {
       {"random_trees_match_reference", random_trees_match_reference},
       {"fused_runs_give_the_unfused_bits", fused_runs_give_the_unfused_bits},
       {"streamed_last_kernel_gives_the_kernel_bits", streamed_last_kernel_gives_the_kernel_bits},
+      {"streamed_kernel_select_gives_the_select_bits", streamed_kernel_select_gives_the_select_bits},
       {"bench_block_gives_the_evaluator_bits", bench_block_gives_the_evaluator_bits},
   };
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
