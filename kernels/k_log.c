@@ -345,15 +345,25 @@ static inline __attribute__((always_inline)) __m256 logf8_bad(__m256 x) {
       _mm256_set1_epi32(-0x01000001))); /* 0x7effffff ^ 0x80000000 */
 }
 
-/* those lanes of y from SLEEF's logf, lane by lane */
+/* those lanes of y: log(+-0) = -inf, log(x < 0) = NaN, log(+inf) = +inf,
+ * a NaN stays a NaN, by blends; from SLEEF's logf when a lane is a
+ * positive subnormal. (SLEEF for every such vector made a log over
+ * mixed-sign data, E4's where(x > 0, log(x), -x), ~5x slower than over
+ * positive data: perf/bench_expr at OMPB_SIMD=avx2, docs/design.md
+ * "Expressions: a kernel and its select".) */
 static inline __attribute__((always_inline)) __m256
 logf8_fix(__m256 x, __m256 y, __m256 bad, int precise) {
-  return _mm256_movemask_ps(bad)
-             ? _mm256_blendv_ps(y,
-                                precise ? Sleef_logf8_u10avx2(x)
-                                        : Sleef_logf8_u35avx2(x),
-                                bad)
-             : y;
+  if (!_mm256_movemask_ps(bad))
+    return y;
+  const __m256 z = _mm256_setzero_ps();
+  const __m256 sub = _mm256_and_ps(_mm256_cmp_ps(x, z, _CMP_GT_OQ),
+                                   _mm256_cmp_ps(x, _mm256_set1_ps(0x1p-126f), _CMP_LT_OQ));
+  if (_mm256_movemask_ps(sub))
+    return _mm256_blendv_ps(y, precise ? Sleef_logf8_u10avx2(x) : Sleef_logf8_u35avx2(x), bad);
+  __m256 s = _mm256_blendv_ps(_mm256_add_ps(x, z), _mm256_set1_ps(NAN),
+                              _mm256_cmp_ps(x, z, _CMP_LT_OQ));
+  s = _mm256_blendv_ps(s, _mm256_set1_ps(-INFINITY), _mm256_cmp_ps(x, z, _CMP_EQ_OQ));
+  return _mm256_blendv_ps(y, s, bad);
 }
 
 /* TI, TH, TL: LOG8_S and -ln s (log), LOG8_INVC and -ln(1/c) (log_fast) */
@@ -502,10 +512,29 @@ logd4(const double *p, int precise) {
       precise ? Sleef_logd4_u10avx2(x) : Sleef_logd4_u35avx2(x), y, good);
 }
 
+/* The lanes of *y at p that logd4_core cannot take (good clear), when
+ * none is a positive subnormal (else false: SLEEF's, logd4): log(+-0) =
+ * -inf, log(x < 0) = NaN, log(+inf) = +inf, a NaN stays a NaN, by blends
+ * (as logf8_fix). */
+static inline __attribute__((always_inline)) int
+logd4_specials(const double *p, __m256d *y, __m256d good) {
+  const __m256d x = _mm256_loadu_pd(p), z = _mm256_setzero_pd();
+  const __m256d sub = _mm256_and_pd(_mm256_cmp_pd(x, z, _CMP_GT_OQ),
+                                    _mm256_cmp_pd(x, _mm256_set1_pd(0x1p-1022), _CMP_LT_OQ));
+  if (_mm256_movemask_pd(sub))
+    return 0;
+  __m256d s = _mm256_blendv_pd(_mm256_add_pd(x, z), _mm256_set1_pd(NAN),
+                               _mm256_cmp_pd(x, z, _CMP_LT_OQ));
+  s = _mm256_blendv_pd(s, _mm256_set1_pd(-INFINITY), _mm256_cmp_pd(x, z, _CMP_EQ_OQ));
+  *y = _mm256_blendv_pd(s, *y, good);
+  return 1;
+}
+
 /* The AVX2 f64 log and log_fast loop. The inner loop has no call: a vector
- * with a lane for SLEEF leaves it (the call made the compiler reload every
- * constant each step). ST: _mm256_storeu_pd, or _mm256_stream_pd for the
- * nt_ form (out 64-byte aligned). */
+ * with a lane for SLEEF (a positive subnormal) leaves it (the call made the
+ * compiler reload every constant each step); zeros, negatives, inf and NaN
+ * are blended in (logd4_specials). ST: _mm256_storeu_pd, or
+ * _mm256_stream_pd for the nt_ form (out 64-byte aligned). */
 #define LOGD4_LOOP(name, ST, precise, PRE)                                     \
   KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
     PRE                                                                        \
@@ -514,17 +543,19 @@ logd4(const double *p, int precise) {
       for (; i + 8 <= n; i += 8) { /* two vectors a step, one test */       \
         PREFETCH(in + i);                                                      \
         __m256d g0, g1;                                                        \
-        const __m256d y0 = logd4_core(in + i, &g0, precise);                   \
-        const __m256d y1 = logd4_core(in + i + 4, &g1, precise);               \
-        if (_mm256_movemask_pd(_mm256_and_pd(g0, g1)) != 15)                   \
+        __m256d y0 = logd4_core(in + i, &g0, precise);                         \
+        __m256d y1 = logd4_core(in + i + 4, &g1, precise);                     \
+        if (_mm256_movemask_pd(_mm256_and_pd(g0, g1)) != 15 &&                 \
+            !(logd4_specials(in + i, &y0, g0) &&                               \
+              logd4_specials(in + i + 4, &y1, g1)))                            \
           break;                                                               \
         ST(out + i, y0);                                                       \
         ST(out + i + 4, y1);                                                   \
       }                                                                        \
       for (; i + 4 <= n; i += 4) {                                             \
         __m256d good;                                                          \
-        const __m256d y = logd4_core(in + i, &good, precise);                  \
-        if (_mm256_movemask_pd(good) != 15)                                    \
+        __m256d y = logd4_core(in + i, &good, precise);                        \
+        if (_mm256_movemask_pd(good) != 15 && !logd4_specials(in + i, &y, good)) \
           break;                                                               \
         ST(out + i, y);                                                        \
       }                                                                        \
