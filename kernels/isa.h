@@ -384,7 +384,25 @@ INLINE float float_of(uint32_t b) {
                                     _mm256_load_pd((const double *)(q))))
 #endif
 #define GUARDED_KERNEL_NT(fname, T, S, ABS, lim, core, fallback)               \
+  GUARDED_KERNEL_NT_EPI(fname, T, S, ABS, lim, core, fallback, 0,              \
+                        struct ompb__ksel_f32, ksel_f32, GUARD_NT_NONE_)
+#define GUARD_NT_NONE_(p, q, b, j) ((void)(b))
+/* b: the epilogue *ks with its c and f at element lo (zeroed when epi is
+ * 0: never read) */
+#define KSEL_AT(KS, b, epi, ks, lo)                                            \
+  KS b = {0};                                                                  \
+  if (epi) {                                                                   \
+    b = *(ks);                                                                 \
+    b.c += (lo);                                                               \
+    b.f += (lo);                                                               \
+  }
+/* epi 1: the nt_sel_ form (kernels.h): params the KS (an ompb__ksel_*),
+ * each vector stored through KNT (KSEL_NT_F32/_F64), the fallback's
+ * lanes and the in-place block through KSF (ksel_f32/_f64). */
+#define GUARDED_KERNEL_NT_EPI(fname, T, S, ABS, lim, core, fallback, epi, KS,  \
+                              KSF, KNT)                                        \
   KDEF(fname)(const T *in, T *out, size_t n, const void *params) {             \
+    const KS *ks_ = (epi) ? (const KS *)params : NULL;                         \
     (void)params;                                                              \
     _Alignas(64) T w[GUARD_BLOCK];                                             \
     T f[GUARD_BLOCK];                                                          \
@@ -396,28 +414,35 @@ INLINE float float_of(uint32_t b) {
     for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
       const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
       PREFETCH_BLOCK(in + lo, m * sizeof(T));                                  \
-      if (in != out) { /* each vector streamed as soon as it is computed */   \
+      KSEL_AT(KS, kb_, epi, ks_, lo);                                          \
+      if (in != out) { /* each vector streamed as soon as it is computed */    \
         size_t c_ = 0;                                                         \
         for (; c_ + VW_ <= m; c_ += VW_) {                                     \
           _Alignas(64) T v_[VW_];                                              \
           _Pragma("omp simd") for (size_t k = 0; k < VW_; k++)                 \
               v_[k] = core(in[lo + c_ + k]);                                   \
-          GUARD_NT_VEC(T, out + lo + c_, v_);                                  \
+          if (epi)                                                             \
+            KNT(out + lo + c_, v_, &kb_, c_);                                  \
+          else                                                                 \
+            GUARD_NT_VEC(T, out + lo + c_, v_);                                \
         }                                                                      \
         for (; c_ < m; c_++)                                                   \
-          out[lo + c_] = core(in[lo + c_]);                                    \
-        /* the range scan after, over the block in L1: a reduction inside     \
-         * the vector loop would end every vector with a horizontal one */    \
+          out[lo + c_] = (epi) ? KSF(core(in[lo + c_]), kb_.c + c_, kb_.f + c_, \
+                                     kb_.k, kb_.sel)                           \
+                               : core(in[lo + c_]);                            \
+        /* the range scan after, over the block in L1: a reduction inside      \
+         * the vector loop would end every vector with a horizontal one */     \
         GUARD_(S, _SCAN)(S) {                                                  \
           const T x = in[lo + j];                                              \
           GUARD_(S, _STEP)(S, ABS, lim, x)                                     \
         }                                                                      \
-        if (GUARD_(S, _FAILED)) { /* the streamed block, then the lanes */    \
+        if (GUARD_(S, _FAILED)) { /* the streamed block, then the lanes */     \
           _mm_sfence();                                                        \
           fallback(in + lo, f, m, NULL);                                       \
           for (size_t j = 0; j < m; j++)                                       \
             if (!(ABS(in[lo + j]) <= lim))                                     \
-              out[lo + j] = f[j];                                              \
+              out[lo + j] = (epi) ? KSF(f[j], kb_.c + j, kb_.f + j, kb_.k, kb_.sel) \
+                                  : f[j];                                      \
         }                                                                      \
         continue;                                                              \
       }                                                                        \
@@ -433,10 +458,15 @@ INLINE float float_of(uint32_t b) {
             w[j] = f[j];                                                       \
       }                                                                        \
       size_t j = 0;                                                            \
-      for (; j + VW_ <= m; j += VW_)                                           \
-        GUARD_NT_VEC(T, out + lo + j, w + j);                                  \
+      for (; j + VW_ <= m; j += VW_) {                                         \
+        if (epi)                                                               \
+          KNT(out + lo + j, w + j, &kb_, j);                                   \
+        else                                                                   \
+          GUARD_NT_VEC(T, out + lo + j, w + j);                                \
+      }                                                                        \
       for (; j < m; j++)                                                       \
-        out[lo + j] = w[j];                                                    \
+        out[lo + j] =                                                          \
+            (epi) ? KSF(w[j], kb_.c + j, kb_.f + j, kb_.k, kb_.sel) : w[j];    \
     }                                                                          \
   }
 #if defined(OMPB_ISA_AVX512F)
@@ -446,17 +476,45 @@ typedef char ISA_VEC_BYTES_[32];
 #endif
 #endif
 
-/* ---- the select of the nt_sel_ kernels (kernels.h, ompb__ksel_*) ----
+/* ---- the epilogue of the nt_sel_ kernels (kernels.h, ompb__ksel_*) ----
  * A kernel's loop stores each vector y of results through KSEL_ST_PS or
- * KSEL_ST_PD instead of its store: the comparison operand and the else
- * operand are loaded at the same index, c CMP k picks y or the else
- * (its sign flipped by an xor with -0 for the negated select), and the
- * result is streamed from the registers. The comparison, the same on
- * every vector of a call, is a predicted switch; sel % 6 and sel >= 6
- * are kernels/expr_ops.h's select index (OMPB__ES_*, OMPB__ES_NEG = 6;
- * src/work_expr.c asserts it). KSEL_PRE_F32 / _F64 open the kernel
- * (params the ompb__ksel_*), KPLAIN_PRE the kernels without it. */
+ * KSEL_ST_PD (or ksel_ps/ksel_pd) instead of its store: sel < KSEL_FMA, a
+ * select: the comparison operand c and the else f are loaded at the same
+ * index, c CMP k picks y or the else (its sign flipped by an xor with -0
+ * for the negated select); sel = KSEL_FMA + OMPB__ET_FMA, _FMS, _FNMA, a
+ * multiply-add with y the first factor: fma(y, k, f), fma(y, k, -f),
+ * fma(-y, k, f) (c not read, but a valid array). The result is streamed from the registers.
+ * The operation, the same on every vector of a call, is a predicted
+ * branch; sel % 6 and sel >= 6 are kernels/expr_ops.h's select index
+ * (OMPB__ES_*, OMPB__ES_NEG = 6; src/work_expr.c asserts both codes).
+ * ksel_f32/_f64 are the same on one element (the fallback's lanes).
+ * KSEL_PRE_F32 / _F64 open the kernel (params the ompb__ksel_*),
+ * KPLAIN_PRE the kernels without it. */
 #define KPLAIN_PRE (void)params;
+#define KSEL_FMA OMPB__KSEL_FMA
+/* whether the epilogue negates f: the negated selects and FMS */
+#define KSEL_NEGF(sel) (((sel) >= 6 && (sel) < KSEL_FMA) || (sel) == KSEL_FMA + 1)
+#define KSEL_SCALAR(T, sfx, FMA)                                               \
+  static inline __attribute__((always_inline)) T ksel_##sfx(                   \
+      T y, const T *c, const T *f, T k, unsigned sel) {                        \
+    const T fv = KSEL_NEGF(sel) ? -*f : *f;                                    \
+    if (sel >= KSEL_FMA)                                                       \
+      return FMA(sel == KSEL_FMA + 2 ? -y : y, k, fv);                         \
+    const T cv = *c;                                                           \
+    int p;                                                                     \
+    switch (sel % 6) {                                                         \
+    case 0: p = cv < k; break;                                                 \
+    case 1: p = cv <= k; break;                                                \
+    case 2: p = cv > k; break;                                                 \
+    case 3: p = cv >= k; break;                                                \
+    case 4: p = cv == k; break;                                                \
+    default: p = cv != k; break;                                               \
+    }                                                                          \
+    return p ? y : fv;                                                         \
+  }
+KSEL_SCALAR(float, f32, fmaf)
+KSEL_SCALAR(double, f64, fma)
+#undef KSEL_SCALAR
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
 /* m = c CMP k, the predicate of select index sel (C's: ordered but !=) */
 #define KSEL_CMP_(sel, CMP, c, k)                                              \
@@ -469,73 +527,139 @@ typedef char ISA_VEC_BYTES_[32];
   default: m = CMP(c, k, _CMP_NEQ_UQ); break;                                 \
   }
 #if defined(OMPB_ISA_AVX512F)
+typedef __m512 ksel_vf;
+typedef __m512d ksel_vd;
+typedef __m512i ksel_sf, ksel_sd; /* the else's sign mask */
 static inline __attribute__((always_inline)) __m512
 ksel_ps(__m512 y, const float *c, const float *f, __m512 k, __m512i sg, unsigned sel) {
-  const __m512 cv = _mm512_loadu_ps(c);
   const __m512 fv = _mm512_castsi512_ps(
       _mm512_xor_si512(_mm512_castps_si512(_mm512_loadu_ps(f)), sg));
+  if (sel >= KSEL_FMA)
+    return sel == KSEL_FMA + 2 ? _mm512_fnmadd_ps(y, k, fv) : _mm512_fmadd_ps(y, k, fv);
+  const __m512 cv = _mm512_loadu_ps(c);
   __mmask16 m;
   KSEL_CMP_(sel, _mm512_cmp_ps_mask, cv, k)
   return _mm512_mask_blend_ps(m, fv, y);
 }
 static inline __attribute__((always_inline)) __m512d
 ksel_pd(__m512d y, const double *c, const double *f, __m512d k, __m512i sg, unsigned sel) {
-  const __m512d cv = _mm512_loadu_pd(c);
   const __m512d fv = _mm512_castsi512_pd(
       _mm512_xor_si512(_mm512_castpd_si512(_mm512_loadu_pd(f)), sg));
+  if (sel >= KSEL_FMA)
+    return sel == KSEL_FMA + 2 ? _mm512_fnmadd_pd(y, k, fv) : _mm512_fmadd_pd(y, k, fv);
+  const __m512d cv = _mm512_loadu_pd(c);
   __mmask8 m;
   KSEL_CMP_(sel, _mm512_cmp_pd_mask, cv, k)
   return _mm512_mask_blend_pd(m, fv, y);
 }
-#define KSEL_PRE_F32                                                           \
-  const struct ompb__ksel_f32 *ks_ = params;                                   \
-  const __m512 kk_ = _mm512_set1_ps(ks_->k);                                   \
-  const __m512i ksg_ = _mm512_set1_epi32(ks_->sel >= 6 ? INT32_MIN : 0);
-#define KSEL_PRE_F64                                                           \
-  const struct ompb__ksel_f64 *ks_ = params;                                   \
-  const __m512d kk_ = _mm512_set1_pd(ks_->k);                                  \
-  const __m512i ksg_ = _mm512_set1_epi64(ks_->sel >= 6 ? INT64_MIN : 0);
-#define KSEL_ST_PS(p, y)                                                       \
-  _mm512_stream_ps((p), ksel_ps((y), ks_->c + ((p) - out),                     \
-                                ks_->f + ((p) - out), kk_, ksg_, ks_->sel))
-#define KSEL_ST_PD(p, y)                                                       \
-  _mm512_stream_pd((p), ksel_pd((y), ks_->c + ((p) - out),                     \
-                                ks_->f + ((p) - out), kk_, ksg_, ks_->sel))
+#define KSEL_K_F32(k) _mm512_set1_ps(k)
+#define KSEL_K_F64(k) _mm512_set1_pd(k)
+#define KSEL_SG_F32(sel) _mm512_set1_epi32(KSEL_NEGF(sel) ? INT32_MIN : 0)
+#define KSEL_SG_F64(sel) _mm512_set1_epi64(KSEL_NEGF(sel) ? INT64_MIN : 0)
+#define KSEL_STREAM_PS _mm512_stream_ps
+#define KSEL_STREAM_PD _mm512_stream_pd
+#define KSEL_LOAD_PS _mm512_load_ps
+#define KSEL_LOAD_PD _mm512_load_pd
 #else
+typedef __m256 ksel_vf;
+typedef __m256d ksel_vd;
+typedef __m256 ksel_sf;
+typedef __m256d ksel_sd;
 static inline __attribute__((always_inline)) __m256
 ksel_ps(__m256 y, const float *c, const float *f, __m256 k, __m256 sg, unsigned sel) {
-  const __m256 cv = _mm256_loadu_ps(c);
   const __m256 fv = _mm256_xor_ps(_mm256_loadu_ps(f), sg);
+  if (sel >= KSEL_FMA)
+    return sel == KSEL_FMA + 2 ? _mm256_fnmadd_ps(y, k, fv) : _mm256_fmadd_ps(y, k, fv);
+  const __m256 cv = _mm256_loadu_ps(c);
   __m256 m;
   KSEL_CMP_(sel, _mm256_cmp_ps, cv, k)
   return _mm256_blendv_ps(fv, y, m);
 }
 static inline __attribute__((always_inline)) __m256d
 ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsigned sel) {
-  const __m256d cv = _mm256_loadu_pd(c);
   const __m256d fv = _mm256_xor_pd(_mm256_loadu_pd(f), sg);
+  if (sel >= KSEL_FMA)
+    return sel == KSEL_FMA + 2 ? _mm256_fnmadd_pd(y, k, fv) : _mm256_fmadd_pd(y, k, fv);
+  const __m256d cv = _mm256_loadu_pd(c);
   __m256d m;
   KSEL_CMP_(sel, _mm256_cmp_pd, cv, k)
   return _mm256_blendv_pd(fv, y, m);
 }
+#define KSEL_K_F32(k) _mm256_set1_ps(k)
+#define KSEL_K_F64(k) _mm256_set1_pd(k)
+#define KSEL_SG_F32(sel) _mm256_set1_ps(KSEL_NEGF(sel) ? -0.0f : 0.0f)
+#define KSEL_SG_F64(sel) _mm256_set1_pd(KSEL_NEGF(sel) ? -0.0 : 0.0)
+#define KSEL_STREAM_PS _mm256_stream_ps
+#define KSEL_STREAM_PD _mm256_stream_pd
+#define KSEL_LOAD_PS _mm256_load_ps
+#define KSEL_LOAD_PD _mm256_load_pd
+#endif
 #define KSEL_PRE_F32                                                           \
   const struct ompb__ksel_f32 *ks_ = params;                                   \
-  const __m256 kk_ = _mm256_set1_ps(ks_->k);                                   \
-  const __m256 ksg_ = _mm256_set1_ps(ks_->sel >= 6 ? -0.0f : 0.0f);
+  const ksel_vf kk_ = KSEL_K_F32(ks_->k);                                      \
+  const ksel_sf ksg_ = KSEL_SG_F32(ks_->sel);
 #define KSEL_PRE_F64                                                           \
   const struct ompb__ksel_f64 *ks_ = params;                                   \
-  const __m256d kk_ = _mm256_set1_pd(ks_->k);                                  \
-  const __m256d ksg_ = _mm256_set1_pd(ks_->sel >= 6 ? -0.0 : 0.0);
+  const ksel_vd kk_ = KSEL_K_F64(ks_->k);                                      \
+  const ksel_sd ksg_ = KSEL_SG_F64(ks_->sel);
+/* The vector at q (aligned) with the epilogue b (an ompb__ksel_* whose c
+ * and f are at the vector's index j) streamed to p: the guarded and trig
+ * kernels' stores from a buffer. */
+#define KSEL_NT_F32(p, q, b, j)                                                \
+  KSEL_STREAM_PS((p), ksel_ps(KSEL_LOAD_PS(q), (b)->c + (j), (b)->f + (j),     \
+                              KSEL_K_F32((b)->k), KSEL_SG_F32((b)->sel), (b)->sel))
+#define KSEL_NT_F64(p, q, b, j)                                                \
+  KSEL_STREAM_PD((p), ksel_pd(KSEL_LOAD_PD(q), (b)->c + (j), (b)->f + (j),     \
+                              KSEL_K_F64((b)->k), KSEL_SG_F64((b)->sel), (b)->sel))
+/* In a block function with a parameter `ks` (an ompb__ksel_* whose c and
+ * f are at the block's start, or NULL): KSEL_BLOCK_F32/_F64 opens it,
+ * KSEL_STORE_F32/_F64 stores y at dst + j through ST (a streaming store)
+ * with the epilogue when ks is set, KSEL_TAIL applies it to the n
+ * elements of a tail's buffer buf that belong at j. */
+#define KSEL_BLOCK_F32(ks)                                                     \
+  const ksel_vf kbk_ = KSEL_K_F32((ks) ? (ks)->k : 0.0f);                      \
+  const ksel_sf kbs_ = KSEL_SG_F32((ks) ? (ks)->sel : 0u);                     \
+  (void)kbk_;                                                                  \
+  (void)kbs_
+#define KSEL_BLOCK_F64(ks)                                                     \
+  const ksel_vd kbk_ = KSEL_K_F64((ks) ? (ks)->k : 0.0);                       \
+  const ksel_sd kbs_ = KSEL_SG_F64((ks) ? (ks)->sel : 0u);                     \
+  (void)kbk_;                                                                  \
+  (void)kbs_
+#define KSEL_STORE_F32(ST, dst, j, y)                                          \
+  do {                                                                         \
+    if (ks)                                                                    \
+      ST((dst) + (j), ksel_ps((y), ks->c + (j), ks->f + (j), kbk_, kbs_, ks->sel)); \
+    else                                                                       \
+      ST((dst) + (j), (y));                                                    \
+  } while (0)
+#define KSEL_STORE_F64(ST, dst, j, y)                                          \
+  do {                                                                         \
+    if (ks)                                                                    \
+      ST((dst) + (j), ksel_pd((y), ks->c + (j), ks->f + (j), kbk_, kbs_, ks->sel)); \
+    else                                                                       \
+      ST((dst) + (j), (y));                                                    \
+  } while (0)
+#define KSEL_TAIL(ks, buf, j, n)                                               \
+  do {                                                                         \
+    if (ks)                                                                    \
+      for (size_t t_ = 0; t_ < (n); t_++)                                      \
+        (buf)[t_] = _Generic((buf)[0], float: ksel_f32, double: ksel_f64)(     \
+            (buf)[t_], (ks)->c + (j) + t_, (ks)->f + (j) + t_, (ks)->k, (ks)->sel); \
+  } while (0)
 #define KSEL_ST_PS(p, y)                                                       \
-  _mm256_stream_ps((p), ksel_ps((y), ks_->c + ((p) - out),                     \
-                                ks_->f + ((p) - out), kk_, ksg_, ks_->sel))
+  KSEL_STREAM_PS((p), ksel_ps((y), ks_->c + ((p) - out), ks_->f + ((p) - out), \
+                              kk_, ksg_, ks_->sel))
 #define KSEL_ST_PD(p, y)                                                       \
-  _mm256_stream_pd((p), ksel_pd((y), ks_->c + ((p) - out),                     \
-                                ks_->f + ((p) - out), kk_, ksg_, ks_->sel))
-#endif
-/* kernels/k_log.c */
+  KSEL_STREAM_PD((p), ksel_pd((y), ks_->c + ((p) - out), ks_->f + ((p) - out), \
+                              kk_, ksg_, ks_->sel))
+/* kernels/k_log.c, k_trig.c */
 ompb_kernel_f32 K(nt_sel_log_f32), K(nt_sel_log_fast_f32);
 ompb_kernel_f64 K(nt_sel_log_f64), K(nt_sel_log_fast_f64);
+ompb_kernel_f32 K(nt_sel_sin_f32), K(nt_sel_cos_f32);
+ompb_kernel_f32 K(nt_sel_sin_fast_f32), K(nt_sel_cos_fast_f32);
+ompb_kernel_f64 K(nt_sel_sin_f64), K(nt_sel_cos_f64);
+ompb_kernel_f64 K(nt_sel_sin_fast_f64), K(nt_sel_cos_fast_f64);
 #endif
 
 /* ---- f32 kernels evaluated in double ----

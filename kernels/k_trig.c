@@ -273,6 +273,12 @@ GUARDED_KERNEL_NT(nt_sin_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
                   SINF_FAST, sin_fast_sleef_f32)
 GUARDED_KERNEL_NT(nt_cos_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
                   COSF_FAST, cos_fast_sleef_f32)
+GUARDED_KERNEL_NT_EPI(nt_sel_sin_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
+                      SINF_FAST, sin_fast_sleef_f32, 1, struct ompb__ksel_f32,
+                      ksel_f32, KSEL_NT_F32)
+GUARDED_KERNEL_NT_EPI(nt_sel_cos_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
+                      COSF_FAST, cos_fast_sleef_f32, 1, struct ompb__ksel_f32,
+                      ksel_f32, KSEL_NT_F32)
 #endif
 
 /* ---- f32 sin and cos (default, <= 1 ULP) in float lanes, AVX2/AVX-512F ----
@@ -387,8 +393,10 @@ static inline __attribute__((always_inline)) tf_v trig32f_core(tf_v x,
  * stream: the whole vectors by streaming stores (dst 64-byte aligned), the
  * tail by ordinary ones. */
 static inline __attribute__((always_inline)) int
-trig32f_block(const float *in, float *dst, size_t m, float qoff, int stream) {
+trig32f_block(const float *in, float *dst, size_t m, float qoff, int stream,
+              const struct ompb__ksel_f32 *ks) {
   const tf_v mv = TF_C(0x1.8p23f + qoff);
+  KSEL_BLOCK_F32(ks);
   const tf_i absm = TF_(set1_epi32)(INT32_MAX);
   tf_i top = TF_ZEROI();
   size_t j = 0;
@@ -402,8 +410,8 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff, int stream) {
     top = TF_MAXI(top, TF_ANDI(TF_CASTI(xa), absm));
     top = TF_MAXI(top, TF_ANDI(TF_CASTI(xb), absm));
     if (stream) {
-      TF_(stream_ps)(dst + j, trig32f_core(xa, mv));
-      TF_(stream_ps)(dst + j + TF_W, trig32f_core(xb, mv));
+      KSEL_STORE_F32(TF_(stream_ps), dst, j, trig32f_core(xa, mv));
+      KSEL_STORE_F32(TF_(stream_ps), dst, j + TF_W, trig32f_core(xb, mv));
     } else {
       TF_(storeu_ps)(dst + j, trig32f_core(xa, mv));
       TF_(storeu_ps)(dst + j + TF_W, trig32f_core(xb, mv));
@@ -414,7 +422,7 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff, int stream) {
     const tf_v x = TF_(loadu_ps)(in + j);
     top = TF_MAXI(top, TF_ANDI(TF_CASTI(x), absm));
     if (stream)
-      TF_(stream_ps)(dst + j, trig32f_core(x, mv));
+      KSEL_STORE_F32(TF_(stream_ps), dst, j, trig32f_core(x, mv));
     else
       TF_(storeu_ps)(dst + j, trig32f_core(x, mv));
   }
@@ -424,6 +432,7 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff, int stream) {
     const tf_v x = TF_(loadu_ps)(xi);
     top = TF_MAXI(top, TF_ANDI(TF_CASTI(x), absm));
     TF_(storeu_ps)(xo, trig32f_core(x, mv));
+    KSEL_TAIL(ks, xo, j, m - j);
     memcpy(dst + j, xo, (m - j) * sizeof xo[0]);
   }
   const tf_i limb = TF_(set1_epi32)(0x46800000); /* TRIG32F_MAX's bits */
@@ -444,25 +453,36 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff, int stream) {
  * lanes written over them after a fence (docs/kernels.md, "Streamed
  * calls"); in place, through an aligned stack buffer, as
  * GUARDED_KERNEL_NT. */
-#define TRIG_BLOCK_KERNEL(fname, T, BLOCK, OUT, W, qoff, fallback, nt)         \
+/* epi 1: the nt_sel_ form (kernels.h, nt 1): params the KS (the
+ * ompb__ksel_* of T), the epilogue applied by BLOCK's streaming stores, to
+ * the fallback's lanes, and in place to the buffer as it goes out (KNT:
+ * KSEL_NT_F32/_F64; GUARD_NT_NONE_ when epi is 0). */
+#define TRIG_BLOCK_KERNEL(fname, T, BLOCK, OUT, W, qoff, fallback, nt, epi,    \
+                          KS, KNT)                                             \
   KDEF(fname)(const T *in, T *out, size_t n, const void *params) {             \
+    const KS *ks_ = (epi) ? (const KS *)params : NULL;                         \
     (void)params;                                                              \
     _Alignas(64) T w[GUARD_BLOCK];                                             \
     T f[GUARD_BLOCK];                                                          \
     for (size_t lo = 0; lo < n; lo += GUARD_BLOCK) {                           \
       const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
+      KSEL_AT(KS, b_, epi, ks_, lo);                                           \
+      const KS *const bp_ = (epi) ? &b_ : NULL;                                \
       if ((nt) && in != out) {                                                 \
-        if (BLOCK(in + lo, out + lo, m, qoff, 1)) {                            \
+        if (BLOCK(in + lo, out + lo, m, qoff, 1, bp_)) {                       \
           _mm_sfence(); /* the streamed block before the lanes over it */     \
           fallback(in + lo, f, m, NULL);                                       \
           for (size_t j = 0; j < m; j++)                                       \
             if (OUT(in[lo + j], qoff))                                         \
-              out[lo + j] = f[j];                                              \
+              out[lo + j] =                                                    \
+                  (epi) ? _Generic((T)0, float: ksel_f32, double: ksel_f64)(   \
+                              f[j], b_.c + j, b_.f + j, b_.k, b_.sel)          \
+                        : f[j];                                                \
         }                                                                      \
         continue;                                                              \
       }                                                                        \
       T *dst = (nt) || in == out ? w : out + lo;                               \
-      if (BLOCK(in + lo, dst, m, qoff, 0)) {                                   \
+      if (BLOCK(in + lo, dst, m, qoff, 0, NULL)) {                             \
         fallback(in + lo, f, m, NULL);                                         \
         for (size_t j = 0; j < m; j++)                                         \
           if (OUT(in[lo + j], qoff))                                           \
@@ -470,8 +490,13 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff, int stream) {
       }                                                                        \
       if (nt) {                                                                \
         size_t j = 0;                                                          \
-        for (; j + W <= m; j += W)                                             \
-          GUARD_NT_VEC(T, out + lo + j, w + j);                                \
+        for (; j + W <= m; j += W) {                                           \
+          if (epi)                                                             \
+            KNT(out + lo + j, w + j, &b_, j);                                  \
+          else                                                                 \
+            GUARD_NT_VEC(T, out + lo + j, w + j);                              \
+        }                                                                      \
+        KSEL_TAIL(bp_, w + j, j, m - j);                                       \
         for (; j < m; j++)                                                     \
           out[lo + j] = w[j];                                                  \
       } else if (dst == w) {                                                   \
@@ -481,13 +506,15 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff, int stream) {
   }
 /* lanes above TRIG32F_MAX, inf and NaN take the double path's value */
 #define TRIG32F_OUT(x, qoff) (!(fabsf(x) <= TRIG32F_MAX))
-#define TRIG32F_KERNEL(fname, qoff, fallback, nt)                              \
+#define TRIG32F_KERNEL(fname, qoff, fallback, nt, epi, KNT)                    \
   TRIG_BLOCK_KERNEL(fname, float, trig32f_block, TRIG32F_OUT, TF_W, qoff,      \
-                    fallback, nt)
-TRIG32F_KERNEL(sin_f32, 0.0f, K(sin_f32_dbl), 0)
-TRIG32F_KERNEL(cos_f32, 1.0f, K(cos_f32_dbl), 0)
-TRIG32F_KERNEL(nt_sin_f32, 0.0f, K(sin_f32_dbl), 1)
-TRIG32F_KERNEL(nt_cos_f32, 1.0f, K(cos_f32_dbl), 1)
+                    fallback, nt, epi, struct ompb__ksel_f32, KNT)
+TRIG32F_KERNEL(sin_f32, 0.0f, K(sin_f32_dbl), 0, 0, GUARD_NT_NONE_)
+TRIG32F_KERNEL(cos_f32, 1.0f, K(cos_f32_dbl), 0, 0, GUARD_NT_NONE_)
+TRIG32F_KERNEL(nt_sin_f32, 0.0f, K(sin_f32_dbl), 1, 0, GUARD_NT_NONE_)
+TRIG32F_KERNEL(nt_cos_f32, 1.0f, K(cos_f32_dbl), 1, 0, GUARD_NT_NONE_)
+TRIG32F_KERNEL(nt_sel_sin_f32, 0.0f, K(sin_f32_dbl), 1, 1, KSEL_NT_F32)
+TRIG32F_KERNEL(nt_sel_cos_f32, 1.0f, K(cos_f32_dbl), 1, 1, KSEL_NT_F32)
 
 #if defined(OMPB_ISA_AVX2)
 /* f32 sin_fast and cos_fast at AVX2: trigf_core's operations in
@@ -528,8 +555,10 @@ static inline __attribute__((always_inline)) __m256 trigf8(__m256 x,
 /* dst[j] = sin_fast/cos_fast(in[j]) (half 0 or 1/2) for j < m; whether an
  * |in[j]| is above TRIGF_MAX or NaN. stream: as trig32f_block's. */
 static inline __attribute__((always_inline)) int
-trigf_block(const float *in, float *dst, size_t m, float half, int stream) {
+trigf_block(const float *in, float *dst, size_t m, float half, int stream,
+            const struct ompb__ksel_f32 *ks) {
   const __m256i absm = _mm256_set1_epi32(INT32_MAX);
+  KSEL_BLOCK_F32(ks);
   /* |x|'s bits + this reach the sign bit exactly above TRIGF_MAX's */
   const __m256i bias = _mm256_set1_epi32(0x7FFFFFFF - 0x47800000);
   __m256i top = _mm256_setzero_si256();
@@ -541,7 +570,7 @@ trigf_block(const float *in, float *dst, size_t m, float half, int stream) {
         top, _mm256_add_epi32(_mm256_and_si256(_mm256_castps_si256(x), absm),
                               bias));
     if (stream)
-      _mm256_stream_ps(dst + j, trigf8(x, half));
+      KSEL_STORE_F32(_mm256_stream_ps, dst, j, trigf8(x, half));
     else
       _mm256_storeu_ps(dst + j, trigf8(x, half));
   }
@@ -553,19 +582,22 @@ trigf_block(const float *in, float *dst, size_t m, float half, int stream) {
         top, _mm256_add_epi32(_mm256_and_si256(_mm256_castps_si256(x), absm),
                               bias));
     _mm256_storeu_ps(xo, trigf8(x, half));
+    KSEL_TAIL(ks, xo, j, m - j);
     memcpy(dst + j, xo, (m - j) * sizeof xo[0]);
   }
   return !_mm256_testz_si256(top, _mm256_set1_epi32(INT32_MIN));
 }
 _Static_assert((int)TRIGF_MAX == 65536, "trigf_block's bias");
 #define TRIGF_OUT(x, half) (!(fabsf(x) <= TRIGF_MAX))
-#define TRIGF_KERNEL(fname, half, fallback, nt)                                \
+#define TRIGF_KERNEL(fname, half, fallback, nt, epi, KNT)                      \
   TRIG_BLOCK_KERNEL(fname, float, trigf_block, TRIGF_OUT, 8, half, fallback, \
-                    nt)
-TRIGF_KERNEL(sin_fast_f32, 0.0f, sin_fast_sleef_f32, 0)
-TRIGF_KERNEL(cos_fast_f32, 0.5f, cos_fast_sleef_f32, 0)
-TRIGF_KERNEL(nt_sin_fast_f32, 0.0f, sin_fast_sleef_f32, 1)
-TRIGF_KERNEL(nt_cos_fast_f32, 0.5f, cos_fast_sleef_f32, 1)
+                    nt, epi, struct ompb__ksel_f32, KNT)
+TRIGF_KERNEL(sin_fast_f32, 0.0f, sin_fast_sleef_f32, 0, 0, GUARD_NT_NONE_)
+TRIGF_KERNEL(cos_fast_f32, 0.5f, cos_fast_sleef_f32, 0, 0, GUARD_NT_NONE_)
+TRIGF_KERNEL(nt_sin_fast_f32, 0.0f, sin_fast_sleef_f32, 1, 0, GUARD_NT_NONE_)
+TRIGF_KERNEL(nt_cos_fast_f32, 0.5f, cos_fast_sleef_f32, 1, 0, GUARD_NT_NONE_)
+TRIGF_KERNEL(nt_sel_sin_fast_f32, 0.0f, sin_fast_sleef_f32, 1, 1, KSEL_NT_F32)
+TRIGF_KERNEL(nt_sel_cos_fast_f32, 0.5f, cos_fast_sleef_f32, 1, 1, KSEL_NT_F32)
 #endif
 #endif
 #else
@@ -763,8 +795,9 @@ INLINE double td_cos_t(double x, double m) { return fma(x, INV_PI, -0.5) + m; }
  * sin, 0.5 for cos); whether any in[j] fails the range test */
 static inline __attribute__((always_inline)) int
 trig64_block(const double *in, double *dst, size_t m, double qoff,
-             double half, int stream) {
+             double half, int stream, const struct ompb__ksel_f64 *ks) {
   const int precise = half < 0;
+  KSEL_BLOCK_F64(ks);
   const td_v mv =
       precise ? TD_C(0x1.8p52 + TD_KOFF_P + qoff) : TD_C(0x1.8p52 + TD_KOFF_F);
   const td_v scale = TD_C(precise ? TWO_OVER_PI : INV_PI);
@@ -781,7 +814,7 @@ trig64_block(const double *in, double *dst, size_t m, double qoff,
     const td_v y_ = precise ? trig64_precise(x_, t_, mv)                       \
                             : trig64_fast(x_, t_, mv, half);                   \
     if (st) /* aligned out; never the tail's stack buffer */                 \
-      TD_(stream_pd)(out, y_);                                                 \
+      KSEL_STORE_F64(TD_(stream_pd), dst, (size_t)((out) - dst), y_);          \
     else                                                                       \
       TD_(storeu_pd)(out, y_);                                                 \
   } while (0)
@@ -803,6 +836,7 @@ trig64_block(const double *in, double *dst, size_t m, double qoff,
     double xi[TD_W] = {0}, xo[TD_W];
     memcpy(xi, in + j, (m - j) * sizeof xi[0]);
     TD_ONE(TD_(loadu_pd)(xi), xo, 0);
+    KSEL_TAIL(ks, xo, j, m - j);
     memcpy(dst + j, xo, (m - j) * sizeof xo[0]);
   }
 #undef TD_ONE
@@ -813,10 +847,10 @@ trig64_block(const double *in, double *dst, size_t m, double qoff,
  * _fast -1 (sin) or -2 (cos) */
 static inline __attribute__((always_inline)) int
 trig64_any(const double *in, double *dst, size_t m, double qoff,
-           int stream) {
+           int stream, const struct ompb__ksel_f64 *ks) {
   return qoff >= 0
-             ? trig64_block(in, dst, m, qoff, -1.0, stream)
-             : trig64_block(in, dst, m, 0.0, qoff == -1 ? 0.0 : 0.5, stream);
+             ? trig64_block(in, dst, m, qoff, -1.0, stream, ks)
+             : trig64_block(in, dst, m, 0.0, qoff == -1 ? 0.0 : 0.5, stream, ks);
 }
 static inline __attribute__((always_inline)) int trig64_out(double x,
                                                             double qoff) {
@@ -829,17 +863,21 @@ static inline __attribute__((always_inline)) int trig64_out(double x,
 
 /* TRIG_BLOCK_KERNEL with trig64_any: the lanes out of the range (see
  * td_out), inf and NaN take SLEEF's value, element by element. */
-#define TRIG64_KERNEL(fname, qoff, fallback, nt)                               \
+#define TRIG64_KERNEL(fname, qoff, fallback, nt, epi, KNT)                     \
   TRIG_BLOCK_KERNEL(fname, double, trig64_any, trig64_out, TD_W, qoff,         \
-                    fallback, nt)
-TRIG64_KERNEL(sin_f64, 0.0, sin_u10_f64, 0)
-TRIG64_KERNEL(cos_f64, 1.0, cos_u10_f64, 0)
-TRIG64_KERNEL(nt_sin_f64, 0.0, sin_u10_f64, 1)
-TRIG64_KERNEL(nt_cos_f64, 1.0, cos_u10_f64, 1)
-TRIG64_KERNEL(sin_fast_f64, -1.0, sin_wide_f64, 0)
-TRIG64_KERNEL(cos_fast_f64, -2.0, cos_wide_f64, 0)
-TRIG64_KERNEL(nt_sin_fast_f64, -1.0, sin_wide_f64, 1)
-TRIG64_KERNEL(nt_cos_fast_f64, -2.0, cos_wide_f64, 1)
+                    fallback, nt, epi, struct ompb__ksel_f64, KNT)
+TRIG64_KERNEL(sin_f64, 0.0, sin_u10_f64, 0, 0, GUARD_NT_NONE_)
+TRIG64_KERNEL(cos_f64, 1.0, cos_u10_f64, 0, 0, GUARD_NT_NONE_)
+TRIG64_KERNEL(nt_sin_f64, 0.0, sin_u10_f64, 1, 0, GUARD_NT_NONE_)
+TRIG64_KERNEL(nt_cos_f64, 1.0, cos_u10_f64, 1, 0, GUARD_NT_NONE_)
+TRIG64_KERNEL(nt_sel_sin_f64, 0.0, sin_u10_f64, 1, 1, KSEL_NT_F64)
+TRIG64_KERNEL(nt_sel_cos_f64, 1.0, cos_u10_f64, 1, 1, KSEL_NT_F64)
+TRIG64_KERNEL(sin_fast_f64, -1.0, sin_wide_f64, 0, 0, GUARD_NT_NONE_)
+TRIG64_KERNEL(cos_fast_f64, -2.0, cos_wide_f64, 0, 0, GUARD_NT_NONE_)
+TRIG64_KERNEL(nt_sin_fast_f64, -1.0, sin_wide_f64, 1, 0, GUARD_NT_NONE_)
+TRIG64_KERNEL(nt_cos_fast_f64, -2.0, cos_wide_f64, 1, 0, GUARD_NT_NONE_)
+TRIG64_KERNEL(nt_sel_sin_fast_f64, -1.0, sin_wide_f64, 1, 1, KSEL_NT_F64)
+TRIG64_KERNEL(nt_sel_cos_fast_f64, -2.0, cos_wide_f64, 1, 1, KSEL_NT_F64)
 #else
 TRIG1_F64(KDEF(sin_f64), sin, u10, 1e14)
 TRIG1_F64(KDEF(cos_f64), cos, u10, 1e14)

@@ -43,22 +43,27 @@ typedef struct ompb__simd_table {
   ompb_kernel_f64 *nt_f64[OMPB__K1_COUNT];
   ompb_kernel2_f32 *nt2_f32[OMPB__K2_COUNT];
   ompb_kernel2_f64 *nt2_f64[OMPB__K2_COUNT];
-  /* The kernel of the same slot followed, in its registers, by a select,
-   * its stores non-temporal (out 64-byte aligned, no fence): out[i] =
-   * c[i] CMP k ? kernel(in[i]) : f[i] (or -f[i]), params an ompb__ksel_*
-   * (below), n a multiple of 64 bytes' worth of elements. The expression
-   * evaluator's `where(x > 0, log(x), -x)` in one pass (src/work_expr.c,
-   * docs/design.md "Expressions: a kernel and its select"); NULL where
-   * there is none (log and log_fast at AVX-512F and AVX2). */
+  /* The kernel of the same slot followed, in its registers, by a select
+   * or a multiply-add of its result y, its stores non-temporal (out
+   * 64-byte aligned, no fence): out[i] = c[i] CMP k ? y : f[i] (or
+   * -f[i]), or fma(y, k, f[i]) (or -f[i], or -y), params an
+   * ompb__ksel_* (below), n a multiple of 64 bytes' worth of elements.
+   * The expression evaluator's `where(x > 0, log(x), -x)` and `2*sin(x)
+   * + t` in one pass (src/work_expr.c, docs/design.md "Expressions: a
+   * kernel and its select"); NULL where there is none (log, log_fast,
+   * sin, cos, sin_fast, cos_fast at AVX-512F and AVX2). */
   ompb_kernel_f32 *nt_sel_f32[OMPB__K1_COUNT];
   ompb_kernel_f64 *nt_sel_f64[OMPB__K1_COUNT];
 } ompb__simd_table;
 
-/* The select of an nt_sel_ kernel: the comparison operand c, the else
- * operand f (both read at the kernel's index), the constant k, and sel,
- * the select's index (kernels/expr_ops.h, OMPB__ES_*: LT LE GT GE EQ NE,
- * + OMPB__ES_NEG for -f; NaN compares false except for NE), computed as
- * the expression evaluator's select of that index computes it. */
+/* The epilogue of an nt_sel_ kernel: the comparison operand c, the other
+ * operand f (both read at the kernel's index; c not read by the
+ * multiply-adds, but a valid array), the constant k, and sel: a select's
+ * index (kernels/expr_ops.h, OMPB__ES_*: LT LE GT GE EQ NE, + OMPB__ES_NEG
+ * for -f; NaN compares false except for NE), or OMPB__KSEL_FMA +
+ * OMPB__ET_FMA, _FMS or _FNMA (kernels/expr_ops.h), computed as the
+ * expression evaluator's fused runs compute that operation. */
+#define OMPB__KSEL_FMA 12
 struct ompb__ksel_f32 {
   const float *c, *f;
   float k;

@@ -62,17 +62,18 @@ struct xwork {
    * memory, median CPU time, 15 alternations: f32 0.89x, 0.90x, 0.91x,
    * f64 0.90x, 0.87x, 0.94x the buffer and its copy's). */
   bool nt_run;
-  /* The last two instructions are a kernel and a select of its result
-   * that has an nt_sel_ form (kernels/kernels.h): when streaming, they
-   * run as that one kernel, the select in its registers, over a block's
-   * whole lines; the rest of a block (less than a line) runs them as
-   * they are. where(x > 0, log(x), -x), 2 threads, 16M floats / 8M
-   * doubles from memory: docs/design.md "Expressions: a kernel and its
-   * select". Both NULL otherwise. */
+  /* The last two instructions are a kernel with an nt_sel_ form
+   * (kernels/kernels.h) and a select or multiply-add of its result: when
+   * streaming, they run as that one kernel, the operation in its
+   * registers, over a block's whole lines; the rest of a block (less
+   * than a line) runs them as they are. where(x > 0, log(x), -x),
+   * 2*sin(x) + exp(-x*x), 2 threads, 16M floats / 8M doubles from
+   * memory: docs/design.md "Expressions: a kernel and its select". Both
+   * NULL otherwise. */
   ompb_kernel_f32 *ksel32;
   ompb_kernel_f64 *ksel64;
   uint32_t ksel_in, ksel_c, ksel_f; /* the kernel's input, c and f slots */
-  unsigned ksel_sel;                /* the select's OMPB__ES_* index */
+  unsigned ksel_sel;                /* the epilogue (ompb__ksel_*) */
   double ksel_k;                    /* its constant */
   /* An input or out is not aligned to its element (a float at an odd
    * address: C's loads may not touch it): each block's inputs are copied
@@ -182,7 +183,7 @@ EXEC(double, f64)
 /* The program over m elements of a streamed block (slot nslots - 1 is
  * out, 64-byte aligned) with its last two instructions as one nt_sel_
  * kernel over the whole lines, and as they are over the rest (plain
- * stores; every slot at that offset). */
+ * stores; every slot at that offset, the unused inputs' NULL kept). */
 static void run_ksel(const struct xwork *w, void **p, size_t m) {
   const ompb_expr *e = w->e;
   const size_t es = w->esize, lines = m - m % (64 / es);
@@ -197,7 +198,7 @@ static void run_ksel(const struct xwork *w, void **p, size_t m) {
   }
   if (lines == m) return;
   void *q[KSEL_MAX_SLOTS];
-  for (size_t k = 0; k < e->nslots; k++) q[k] = (char *)p[k] + lines * es;
+  for (size_t k = 0; k < e->nslots; k++) q[k] = p[k] ? (char *)p[k] + lines * es : NULL;
   if (w->f64) exec_f64(w, q, m - lines, false, e->nins - 2, e->nins);
   else exec_f32(w, q, m - lines, false, e->nins - 2, e->nins);
 }
@@ -363,13 +364,16 @@ static size_t auto_claim(unsigned members, size_t n) {
 }
 
 /* The select index of the nt_sel_ kernels is the fused runs' (kernels/isa.h
- * reads sel % 6 and sel >= 6). */
-_Static_assert(OMPB__ES_NEG == 6 && OMPB__ES_COUNT == 12, "the nt_sel_ kernels' select index");
+ * reads sel % 6 and sel >= 6), their multiply-adds follow it. */
+_Static_assert(OMPB__ES_NEG == 6 && OMPB__ES_COUNT == 12 && OMPB__KSEL_FMA == 12 &&
+                   OMPB__ET_FMA == 0 && OMPB__ET_FMS == 1 && OMPB__ET_FNMA == 2,
+               "the nt_sel_ kernels' epilogue index");
 
 /* Whether the program ends in a kernel K with an nt_sel_ form and a run
- * of one select against a constant that takes K's result as its then
- * (and reads it nowhere else): where(x > 0, log(x), -x). Sets w->ksel32
- * or w->ksel64. */
+ * of one operation that reads K's result once, as a select's then against
+ * a constant (where(x > 0, log(x), -x)) or as the first factor of a
+ * multiply-add by a constant (2*sin(x) + t), and writes out. Sets
+ * w->ksel32 or w->ksel64. */
 static void plan_ksel(struct xwork *w) {
   const ompb_expr *e = w->e;
   w->ksel32 = NULL;
@@ -381,16 +385,24 @@ static void plan_ksel(struct xwork *w) {
   const struct ompb__xprun *r = &e->runs[l->a];
   if (!has || r->run.nops != 1 || r->run.nint != 0) return;
   const struct ompb__xrop *o = &r->run.ops[0];
-  if (o->code < OMPB__XR_SELK || o->code >= OMPB__XR_SELK + OMPB__ES_COUNT) return;
-  if ((int)o->dst != r->out_ext || r->ext[o->c] != k->dst || r->ext[o->a] == k->dst ||
-      r->ext[o->d] == k->dst)
+  if ((int)o->dst != r->out_ext) return;
+  if (o->code >= OMPB__XR_SELK && o->code < OMPB__XR_SELK + OMPB__ES_COUNT) {
+    /* (a CMP p0) ? c : d */
+    if (r->ext[o->c] != k->dst || r->ext[o->a] == k->dst || r->ext[o->d] == k->dst) return;
+    w->ksel_c = r->ext[o->a];
+    w->ksel_f = r->ext[o->d];
+    w->ksel_sel = (unsigned)(o->code - OMPB__XR_SELK);
+  } else if (o->code >= OMPB__XR_TRIK && o->code <= OMPB__XR_TRIK + OMPB__ET_FNMA) {
+    /* fma(a, p0, c), fma(a, p0, -c), fma(-a, p0, c) */
+    if (r->ext[o->a] != k->dst || r->ext[o->c] == k->dst) return;
+    w->ksel_c = w->ksel_f = r->ext[o->c];
+    w->ksel_sel = OMPB__KSEL_FMA + (unsigned)(o->code - OMPB__XR_TRIK);
+  } else {
     return;
+  }
   if (w->f64) w->ksel64 = w->t->nt_sel_f64[k->op];
   else w->ksel32 = w->t->nt_sel_f32[k->op];
   w->ksel_in = k->a;
-  w->ksel_c = r->ext[o->a];
-  w->ksel_f = r->ext[o->d];
-  w->ksel_sel = (unsigned)(o->code - OMPB__XR_SELK);
   w->ksel_k = w->f64 ? o->pd[0] : (double)o->pf[0];
 }
 

@@ -2647,46 +2647,75 @@ static void streamed_last_kernel_gives_the_kernel_bits(void) {
   }
 }
 
-/* A program that ends in log(x) and a select of it against a constant
- * (where(x > 0, log(x), -x)) runs, when the output streams, as the log's
- * nt_sel_ kernel (src/work_expr.c, run_ksel): every comparison, negated
- * else or not, else a variable or a constant, out at its 64-byte boundary
- * and off it and in place, lengths with a partial line at the end, must
- * give what the select of the log kernel's own result gives, bit for bit,
- * at every ISA (the suite runs again under each). Inputs with NaN, +-inf,
- * +-0, 1 and subnormals. */
+/* A program that ends in a kernel and a select of its result against a
+ * constant (where(x > 0, log(x), -x)) or a multiply-add with it as the
+ * factor of a constant (2*sin(x) + y) runs, when the output streams, as
+ * the kernel's nt_sel_ form (src/work_expr.c, run_ksel): every
+ * comparison, negated else or not, else a variable or a constant, the
+ * three multiply-adds, log, sin, cos and their _fast forms, E1 itself,
+ * out at its 64-byte boundary and off it and in place, lengths with a
+ * partial line at the end, must give what the operation on the kernel's
+ * own result gives, bit for bit, at every ISA (the suite runs again under
+ * each). Inputs with NaN, +-inf, +-0, 1, subnormals and arguments beyond
+ * the trig kernels' own range (their fallback's lanes). */
 static void streamed_kernel_select_gives_the_select_bits(void) {
-  static const struct { const char *src; int k, cmp; bool neg; char c, f; double kv; } cases[] = {
+  /* op: 0-5 the select's comparison (LT LE GT GE EQ NE, with neg: -f),
+   * 6 fma(y, k, f), 7 fma(y, k, -f), 8 fma(-y, k, f); c, f: the
+   * variable compared and the other operand ('k': the constant 2.5,
+   * 'e': exp(-x*x)) */
+  static const struct { const char *src; int k, op; bool neg; char c, f; double kv; } cases[] = {
       {"where(x > 0, log(x), -x)", OMPB__K1_log, 2, true, 'x', 'x', 0},
       {"where(x <= 0.5, log_fast(x), y)", OMPB__K1_log_fast, 1, false, 'x', 'y', 0.5},
       {"where(y != 1, log(x), -y)", OMPB__K1_log, 5, true, 'y', 'y', 1},
       {"where(0 < y, log(x), 2.5)", OMPB__K1_log, 2, false, 'y', 'k', 0},
       {"where(x == 1, log(x), z)", OMPB__K1_log, 4, false, 'x', 'z', 1},
       {"where(x >= 2, log_fast(x), -z)", OMPB__K1_log_fast, 3, true, 'x', 'z', 2},
-      {"where(y < 0, log(x), x)", OMPB__K1_log, 0, false, 'y', 'x', 0}};
+      {"where(y < 0, sin(x), x)", OMPB__K1_sin, 0, false, 'y', 'x', 0},
+      {"2*sin(x) + y", OMPB__K1_sin, 6, false, 'x', 'y', 2},
+      {"2*sin(x)+exp(-x*x)", OMPB__K1_sin, 6, false, 'x', 'e', 2},
+      {"sin_fast(x)*3 - z", OMPB__K1_sin_fast, 7, false, 'x', 'z', 3},
+      {"y - 0.5*cos(x)", OMPB__K1_cos, 8, false, 'x', 'y', 0.5},
+      {"2*cos_fast(x) + y", OMPB__K1_cos_fast, 6, false, 'x', 'y', 2},
+      {"1.5*log(x) + z", OMPB__K1_log, 6, false, 'x', 'z', 1.5}};
   enum { NC = sizeof cases / sizeof cases[0] };
   const ompb__simd_table *t = ompb__simd_active();
   const size_t smin = ompb__stream_min();
   const bool big = !slow_run() && smin <= ((size_t)64 << 20);
+  /* the multiply-add rounds once where the ISA has an fma (the fused
+   * runs' FMA_F, kernels/expr_ops.c), twice on SSE2 and the scalar one */
+  const bool one_rounding = strcmp(t->isa, "avx2") == 0 || strcmp(t->isa, "avx512f") == 0;
   size_t shaped = 0;
   for (int f64 = 0; f64 < 2; f64++) {
     const size_t es = f64 ? sizeof(double) : sizeof(float);
     size_t n = big ? smin / es : 5000;
     if (n < 3 * OMPB_EXPR_BLOCK) n = 3 * OMPB_EXPR_BLOCK;
     n += 37;
-    char *v[3], *lg = malloc(n * es), *ref = malloc(n * es), *out = malloc((n + 8) * es),
-                *tmp = malloc(n * es);
+    char *v[3], *ky = malloc(n * es), *ef = malloc(n * es), *ref = malloc(n * es),
+                *out = malloc((n + 8) * es), *tmp = malloc(n * es);
     for (int j = 0; j < 3; j++) v[j] = malloc(n * es);
-    CU_ASSERT_FATAL(lg && ref && out && tmp && v[0] && v[1] && v[2]);
+    CU_ASSERT_FATAL(ky && ef && ref && out && tmp && v[0] && v[1] && v[2]);
     static const double sp[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, 1.0, 0x1p-1040, 0x1p-140,
-                                0.5, 2.0, -1.0};
+                                0.5, 2.0, -1.0, 1e30, 2e5, -7e6};
+    enum { NSP = sizeof sp / sizeof sp[0] };
     rng_state = 8642 + (uint64_t)f64;
     for (int j = 0; j < 3; j++)
       for (size_t i = 0; i < n; i++) {
-        double a = rng_unit() < 0.05 ? sp[(size_t)(rng_unit() * 11) % 11] : rng_range(-4, 4);
+        double a = rng_unit() < 0.05 ? sp[(size_t)(rng_unit() * NSP) % NSP] : rng_range(-4, 4);
         if (f64) ((double *)(void *)v[j])[i] = a;
         else ((float *)(void *)v[j])[i] = (float)a;
       }
+    /* exp(-x*x), as E1's program computes it: -(x*x), then the exp kernel */
+    for (size_t i = 0; i < n; i++) {
+      if (f64) {
+        double a = ((double *)(void *)v[0])[i];
+        ((double *)(void *)tmp)[i] = -(a * a);
+      } else {
+        float a = ((float *)(void *)v[0])[i];
+        ((float *)(void *)tmp)[i] = -(a * a);
+      }
+    }
+    if (f64) t->f64[OMPB__K1_exp]((const double *)(void *)tmp, (double *)(void *)ef, n, NULL);
+    else t->f32[OMPB__K1_exp]((const float *)(void *)tmp, (float *)(void *)ef, n, NULL);
     for (size_t c = 0; c < NC; c++) {
       ompb_expr *e = compile(cases[c].src, XYZ, 3);
       CU_ASSERT_FATAL(e != NULL);
@@ -2695,29 +2724,36 @@ static void streamed_kernel_select_gives_the_select_bits(void) {
           e->ins[e->nins - 2].op == cases[c].k && e->ins[e->nins - 1].kind == OMPB__XI_FUSED &&
           e->runs[e->ins[e->nins - 1].a].run.nops == 1)
         shaped++;
-      if (f64) t->f64[cases[c].k]((const double *)(void *)v[0], (double *)(void *)lg, n, NULL);
-      else t->f32[cases[c].k]((const float *)(void *)v[0], (float *)(void *)lg, n, NULL);
+      if (f64) t->f64[cases[c].k]((const double *)(void *)v[0], (double *)(void *)ky, n, NULL);
+      else t->f32[cases[c].k]((const float *)(void *)v[0], (float *)(void *)ky, n, NULL);
       const char *cv = v[cases[c].c - 'x'];
-      const char *fv = cases[c].f == 'k' ? NULL : v[cases[c].f - 'x'];
+      const char *fv = cases[c].f == 'k' ? NULL : cases[c].f == 'e' ? ef : v[cases[c].f - 'x'];
+      const int op = cases[c].op;
       for (size_t i = 0; i < n; i++) {
         double x = f64 ? ((double *)(void *)cv)[i] : ((float *)(void *)cv)[i];
         double kv = f64 ? cases[c].kv : (double)(float)cases[c].kv;
-        bool pick = cases[c].cmp == 0 ? x < kv : cases[c].cmp == 1 ? x <= kv
-                  : cases[c].cmp == 2 ? x > kv : cases[c].cmp == 3 ? x >= kv
-                  : cases[c].cmp == 4 ? x == kv : x != kv;
+        bool pick = op == 0 ? x < kv : op == 1 ? x <= kv : op == 2 ? x > kv
+                  : op == 3 ? x >= kv : op == 4 ? x == kv : x != kv;
         if (f64) {
-          double el = fv ? ((double *)(void *)fv)[i] : 2.5;
-          ((double *)(void *)ref)[i] = pick ? ((double *)(void *)lg)[i] : cases[c].neg ? -el : el;
+          double y = ((double *)(void *)ky)[i], g = fv ? ((double *)(void *)fv)[i] : 2.5;
+          if (op == 8) y = -y;
+          if (op == 7) g = -g;
+          ((double *)(void *)ref)[i] = op >= 6 ? (one_rounding ? fma(y, kv, g) : y * kv + g)
+                                     : pick ? y : cases[c].neg ? -g : g;
         } else {
-          float el = fv ? ((float *)(void *)fv)[i] : 2.5f;
-          ((float *)(void *)ref)[i] = pick ? ((float *)(void *)lg)[i] : cases[c].neg ? -el : el;
+          float y = ((float *)(void *)ky)[i], g = fv ? ((float *)(void *)fv)[i] : 2.5f;
+          float kf = (float)kv;
+          if (op == 8) y = -y;
+          if (op == 7) g = -g;
+          ((float *)(void *)ref)[i] = op >= 6 ? (one_rounding ? fmaf(y, kf, g) : y * kf + g)
+                                    : pick ? y : cases[c].neg ? -g : g;
         }
       }
       CU_ASSERT_EQUAL(mismatches_in_three_forms(e, f64, (const char *const *)v, n, ref, out, tmp), 0u);
       ompb_expr_free(e);
     }
     for (int j = 0; j < 3; j++) free(v[j]);
-    free(lg), free(ref), free(out), free(tmp);
+    free(ky), free(ef), free(ref), free(out), free(tmp);
   }
   CU_ASSERT_EQUAL(shaped, 2u * NC);
 }
