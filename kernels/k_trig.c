@@ -391,7 +391,9 @@ static inline __attribute__((always_inline)) tf_v trig32f_core(tf_v x,
 /* dst[j] = trig32f_core(in[j]) for j < m; whether an |in[j]| is above
  * TRIG32F_MAX or NaN (the max of the inputs' bits without the sign).
  * stream: the whole vectors by streaming stores (dst 64-byte aligned), the
- * tail by ordinary ones. */
+ * tail by ordinary ones. ks: the nt_sel_ epilogue (kernels/isa.h, KSEL_*;
+ * its c and f at in's index 0) applied to what is streamed and to the
+ * tail, or NULL. */
 static inline __attribute__((always_inline)) int
 trig32f_block(const float *in, float *dst, size_t m, float qoff, int stream,
               const struct ompb__ksel_f32 *ks) {
@@ -553,7 +555,7 @@ static inline __attribute__((always_inline)) __m256 trigf8(__m256 x,
                                _mm256_castps_si256(t)));
 }
 /* dst[j] = sin_fast/cos_fast(in[j]) (half 0 or 1/2) for j < m; whether an
- * |in[j]| is above TRIGF_MAX or NaN. stream: as trig32f_block's. */
+ * |in[j]| is above TRIGF_MAX or NaN. stream, ks: as trig32f_block's. */
 static inline __attribute__((always_inline)) int
 trigf_block(const float *in, float *dst, size_t m, float half, int stream,
             const struct ompb__ksel_f32 *ks) {
@@ -792,7 +794,8 @@ INLINE double td_cos_t(double x, double m) { return fma(x, INV_PI, -0.5) + m; }
 #endif
 
 /* dst[j] = sin/cos(in[j]) for j < m (precise: half < 0; _fast: half 0 for
- * sin, 0.5 for cos); whether any in[j] fails the range test */
+ * sin, 0.5 for cos); whether any in[j] fails the range test. stream, ks:
+ * as trig32f_block's. */
 static inline __attribute__((always_inline)) int
 trig64_block(const double *in, double *dst, size_t m, double qoff,
              double half, int stream, const struct ompb__ksel_f64 *ks) {

@@ -50,8 +50,8 @@ typedef struct ompb__simd_table {
    * ompb__ksel_* (below), n a multiple of 64 bytes' worth of elements.
    * The expression evaluator's `where(x > 0, log(x), -x)` and `2*sin(x)
    * + t` in one pass (src/work_expr.c, docs/design.md "Expressions: a
-   * kernel and its select"); NULL where there is none (log, log_fast,
-   * sin, cos, sin_fast, cos_fast at AVX-512F and AVX2). */
+   * kernel and its select"). Set for log, log_fast, sin, cos, sin_fast
+   * and cos_fast at AVX-512F and AVX2; NULL elsewhere. */
   ompb_kernel_f32 *nt_sel_f32[OMPB__K1_COUNT];
   ompb_kernel_f64 *nt_sel_f64[OMPB__K1_COUNT];
 } ompb__simd_table;
