@@ -385,7 +385,7 @@ INLINE float float_of(uint32_t b) {
 #endif
 #define GUARDED_KERNEL_NT(fname, T, S, ABS, lim, core, fallback)               \
   GUARDED_KERNEL_NT_EPI(fname, T, S, ABS, lim, core, fallback, 0,              \
-                        struct ompb__ksel_f32, ksel_f32, GUARD_NT_NONE_)
+                        struct ompb__ksel_f32, GUARD_NT_NONE_)
 #define GUARD_NT_NONE_(p, q, b, j) ((void)(b))
 /* b: the epilogue *ks with its c and f at element lo (zeroed when epi is
  * 0: never read) */
@@ -396,11 +396,28 @@ INLINE float float_of(uint32_t b) {
     b.c += (lo);                                                               \
     b.f += (lo);                                                               \
   }
+/* The m results at w (aligned) streamed to o, with the epilogue bp (an
+ * ompb__ksel_* at o's index 0, or NULL): whole vectors of W through KNT
+ * (KSEL_NT_F32/_F64) or GUARD_NT_VEC, the rest by ordinary stores. */
+#define GUARD_NT_FLUSH(T, W, bp, KNT, o, w, m)                                 \
+  do {                                                                         \
+    size_t j_ = 0;                                                             \
+    for (; j_ + (W) <= (m); j_ += (W)) {                                       \
+      if (bp)                                                                  \
+        KNT((o) + j_, (w) + j_, (bp), j_);                                     \
+      else                                                                     \
+        GUARD_NT_VEC(T, (o) + j_, (w) + j_);                                   \
+    }                                                                          \
+    KSEL_TAIL((bp), (w) + j_, j_, (m) - j_);                                   \
+    for (; j_ < (m); j_++)                                                     \
+      (o)[j_] = (w)[j_];                                                       \
+  } while (0)
 /* epi 1: the nt_sel_ form (kernels.h): params the KS (an ompb__ksel_*),
- * each vector stored through KNT (KSEL_NT_F32/_F64), the fallback's
- * lanes and the in-place block through KSF (ksel_f32/_f64). */
+ * each vector stored through KNT (KSEL_NT_F32/_F64), the scalar tail and
+ * the fallback's lanes through KSEL_ONE, the in-place block through
+ * GUARD_NT_FLUSH. */
 #define GUARDED_KERNEL_NT_EPI(fname, T, S, ABS, lim, core, fallback, epi, KS,  \
-                              KSF, KNT)                                        \
+                              KNT)                                             \
   KDEF(fname)(const T *in, T *out, size_t n, const void *params) {             \
     const KS *ks_ = (epi) ? (const KS *)params : NULL;                         \
     (void)params;                                                              \
@@ -415,21 +432,21 @@ INLINE float float_of(uint32_t b) {
       const size_t m = n - lo < GUARD_BLOCK ? n - lo : GUARD_BLOCK;            \
       PREFETCH_BLOCK(in + lo, m * sizeof(T));                                  \
       KSEL_AT(KS, kb_, epi, ks_, lo);                                          \
+      const KS *const kbp_ = (epi) ? &kb_ : NULL;                              \
       if (in != out) { /* each vector streamed as soon as it is computed */    \
         size_t c_ = 0;                                                         \
         for (; c_ + VW_ <= m; c_ += VW_) {                                     \
           _Alignas(64) T v_[VW_];                                              \
           _Pragma("omp simd") for (size_t k = 0; k < VW_; k++)                 \
               v_[k] = core(in[lo + c_ + k]);                                   \
-          if (epi)                                                             \
-            KNT(out + lo + c_, v_, &kb_, c_);                                  \
+          if (kbp_)                                                            \
+            KNT(out + lo + c_, v_, kbp_, c_);                                  \
           else                                                                 \
             GUARD_NT_VEC(T, out + lo + c_, v_);                                \
         }                                                                      \
         for (; c_ < m; c_++)                                                   \
-          out[lo + c_] = (epi) ? KSF(core(in[lo + c_]), kb_.c + c_, kb_.f + c_, \
-                                     kb_.k, kb_.sel)                           \
-                               : core(in[lo + c_]);                            \
+          out[lo + c_] = kbp_ ? KSEL_ONE(kbp_, core(in[lo + c_]), c_)          \
+                              : core(in[lo + c_]);                             \
         /* the range scan after, over the block in L1: a reduction inside      \
          * the vector loop would end every vector with a horizontal one */     \
         GUARD_(S, _SCAN)(S) {                                                  \
@@ -441,8 +458,7 @@ INLINE float float_of(uint32_t b) {
           fallback(in + lo, f, m, NULL);                                       \
           for (size_t j = 0; j < m; j++)                                       \
             if (!(ABS(in[lo + j]) <= lim))                                     \
-              out[lo + j] = (epi) ? KSF(f[j], kb_.c + j, kb_.f + j, kb_.k, kb_.sel) \
-                                  : f[j];                                      \
+              out[lo + j] = kbp_ ? KSEL_ONE(kbp_, f[j], j) : f[j];             \
         }                                                                      \
         continue;                                                              \
       }                                                                        \
@@ -457,16 +473,7 @@ INLINE float float_of(uint32_t b) {
           if (!(ABS(in[lo + j]) <= lim))                                       \
             w[j] = f[j];                                                       \
       }                                                                        \
-      size_t j = 0;                                                            \
-      for (; j + VW_ <= m; j += VW_) {                                         \
-        if (epi)                                                               \
-          KNT(out + lo + j, w + j, &kb_, j);                                   \
-        else                                                                   \
-          GUARD_NT_VEC(T, out + lo + j, w + j);                                \
-      }                                                                        \
-      for (; j < m; j++)                                                       \
-        out[lo + j] =                                                          \
-            (epi) ? KSF(w[j], kb_.c + j, kb_.f + j, kb_.k, kb_.sel) : w[j];    \
+      GUARD_NT_FLUSH(T, VW_, kbp_, KNT, out + lo, w, m);                       \
     }                                                                          \
   }
 #if defined(OMPB_ISA_AVX512F)
@@ -615,7 +622,7 @@ ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsi
  * f are at the block's start, or NULL): KSEL_BLOCK_F32/_F64 opens it,
  * KSEL_STORE_F32/_F64 stores y at dst + j through ST (a streaming store)
  * with the epilogue when ks is set, KSEL_TAIL applies it to the n
- * elements of a tail's buffer buf that belong at j. */
+ * elements of a tail's buffer buf that belong at j, KSEL_ONE to one. */
 #define KSEL_BLOCK_F32(ks)                                                     \
   const ksel_vf kbk_ = KSEL_K_F32((ks) ? (ks)->k : 0.0f);                      \
   const ksel_sf kbs_ = KSEL_SG_F32((ks) ? (ks)->sel : 0u);                     \
@@ -644,9 +651,12 @@ ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsi
   do {                                                                         \
     if (ks)                                                                    \
       for (size_t t_ = 0; t_ < (n); t_++)                                      \
-        (buf)[t_] = _Generic((buf)[0], float: ksel_f32, double: ksel_f64)(     \
-            (buf)[t_], (ks)->c + (j) + t_, (ks)->f + (j) + t_, (ks)->k, (ks)->sel); \
+        (buf)[t_] = KSEL_ONE((ks), (buf)[t_], (j) + t_);                       \
   } while (0)
+/* the epilogue *ks on one value y of the element at index j */
+#define KSEL_ONE(ks, y, j)                                                     \
+  _Generic((y), float: ksel_f32, double: ksel_f64)(                            \
+      (y), (ks)->c + (j), (ks)->f + (j), (ks)->k, (ks)->sel)
 #define KSEL_ST_PS(p, y)                                                       \
   KSEL_STREAM_PS((p), ksel_ps((y), ks_->c + ((p) - out), ks_->f + ((p) - out), \
                               kk_, ksg_, ks_->sel))

@@ -275,10 +275,10 @@ GUARDED_KERNEL_NT(nt_cos_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
                   COSF_FAST, cos_fast_sleef_f32)
 GUARDED_KERNEL_NT_EPI(nt_sel_sin_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
                       SINF_FAST, sin_fast_sleef_f32, 1, struct ompb__ksel_f32,
-                      ksel_f32, KSEL_NT_F32)
+                      KSEL_NT_F32)
 GUARDED_KERNEL_NT_EPI(nt_sel_cos_fast_f32, float, int32_t, fabsf, TRIGF_MAX,
                       COSF_FAST, cos_fast_sleef_f32, 1, struct ompb__ksel_f32,
-                      ksel_f32, KSEL_NT_F32)
+                      KSEL_NT_F32)
 #endif
 
 /* ---- f32 sin and cos (default, <= 1 ULP) in float lanes, AVX2/AVX-512F ----
@@ -476,10 +476,7 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff, int stream,
           fallback(in + lo, f, m, NULL);                                       \
           for (size_t j = 0; j < m; j++)                                       \
             if (OUT(in[lo + j], qoff))                                         \
-              out[lo + j] =                                                    \
-                  (epi) ? _Generic((T)0, float: ksel_f32, double: ksel_f64)(   \
-                              f[j], b_.c + j, b_.f + j, b_.k, b_.sel)          \
-                        : f[j];                                                \
+              out[lo + j] = bp_ ? KSEL_ONE(bp_, f[j], j) : f[j];               \
         }                                                                      \
         continue;                                                              \
       }                                                                        \
@@ -491,16 +488,7 @@ trig32f_block(const float *in, float *dst, size_t m, float qoff, int stream,
             dst[j] = f[j];                                                     \
       }                                                                        \
       if (nt) {                                                                \
-        size_t j = 0;                                                          \
-        for (; j + W <= m; j += W) {                                           \
-          if (epi)                                                             \
-            KNT(out + lo + j, w + j, &b_, j);                                  \
-          else                                                                 \
-            GUARD_NT_VEC(T, out + lo + j, w + j);                              \
-        }                                                                      \
-        KSEL_TAIL(bp_, w + j, j, m - j);                                       \
-        for (; j < m; j++)                                                     \
-          out[lo + j] = w[j];                                                  \
+        GUARD_NT_FLUSH(T, W, bp_, KNT, out + lo, w, m);                        \
       } else if (dst == w) {                                                   \
         memcpy(out + lo, w, m * sizeof(T));                                    \
       }                                                                        \
