@@ -490,7 +490,9 @@ typedef char ISA_VEC_BYTES_[32];
  * index, c CMP k picks y or the else (its sign flipped by an xor with -0
  * for the negated select); sel = KSEL_FMA + OMPB__ET_FMA, _FMS, _FNMA, a
  * multiply-add with y the first factor: fma(y, k, f), fma(y, k, -f),
- * fma(-y, k, f) (c not read, but a valid array). The result is streamed from the registers.
+ * fma(-y, k, f); sel = KSEL_FMAC + the same, y the addend: fma(f, k, y),
+ * fma(f, k, -y), fma(-f, k, y) (c not read by either, but a valid
+ * array). The result is streamed from the registers.
  * The operation, the same on every vector of a call, is a predicted
  * branch; sel % 6 and sel >= 6 are kernels/expr_ops.h's select index
  * (OMPB__ES_*, OMPB__ES_NEG = 6; src/work_expr.c asserts both codes).
@@ -499,12 +501,16 @@ typedef char ISA_VEC_BYTES_[32];
  * KPLAIN_PRE the kernels without it. */
 #define KPLAIN_PRE (void)params;
 #define KSEL_FMA OMPB__KSEL_FMA
+#define KSEL_FMAC OMPB__KSEL_FMAC
 /* whether the epilogue negates f: the negated selects and FMS */
 #define KSEL_NEGF(sel) (((sel) >= 6 && (sel) < KSEL_FMA) || (sel) == KSEL_FMA + 1)
 #define KSEL_SCALAR(T, sfx, FMA)                                               \
   static inline __attribute__((always_inline)) T ksel_##sfx(                   \
       T y, const T *c, const T *f, T k, unsigned sel) {                        \
     const T fv = KSEL_NEGF(sel) ? -*f : *f;                                    \
+    if (sel >= KSEL_FMAC)                                                      \
+      return FMA(sel == KSEL_FMAC + 2 ? -fv : fv, k,                           \
+                 sel == KSEL_FMAC + 1 ? -y : y);                               \
     if (sel >= KSEL_FMA)                                                       \
       return FMA(sel == KSEL_FMA + 2 ? -y : y, k, fv);                         \
     const T cv = *c;                                                           \
@@ -541,6 +547,10 @@ static inline __attribute__((always_inline)) __m512
 ksel_ps(__m512 y, const float *c, const float *f, __m512 k, __m512i sg, unsigned sel) {
   const __m512 fv = _mm512_castsi512_ps(
       _mm512_xor_si512(_mm512_castps_si512(_mm512_loadu_ps(f)), sg));
+  if (sel >= KSEL_FMAC) /* y the addend */
+    return sel == KSEL_FMAC     ? _mm512_fmadd_ps(fv, k, y)
+           : sel == KSEL_FMAC + 1 ? _mm512_fmsub_ps(fv, k, y)
+                                  : _mm512_fnmadd_ps(fv, k, y);
   if (sel >= KSEL_FMA)
     return sel == KSEL_FMA + 2 ? _mm512_fnmadd_ps(y, k, fv) : _mm512_fmadd_ps(y, k, fv);
   const __m512 cv = _mm512_loadu_ps(c);
@@ -552,6 +562,10 @@ static inline __attribute__((always_inline)) __m512d
 ksel_pd(__m512d y, const double *c, const double *f, __m512d k, __m512i sg, unsigned sel) {
   const __m512d fv = _mm512_castsi512_pd(
       _mm512_xor_si512(_mm512_castpd_si512(_mm512_loadu_pd(f)), sg));
+  if (sel >= KSEL_FMAC) /* y the addend */
+    return sel == KSEL_FMAC     ? _mm512_fmadd_pd(fv, k, y)
+           : sel == KSEL_FMAC + 1 ? _mm512_fmsub_pd(fv, k, y)
+                                  : _mm512_fnmadd_pd(fv, k, y);
   if (sel >= KSEL_FMA)
     return sel == KSEL_FMA + 2 ? _mm512_fnmadd_pd(y, k, fv) : _mm512_fmadd_pd(y, k, fv);
   const __m512d cv = _mm512_loadu_pd(c);
@@ -575,6 +589,10 @@ typedef __m256d ksel_sd;
 static inline __attribute__((always_inline)) __m256
 ksel_ps(__m256 y, const float *c, const float *f, __m256 k, __m256 sg, unsigned sel) {
   const __m256 fv = _mm256_xor_ps(_mm256_loadu_ps(f), sg);
+  if (sel >= KSEL_FMAC) /* y the addend */
+    return sel == KSEL_FMAC     ? _mm256_fmadd_ps(fv, k, y)
+           : sel == KSEL_FMAC + 1 ? _mm256_fmsub_ps(fv, k, y)
+                                  : _mm256_fnmadd_ps(fv, k, y);
   if (sel >= KSEL_FMA)
     return sel == KSEL_FMA + 2 ? _mm256_fnmadd_ps(y, k, fv) : _mm256_fmadd_ps(y, k, fv);
   const __m256 cv = _mm256_loadu_ps(c);
@@ -585,6 +603,10 @@ ksel_ps(__m256 y, const float *c, const float *f, __m256 k, __m256 sg, unsigned 
 static inline __attribute__((always_inline)) __m256d
 ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsigned sel) {
   const __m256d fv = _mm256_xor_pd(_mm256_loadu_pd(f), sg);
+  if (sel >= KSEL_FMAC) /* y the addend */
+    return sel == KSEL_FMAC     ? _mm256_fmadd_pd(fv, k, y)
+           : sel == KSEL_FMAC + 1 ? _mm256_fmsub_pd(fv, k, y)
+                                  : _mm256_fnmadd_pd(fv, k, y);
   if (sel >= KSEL_FMA)
     return sel == KSEL_FMA + 2 ? _mm256_fnmadd_pd(y, k, fv) : _mm256_fmadd_pd(y, k, fv);
   const __m256d cv = _mm256_loadu_pd(c);
@@ -663,9 +685,11 @@ ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsi
 #define KSEL_ST_PD(p, y)                                                       \
   KSEL_STREAM_PD((p), ksel_pd((y), ks_->c + ((p) - out), ks_->f + ((p) - out), \
                               kk_, ksg_, ks_->sel))
-/* kernels/k_log.c, k_trig.c */
+/* kernels/k_log.c, k_trig.c, k_exp.c */
 ompb_kernel_f32 K(nt_sel_log_f32), K(nt_sel_log_fast_f32);
 ompb_kernel_f64 K(nt_sel_log_f64), K(nt_sel_log_fast_f64);
+ompb_kernel_f32 K(nt_sel_exp_f32), K(nt_sel_exp_fast_f32);
+ompb_kernel_f64 K(nt_sel_exp_f64), K(nt_sel_exp_fast_f64);
 ompb_kernel_f32 K(nt_sel_sin_f32), K(nt_sel_cos_f32);
 ompb_kernel_f32 K(nt_sel_sin_fast_f32), K(nt_sel_cos_fast_f32);
 ompb_kernel_f64 K(nt_sel_sin_f64), K(nt_sel_cos_f64);

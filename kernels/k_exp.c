@@ -82,9 +82,9 @@ exp8(__m512d x, __m512d t0, __m512d t1, __m512d l0, __m512d l1, int precise) {
 
 /* ST: _mm512_storeu_pd, or _mm512_stream_pd for the nt_ form (out 64-byte
  * aligned, kernels/dispatch.c's streamed calls) */
-#define EXP_F64(name, precise, ST)                                             \
+#define EXP_F64(name, precise, ST, PRE)                                        \
   KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
-    (void)params;                                                              \
+    PRE                                                                        \
     const __m512d t0 = _mm512_loadu_pd(EXP_T),                                 \
                   t1 = _mm512_loadu_pd(EXP_T + 8);                             \
     const __m512d l0 = _mm512_loadu_pd(EXP_TL),                                \
@@ -111,10 +111,12 @@ exp8(__m512d x, __m512d t0, __m512d t1, __m512d l0, __m512d l1, int precise) {
           exp8(_mm512_maskz_loadu_pd(m, in + i), t0, t1, l0, l1, precise));    \
     }                                                                          \
   }
-EXP_F64(exp_f64, 1, _mm512_storeu_pd)
-EXP_F64(exp_fast_f64, 0, _mm512_storeu_pd)
-EXP_F64(nt_exp_f64, 1, _mm512_stream_pd)
-EXP_F64(nt_exp_fast_f64, 0, _mm512_stream_pd)
+EXP_F64(exp_f64, 1, _mm512_storeu_pd, KPLAIN_PRE)
+EXP_F64(exp_fast_f64, 0, _mm512_storeu_pd, KPLAIN_PRE)
+EXP_F64(nt_exp_f64, 1, _mm512_stream_pd, KPLAIN_PRE)
+EXP_F64(nt_exp_fast_f64, 0, _mm512_stream_pd, KPLAIN_PRE)
+EXP_F64(nt_sel_exp_f64, 1, KSEL_ST_PD, KSEL_PRE_F64)
+EXP_F64(nt_sel_exp_fast_f64, 0, KSEL_ST_PD, KSEL_PRE_F64)
 
 static inline __attribute__((always_inline)) __m512
 exp16(__m512 x, __m512 tt0, __m512 tl0, int precise) {
@@ -138,9 +140,9 @@ exp16(__m512 x, __m512 tt0, __m512 tl0, int precise) {
   return _mm512_scalef_ps(y, _mm512_mul_ps(k, _mm512_set1_ps(0.0625f)));
 }
 
-#define EXP_F32(name, precise, ST)                                             \
+#define EXP_F32(name, precise, ST, PRE)                                        \
   KDEF(name)(const float *in, float *out, size_t n, const void *params) {      \
-    (void)params;                                                              \
+    PRE                                                                        \
     const __m512 tt0 = _mm512_loadu_ps(EXP_TF),                                \
                  tl0 = _mm512_loadu_ps(EXP_TLF);                               \
     size_t i = 0;                                                              \
@@ -164,10 +166,12 @@ exp16(__m512 x, __m512 tt0, __m512 tl0, int precise) {
           exp16(_mm512_maskz_loadu_ps(m, in + i), tt0, tl0, precise));         \
     }                                                                          \
   }
-EXP_F32(exp_f32, 1, _mm512_storeu_ps)
-EXP_F32(exp_fast_f32, 0, _mm512_storeu_ps)
-EXP_F32(nt_exp_f32, 1, _mm512_stream_ps)
-EXP_F32(nt_exp_fast_f32, 0, _mm512_stream_ps)
+EXP_F32(exp_f32, 1, _mm512_storeu_ps, KPLAIN_PRE)
+EXP_F32(exp_fast_f32, 0, _mm512_storeu_ps, KPLAIN_PRE)
+EXP_F32(nt_exp_f32, 1, _mm512_stream_ps, KPLAIN_PRE)
+EXP_F32(nt_exp_fast_f32, 0, _mm512_stream_ps, KPLAIN_PRE)
+EXP_F32(nt_sel_exp_f32, 1, KSEL_ST_PS, KSEL_PRE_F32)
+EXP_F32(nt_sel_exp_fast_f32, 0, KSEL_ST_PS, KSEL_PRE_F32)
 #elif defined(OMPB_ISA_AVX2)
 /* ---- f32 exp on AVX2: the same scheme with 2^(j/8) in one register ----
  * vpermps picks from 8 entries, |r| <= ln2/16, E Taylor of degree 2
@@ -210,9 +214,9 @@ exp8f_checked(__m256 x, __m256 tt0, __m256 tl0, int precise) {
              : y;
 }
 
-#define EXP_F32_AVX2(name, precise, ST)                                        \
+#define EXP_F32_AVX2(name, precise, ST, PRE)                                   \
   KDEF(name)(const float *in, float *out, size_t n, const void *params) {      \
-    (void)params;                                                              \
+    PRE                                                                        \
     const __m256 tt0 = _mm256_loadu_ps(EXP8_TF),                               \
                  tl0 = _mm256_loadu_ps(EXP8_TLF);                              \
     size_t i = 0;                                                              \
@@ -223,10 +227,12 @@ exp8f_checked(__m256 x, __m256 tt0, __m256 tl0, int precise) {
     VTAIL_PAD(8, _mm256_loadu_ps, _mm256_storeu_ps,                            \
               exp8f_checked(v_, tt0, tl0, precise))                            \
   }
-EXP_F32_AVX2(exp_f32, 1, _mm256_storeu_ps)
-EXP_F32_AVX2(exp_fast_f32, 0, _mm256_storeu_ps)
-EXP_F32_AVX2(nt_exp_f32, 1, _mm256_stream_ps)
-EXP_F32_AVX2(nt_exp_fast_f32, 0, _mm256_stream_ps)
+EXP_F32_AVX2(exp_f32, 1, _mm256_storeu_ps, KPLAIN_PRE)
+EXP_F32_AVX2(exp_fast_f32, 0, _mm256_storeu_ps, KPLAIN_PRE)
+EXP_F32_AVX2(nt_exp_f32, 1, _mm256_stream_ps, KPLAIN_PRE)
+EXP_F32_AVX2(nt_exp_fast_f32, 0, _mm256_stream_ps, KPLAIN_PRE)
+EXP_F32_AVX2(nt_sel_exp_f32, 1, KSEL_ST_PS, KSEL_PRE_F32)
+EXP_F32_AVX2(nt_sel_exp_fast_f32, 0, KSEL_ST_PS, KSEL_PRE_F32)
 
 /* ---- f64 exp and exp_fast on AVX2: the table in registers, no gather ----
  * x = (8e + j) ln2/8 + r, |r| <= ln2/16, e^x = 2^e 2^(j/8) e^r. The table
@@ -387,22 +393,23 @@ static inline void halves8(const double *v, long long sub, __m256 *lo,
             exp_fix(v_, CORE(v_), exp_bad(v_)))
 
 #define EXP4D_(v) exp4d(v, tlo, thi, chi)
-#define EXP_F64_AVX2(name, ST)                                                 \
+#define EXP_F64_AVX2(name, ST, PRE)                                            \
   KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
-    (void)params;                                                              \
+    PRE                                                                        \
     __m256 tlo, thi, clo, chi;                                                 \
     halves8(EXP8_T, 1LL << 49, &tlo, &thi);                                    \
     halves8(EXP8_TC, 0, &clo, &chi);                                           \
     (void)clo;                                                                 \
     EXP_F64_LOOP(ST, EXP4D_)                                                   \
   }
-EXP_F64_AVX2(exp_f64, _mm256_storeu_pd)
-EXP_F64_AVX2(nt_exp_f64, _mm256_stream_pd)
+EXP_F64_AVX2(exp_f64, _mm256_storeu_pd, KPLAIN_PRE)
+EXP_F64_AVX2(nt_exp_f64, _mm256_stream_pd, KPLAIN_PRE)
+EXP_F64_AVX2(nt_sel_exp_f64, KSEL_ST_PD, KSEL_PRE_F64)
 
 #define EXP4D_FAST_(v) exp4d_fast(v, tlo, thi)
-#define EXP_FAST_F64_AVX2(name, ST)                                            \
+#define EXP_FAST_F64_AVX2(name, ST, PRE)                                       \
   KDEF(name)(const double *in, double *out, size_t n, const void *params) {    \
-    (void)params;                                                              \
+    PRE                                                                        \
     __m256 tlo, thi;                                                           \
     halves8(EXP8_T, 1LL << 49, &tlo, &thi);                                    \
     size_t i = 0;                                                              \
@@ -414,8 +421,9 @@ EXP_F64_AVX2(nt_exp_f64, _mm256_stream_pd)
     VTAIL_PAD(4, _mm256_loadu_pd, _mm256_storeu_pd,                            \
               exp_fix(v_, EXP4D_FAST_(v_), exp_bad(v_)))                       \
   }
-EXP_FAST_F64_AVX2(exp_fast_f64, _mm256_storeu_pd)
-EXP_FAST_F64_AVX2(nt_exp_fast_f64, _mm256_stream_pd)
+EXP_FAST_F64_AVX2(exp_fast_f64, _mm256_storeu_pd, KPLAIN_PRE)
+EXP_FAST_F64_AVX2(nt_exp_fast_f64, _mm256_stream_pd, KPLAIN_PRE)
+EXP_FAST_F64_AVX2(nt_sel_exp_fast_f64, KSEL_ST_PD, KSEL_PRE_F64)
 
 #else
 SLEEF1_F32(exp, exp, u10)

@@ -46,12 +46,13 @@ typedef struct ompb__simd_table {
   /* The kernel of the same slot followed, in its registers, by a select
    * or a multiply-add of its result y, its stores non-temporal (out
    * 64-byte aligned, no fence): out[i] = c[i] CMP k ? y : f[i] (or
-   * -f[i]), or fma(y, k, f[i]) (or -f[i], or -y), params an
+   * -f[i]), fma(y, k, f[i]) (or -f[i], or -y), or fma(f[i], k, y) (or
+   * -y, or -f[i]), params an
    * ompb__ksel_* (below), n a multiple of 64 bytes' worth of elements.
    * The expression evaluator's `where(x > 0, log(x), -x)` and `2*sin(x)
    * + t` in one pass (src/work_expr.c, docs/design.md "Expressions: a
-   * kernel and its select"). Set for log, log_fast, sin, cos, sin_fast
-   * and cos_fast at AVX-512F and AVX2; NULL elsewhere. */
+   * kernel and its select"). Set for log, log_fast, sin, cos, sin_fast,
+   * cos_fast, exp and exp_fast at AVX-512F and AVX2; NULL elsewhere. */
   ompb_kernel_f32 *nt_sel_f32[OMPB__K1_COUNT];
   ompb_kernel_f64 *nt_sel_f64[OMPB__K1_COUNT];
 } ompb__simd_table;
@@ -61,9 +62,12 @@ typedef struct ompb__simd_table {
  * multiply-adds, but a valid array), the constant k, and sel: a select's
  * index (kernels/expr_ops.h, OMPB__ES_*: LT LE GT GE EQ NE, + OMPB__ES_NEG
  * for -f; NaN compares false except for NE), or OMPB__KSEL_FMA +
- * OMPB__ET_FMA, _FMS or _FNMA (kernels/expr_ops.h), computed as the
- * expression evaluator's fused runs compute that operation. */
+ * OMPB__ET_FMA, _FMS or _FNMA (kernels/expr_ops.h) with the kernel's
+ * result y the first factor, or OMPB__KSEL_FMAC + the same with y the
+ * addend, computed as the expression evaluator's fused runs compute that
+ * operation. */
 #define OMPB__KSEL_FMA 12
+#define OMPB__KSEL_FMAC 15
 struct ompb__ksel_f32 {
   const float *c, *f;
   float k;

@@ -51,13 +51,17 @@
                  [OMPB__K1_sin] = K(nt_sel_sin_f32),                          \
                  [OMPB__K1_cos] = K(nt_sel_cos_f32),                          \
                  [OMPB__K1_sin_fast] = K(nt_sel_sin_fast_f32),                \
-                 [OMPB__K1_cos_fast] = K(nt_sel_cos_fast_f32)},               \
+                 [OMPB__K1_cos_fast] = K(nt_sel_cos_fast_f32),                \
+                 [OMPB__K1_exp] = K(nt_sel_exp_f32),                          \
+                 [OMPB__K1_exp_fast] = K(nt_sel_exp_fast_f32)},               \
   .nt_sel_f64 = {[OMPB__K1_log] = K(nt_sel_log_f64),                          \
                  [OMPB__K1_log_fast] = K(nt_sel_log_fast_f64),                \
                  [OMPB__K1_sin] = K(nt_sel_sin_f64),                          \
                  [OMPB__K1_cos] = K(nt_sel_cos_f64),                          \
                  [OMPB__K1_sin_fast] = K(nt_sel_sin_fast_f64),                \
-                 [OMPB__K1_cos_fast] = K(nt_sel_cos_fast_f64)},
+                 [OMPB__K1_cos_fast] = K(nt_sel_cos_fast_f64),                \
+                 [OMPB__K1_exp] = K(nt_sel_exp_f64),                          \
+                 [OMPB__K1_exp_fast] = K(nt_sel_exp_fast_f64)},
 #else
 #define SEL_ENTRIES
 #endif
