@@ -330,7 +330,22 @@ static void compute_need(struct sched *s) {
   }
 }
 
-/* Post-order from the root, the neediest operand first; iterative (an
+/* The order of a node's operands: the neediest first; of the root's
+ * operands that need as many blocks, a kernel of a computed value last.
+ * The program then ends in that kernel and the root, which run as one
+ * kernel (its nt_sel_ form, src/work_expr.c) streaming out from the
+ * cache, while its first instructions read the inputs: E1, 2*sin(x) +
+ * exp(-x*x), runs sin(x), -x*x, exp and the multiply-add in exp's
+ * stores rather than -x*x, exp, sin and the multiply-add in sin's
+ * (docs/design.md "Expressions: a kernel and its select"). Visited
+ * last means a lower key (the operands are pushed in key order). */
+static uint32_t visit_key(const struct sched *s, uint32_t id, bool root) {
+  const struct lnode *n = &s->l[id];
+  bool computed_kernel = n->kind == OMPB__XI_K1 && !leaf(&s->l[n->a]);
+  return 2 * s->need[id] + (root && !computed_kernel);
+}
+
+/* Post-order from the root, operands in visit_key order; iterative (an
  * expression may be 100,000 operations deep). Returns false when out of
  * memory. */
 static bool emit_order(struct sched *s, uint32_t root) {
@@ -361,13 +376,19 @@ static bool emit_order(struct sched *s, uint32_t root) {
       continue;
     }
     state[id] = 1;
-    /* push operands so that the neediest is visited first (pushed last) */
-    uint32_t ops[4];
+    /* push operands so that the highest key is visited first (pushed last) */
+    uint32_t ops[4], key[4];
     unsigned k = nops(n);
-    for (unsigned i = 0; i < k; i++) ops[i] = operand(n, i);
+    for (unsigned i = 0; i < k; i++) {
+      ops[i] = operand(n, i);
+      key[i] = visit_key(s, ops[i], id == root);
+    }
     for (unsigned i = 0; i < k; i++)
       for (unsigned j = i + 1; j < k; j++)
-        if (s->need[ops[j]] < s->need[ops[i]]) {
+        if (key[j] < key[i]) {
+          uint32_t kt = key[i];
+          key[i] = key[j];
+          key[j] = kt;
           uint32_t t = ops[i];
           ops[i] = ops[j];
           ops[j] = t;

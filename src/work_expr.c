@@ -366,13 +366,15 @@ static size_t auto_claim(unsigned members, size_t n) {
 /* The select index of the nt_sel_ kernels is the fused runs' (kernels/isa.h
  * reads sel % 6 and sel >= 6), their multiply-adds follow it. */
 _Static_assert(OMPB__ES_NEG == 6 && OMPB__ES_COUNT == 12 && OMPB__KSEL_FMA == 12 &&
+                   OMPB__KSEL_FMAC == OMPB__KSEL_FMA + 3 &&
                    OMPB__ET_FMA == 0 && OMPB__ET_FMS == 1 && OMPB__ET_FNMA == 2,
                "the nt_sel_ kernels' epilogue index");
 
 /* Whether the program ends in a kernel K with an nt_sel_ form and a run
  * of one operation that reads K's result once, as a select's then against
- * a constant (where(x > 0, log(x), -x)) or as the first factor of a
- * multiply-add by a constant (2*sin(x) + t), and writes out. Sets
+ * a constant (where(x > 0, log(x), -x)) or as the first factor or the
+ * addend of a multiply-add by a constant (2*sin(x) + t, 2*t + exp(u)),
+ * and writes out. Sets
  * w->ksel32 or w->ksel64. */
 static void plan_ksel(struct xwork *w) {
   const ompb_expr *e = w->e;
@@ -393,10 +395,11 @@ static void plan_ksel(struct xwork *w) {
     w->ksel_f = r->ext[o->d];
     w->ksel_sel = (unsigned)(o->code - OMPB__XR_SELK);
   } else if (o->code >= OMPB__XR_TRIK && o->code <= OMPB__XR_TRIK + OMPB__ET_FNMA) {
-    /* fma(a, p0, c), fma(a, p0, -c), fma(-a, p0, c) */
-    if (r->ext[o->a] != k->dst || r->ext[o->c] == k->dst) return;
-    w->ksel_c = w->ksel_f = r->ext[o->c];
-    w->ksel_sel = OMPB__KSEL_FMA + (unsigned)(o->code - OMPB__XR_TRIK);
+    /* fma(a, p0, c), fma(a, p0, -c), fma(-a, p0, c): K's result a or c */
+    const bool ka = r->ext[o->a] == k->dst, kc = r->ext[o->c] == k->dst;
+    if (ka == kc) return;
+    w->ksel_c = w->ksel_f = r->ext[ka ? o->c : o->a];
+    w->ksel_sel = (ka ? OMPB__KSEL_FMA : OMPB__KSEL_FMAC) + (unsigned)(o->code - OMPB__XR_TRIK);
   } else {
     return;
   }

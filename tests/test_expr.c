@@ -2649,36 +2649,45 @@ static void streamed_last_kernel_gives_the_kernel_bits(void) {
 
 /* A program that ends in a kernel and a select of its result against a
  * constant (where(x > 0, log(x), -x)) or a multiply-add with it as the
- * factor of a constant (2*sin(x) + y) runs, when the output streams, as
- * the kernel's nt_sel_ form (src/work_expr.c, run_ksel): every
- * comparison, negated else or not, else a variable or a constant, the
- * three multiply-adds, log, sin, cos and their _fast forms, E1 itself,
+ * factor of a constant or as the addend (2*sin(x) + y, 3*y + exp(x)) runs,
+ * when the output streams, as the kernel's nt_sel_ form (src/work_expr.c,
+ * run_ksel): every comparison, negated else or not, else a variable or a
+ * constant, the six multiply-adds, log, sin, cos, exp and their _fast
+ * forms, E1 itself (exp(-x*x) last, the addend),
  * out at its 64-byte boundary and off it and in place, lengths with a
  * partial line at the end, must give what the operation on the kernel's
  * own result gives, bit for bit, at every ISA (the suite runs again under
  * each). Inputs with NaN, +-inf, +-0, 1, subnormals and arguments beyond
  * the trig kernels' own range (their fallback's lanes). */
 static void streamed_kernel_select_gives_the_select_bits(void) {
-  /* op: 0-5 the select's comparison (LT LE GT GE EQ NE, with neg: -f),
-   * 6 fma(y, k, f), 7 fma(y, k, -f), 8 fma(-y, k, f); c, f: the
-   * variable compared and the other operand ('k': the constant 2.5,
-   * 'e': exp(-x*x)) */
-  static const struct { const char *src; int k, op; bool neg; char c, f; double kv; } cases[] = {
+  /* k: the last kernel, of x (of -(x*x) with sq); op: 0-5 the select's
+   * comparison (LT LE GT GE EQ NE, with neg: -f), 6 fma(y, k, f), 7
+   * fma(y, k, -f), 8 fma(-y, k, f), 9-11 the same with y the addend:
+   * fma(f, k, y), fma(f, k, -y), fma(-f, k, y); c, f: the variable
+   * compared and the other operand ('k': the constant 2.5, 's': sin(x),
+   * 'S': sin_fast(x)) */
+  static const struct { const char *src; int k, op; bool neg, sq; char c, f; double kv; } cases[] = {
       /* at sizes of millions (the default streaming size) only the first
        * two run: make check runs every case again at a 4 KiB one */
-      {"where(x > 0, log(x), -x)", OMPB__K1_log, 2, true, 'x', 'x', 0},
-      {"2*sin(x)+exp(-x*x)", OMPB__K1_sin, 6, false, 'x', 'e', 2},
-      {"where(x <= 0.5, log_fast(x), y)", OMPB__K1_log_fast, 1, false, 'x', 'y', 0.5},
-      {"where(y != 1, log(x), -y)", OMPB__K1_log, 5, true, 'y', 'y', 1},
-      {"where(0 < y, log(x), 2.5)", OMPB__K1_log, 2, false, 'y', 'k', 0},
-      {"where(x == 1, log(x), z)", OMPB__K1_log, 4, false, 'x', 'z', 1},
-      {"where(x >= 2, log_fast(x), -z)", OMPB__K1_log_fast, 3, true, 'x', 'z', 2},
-      {"where(y < 0, sin(x), x)", OMPB__K1_sin, 0, false, 'y', 'x', 0},
-      {"2*sin(x) + y", OMPB__K1_sin, 6, false, 'x', 'y', 2},
-      {"sin_fast(x)*3 - z", OMPB__K1_sin_fast, 7, false, 'x', 'z', 3},
-      {"y - 0.5*cos(x)", OMPB__K1_cos, 8, false, 'x', 'y', 0.5},
-      {"2*cos_fast(x) + y", OMPB__K1_cos_fast, 6, false, 'x', 'y', 2},
-      {"1.5*log(x) + z", OMPB__K1_log, 6, false, 'x', 'z', 1.5}};
+      {"where(x > 0, log(x), -x)", OMPB__K1_log, 2, true, false, 'x', 'x', 0},
+      {"2*sin(x)+exp(-x*x)", OMPB__K1_exp, 9, false, true, 'x', 's', 2},
+      {"y*3 + exp(x)", OMPB__K1_exp, 9, false, false, 'x', 'y', 3},
+      {"y*3 - exp_fast(x)", OMPB__K1_exp_fast, 10, false, false, 'x', 'y', 3},
+      {"exp(x) - 0.5*z", OMPB__K1_exp, 11, false, false, 'x', 'z', 0.5},
+      {"2*exp_fast(x) + y", OMPB__K1_exp_fast, 6, false, false, 'x', 'y', 2},
+      {"where(y < 1, exp(x), -z)", OMPB__K1_exp, 0, true, false, 'y', 'z', 1},
+      {"2*sin_fast(x)+exp_fast(-x*x)", OMPB__K1_exp_fast, 9, false, true, 'x', 'S', 2},
+      {"where(x <= 0.5, log_fast(x), y)", OMPB__K1_log_fast, 1, false, false, 'x', 'y', 0.5},
+      {"where(y != 1, log(x), -y)", OMPB__K1_log, 5, true, false, 'y', 'y', 1},
+      {"where(0 < y, log(x), 2.5)", OMPB__K1_log, 2, false, false, 'y', 'k', 0},
+      {"where(x == 1, log(x), z)", OMPB__K1_log, 4, false, false, 'x', 'z', 1},
+      {"where(x >= 2, log_fast(x), -z)", OMPB__K1_log_fast, 3, true, false, 'x', 'z', 2},
+      {"where(y < 0, sin(x), x)", OMPB__K1_sin, 0, false, false, 'y', 'x', 0},
+      {"2*sin(x) + y", OMPB__K1_sin, 6, false, false, 'x', 'y', 2},
+      {"sin_fast(x)*3 - z", OMPB__K1_sin_fast, 7, false, false, 'x', 'z', 3},
+      {"y - 0.5*cos(x)", OMPB__K1_cos, 8, false, false, 'x', 'y', 0.5},
+      {"2*cos_fast(x) + y", OMPB__K1_cos_fast, 6, false, false, 'x', 'y', 2},
+      {"1.5*log(x) + z", OMPB__K1_log, 6, false, false, 'x', 'z', 1.5}};
   enum { NC = sizeof cases / sizeof cases[0] };
   const ompb__simd_table *t = ompb__simd_active();
   const size_t smin = ompb__stream_min();
@@ -2693,10 +2702,11 @@ static void streamed_kernel_select_gives_the_select_bits(void) {
     size_t n = big ? smin / es : 5000;
     if (n < 3 * OMPB_EXPR_BLOCK) n = 3 * OMPB_EXPR_BLOCK;
     n += 37;
-    char *v[3], *ky = malloc(n * es), *ef = malloc(n * es), *ref = malloc(n * es),
-                *out = malloc((n + 8) * es), *tmp = malloc(n * es), *kb = malloc(n * es);
+    char *v[3], *ky = malloc(n * es), *nx = malloc(n * es), *sn = malloc(n * es),
+                *sf = malloc(n * es), *ref = malloc(n * es), *out = malloc((n + 8) * es),
+                *tmp = malloc(n * es), *kb = malloc(n * es);
     for (int j = 0; j < 3; j++) v[j] = malloc(n * es);
-    CU_ASSERT_FATAL(ky && ef && ref && out && tmp && kb && v[0] && v[1] && v[2]);
+    CU_ASSERT_FATAL(ky && nx && sn && sf && ref && out && tmp && kb && v[0] && v[1] && v[2]);
     static const double sp[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, 1.0, 0x1p-1040, 0x1p-140,
                                 0.5, 2.0, -1.0, 1e30, 2e5, -7e6};
     enum { NSP = sizeof sp / sizeof sp[0] };
@@ -2707,18 +2717,23 @@ static void streamed_kernel_select_gives_the_select_bits(void) {
         if (f64) ((double *)(void *)v[j])[i] = a;
         else ((float *)(void *)v[j])[i] = (float)a;
       }
-    /* exp(-x*x), as E1's program computes it: -(x*x), then the exp kernel */
+    /* E1's exp input as its program computes it, -(x*x), and its sin(x) */
     for (size_t i = 0; i < n; i++) {
       if (f64) {
         double a = ((double *)(void *)v[0])[i];
-        ((double *)(void *)tmp)[i] = -(a * a);
+        ((double *)(void *)nx)[i] = -(a * a);
       } else {
         float a = ((float *)(void *)v[0])[i];
-        ((float *)(void *)tmp)[i] = -(a * a);
+        ((float *)(void *)nx)[i] = -(a * a);
       }
     }
-    if (f64) t->f64[OMPB__K1_exp]((const double *)(void *)tmp, (double *)(void *)ef, n, NULL);
-    else t->f32[OMPB__K1_exp]((const float *)(void *)tmp, (float *)(void *)ef, n, NULL);
+    if (f64) {
+      t->f64[OMPB__K1_sin]((const double *)(void *)v[0], (double *)(void *)sn, n, NULL);
+      t->f64[OMPB__K1_sin_fast]((const double *)(void *)v[0], (double *)(void *)sf, n, NULL);
+    } else {
+      t->f32[OMPB__K1_sin]((const float *)(void *)v[0], (float *)(void *)sn, n, NULL);
+      t->f32[OMPB__K1_sin_fast]((const float *)(void *)v[0], (float *)(void *)sf, n, NULL);
+    }
     const size_t nc = n > 100000 ? 2 : NC;
     for (size_t c = 0; c < nc; c++) {
       ompb_expr *e = compile(cases[c].src, XYZ, 3);
@@ -2729,22 +2744,25 @@ static void streamed_kernel_select_gives_the_select_bits(void) {
           e->ins[e->nins - 2].op == cases[c].k && e->ins[e->nins - 1].kind == OMPB__XI_FUSED &&
           e->runs[e->ins[e->nins - 1].a].run.nops == 1)
         shaped++;
-      if (f64) t->f64[cases[c].k]((const double *)(void *)v[0], (double *)(void *)ky, n, NULL);
-      else t->f32[cases[c].k]((const float *)(void *)v[0], (float *)(void *)ky, n, NULL);
+      const char *kin = cases[c].sq ? nx : v[0];
+      if (f64) t->f64[cases[c].k]((const double *)(void *)kin, (double *)(void *)ky, n, NULL);
+      else t->f32[cases[c].k]((const float *)(void *)kin, (float *)(void *)ky, n, NULL);
       const char *cv = v[cases[c].c - 'x'];
-      const char *fv = cases[c].f == 'k' ? NULL : cases[c].f == 'e' ? ef : v[cases[c].f - 'x'];
+      const char f = cases[c].f;
+      const char *fv = f == 'k' ? NULL : f == 's' ? sn : f == 'S' ? sf : v[f - 'x'];
       const int op = cases[c].op;
-      if (op >= 6) { /* fma(y, k, f), fma(y, k, -f), fma(-y, k, f): OMPB__ET_FMA + op - 6 */
+      if (op >= 6) { /* OMPB__ET_FMA + (op - 6) % 3 of y and f, or of f and y */
         for (size_t i = 0; i < n; i++) {
           if (f64) ((double *)(void *)kb)[i] = cases[c].kv;
           else ((float *)(void *)kb)[i] = (float)cases[c].kv;
         }
+        const char *a = op < 9 ? ky : fv, *z = op < 9 ? fv : ky;
         if (f64)
-          xo->tri_f64[OMPB__ET_FMA + op - 6]((const double *)(void *)ky, (const double *)(void *)kb,
-                                              (const double *)(void *)fv, (double *)(void *)ref, n);
+          xo->tri_f64[OMPB__ET_FMA + (op - 6) % 3]((const double *)(void *)a, (const double *)(void *)kb,
+                                                    (const double *)(void *)z, (double *)(void *)ref, n);
         else
-          xo->tri_f32[OMPB__ET_FMA + op - 6]((const float *)(void *)ky, (const float *)(void *)kb,
-                                              (const float *)(void *)fv, (float *)(void *)ref, n);
+          xo->tri_f32[OMPB__ET_FMA + (op - 6) % 3]((const float *)(void *)a, (const float *)(void *)kb,
+                                                    (const float *)(void *)z, (float *)(void *)ref, n);
       }
       for (size_t i = 0; op < 6 && i < n; i++) {
         double x = f64 ? ((double *)(void *)cv)[i] : ((float *)(void *)cv)[i];
@@ -2763,7 +2781,7 @@ static void streamed_kernel_select_gives_the_select_bits(void) {
       ompb_expr_free(e);
     }
     for (int j = 0; j < 3; j++) free(v[j]);
-    free(ky), free(ef), free(ref), free(out), free(tmp), free(kb);
+    free(ky), free(nx), free(sn), free(sf), free(ref), free(out), free(tmp), free(kb);
   }
   CU_ASSERT_EQUAL(shaped, expected);
 }
