@@ -493,9 +493,14 @@ typedef char ISA_VEC_BYTES_[32];
  * fma(-y, k, f); sel = KSEL_FMAC + the same, y the addend: fma(f, k, y),
  * fma(f, k, -y), fma(-f, k, y) (c not read by either, but a valid
  * array). The result is streamed from the registers.
- * The operation, the same on every vector of a call, is a predicted
- * branch; sel % 6 and sel >= 6 are kernels/expr_ops.h's select index
- * (OMPB__ES_*, OMPB__ES_NEG = 6; src/work_expr.c asserts both codes).
+ * The operation, the same on every vector of a call, is one predicted
+ * indirect branch on its form (KSEL_FORM, taken from sel once per call;
+ * gcc merges a loop's two vectors' branches into one: the f64 log with
+ * E4's select 1346-1350 -> 1340-1344 ticks per 1024 in cache, with a
+ * multiply-add of y as the addend 1298-1318 -> 1238-1244, against the
+ * select's sel % 6 and range tests on every vector); sel % 6 and sel >=
+ * 6 are kernels/expr_ops.h's select index (OMPB__ES_*, OMPB__ES_NEG = 6;
+ * src/work_expr.c asserts both codes).
  * ksel_f32/_f64 are the same on one element (the fallback's lanes).
  * KSEL_PRE_F32 / _F64 open the kernel (params the ompb__ksel_*),
  * KPLAIN_PRE the kernels without it. */
@@ -529,49 +534,53 @@ KSEL_SCALAR(float, f32, fmaf)
 KSEL_SCALAR(double, f64, fma)
 #undef KSEL_SCALAR
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
-/* m = c CMP k, the predicate of select index sel (C's: ordered but !=) */
-#define KSEL_CMP_(sel, CMP, c, k)                                              \
-  switch ((sel) % 6) {                                                         \
-  case 0: m = CMP(c, k, _CMP_LT_OQ); break;                                   \
-  case 1: m = CMP(c, k, _CMP_LE_OQ); break;                                   \
-  case 2: m = CMP(c, k, _CMP_GT_OQ); break;                                   \
-  case 3: m = CMP(c, k, _CMP_GE_OQ); break;                                   \
-  case 4: m = CMP(c, k, _CMP_EQ_OQ); break;                                   \
-  default: m = CMP(c, k, _CMP_NEQ_UQ); break;                                 \
-  }
+/* The epilogue's form, taken from sel once per call (a dense switch per
+ * vector, no sel % 6 in the loop): 0-5 the select's comparison (LT LE GT
+ * GE EQ NE), 6 fma(y, k, f), 7 fma(-y, k, f) (f negated by the sign mask
+ * for FMS and the negated selects), 8 fma(f, k, y), 9 fma(f, k, -y), 10
+ * fma(-f, k, y). */
+#define KSEL_FORM(sel)                                                         \
+  ((sel) < KSEL_FMA ? (sel) % 6                                                \
+   : (sel) < KSEL_FMAC ? 6u + ((sel) == KSEL_FMA + 2)                          \
+                       : 8u + (sel) - KSEL_FMAC)
+/* The body of ksel_ps/_pd: y, fv (the else or addend, signed), k, the
+ * comparison operand c; the ISA's compare CMP into a mask of type MT,
+ * BLEND(m, fv, y), FMADD, FMSUB, FNMADD (C's comparisons: ordered but !=) */
+#define KSEL_BODY_(form, MT, LD, CMP, BLEND, FMADD, FMSUB, FNMADD)              \
+  MT m;                                                                        \
+  switch (form) {                                                              \
+  case 0: m = CMP(LD(c), k, _CMP_LT_OQ); break;                               \
+  case 1: m = CMP(LD(c), k, _CMP_LE_OQ); break;                               \
+  case 2: m = CMP(LD(c), k, _CMP_GT_OQ); break;                               \
+  case 3: m = CMP(LD(c), k, _CMP_GE_OQ); break;                               \
+  case 4: m = CMP(LD(c), k, _CMP_EQ_OQ); break;                               \
+  case 5: m = CMP(LD(c), k, _CMP_NEQ_UQ); break;                              \
+  case 6: return FMADD(y, k, fv);                                              \
+  case 7: return FNMADD(y, k, fv);                                             \
+  case 8: return FMADD(fv, k, y);                                              \
+  case 9: return FMSUB(fv, k, y);                                              \
+  default: return FNMADD(fv, k, y);                                            \
+  }                                                                            \
+  return BLEND(m, fv, y);
 #if defined(OMPB_ISA_AVX512F)
 typedef __m512 ksel_vf;
 typedef __m512d ksel_vd;
 typedef __m512i ksel_sf, ksel_sd; /* the else's sign mask */
+#define KSEL_BLEND512_PS(m, f, y) _mm512_mask_blend_ps(m, f, y)
+#define KSEL_BLEND512_PD(m, f, y) _mm512_mask_blend_pd(m, f, y)
 static inline __attribute__((always_inline)) __m512
-ksel_ps(__m512 y, const float *c, const float *f, __m512 k, __m512i sg, unsigned sel) {
+ksel_ps(__m512 y, const float *c, const float *f, __m512 k, __m512i sg, unsigned form) {
   const __m512 fv = _mm512_castsi512_ps(
       _mm512_xor_si512(_mm512_castps_si512(_mm512_loadu_ps(f)), sg));
-  if (sel >= KSEL_FMAC) /* y the addend */
-    return sel == KSEL_FMAC     ? _mm512_fmadd_ps(fv, k, y)
-           : sel == KSEL_FMAC + 1 ? _mm512_fmsub_ps(fv, k, y)
-                                  : _mm512_fnmadd_ps(fv, k, y);
-  if (sel >= KSEL_FMA)
-    return sel == KSEL_FMA + 2 ? _mm512_fnmadd_ps(y, k, fv) : _mm512_fmadd_ps(y, k, fv);
-  const __m512 cv = _mm512_loadu_ps(c);
-  __mmask16 m;
-  KSEL_CMP_(sel, _mm512_cmp_ps_mask, cv, k)
-  return _mm512_mask_blend_ps(m, fv, y);
+  KSEL_BODY_(form, __mmask16, _mm512_loadu_ps, _mm512_cmp_ps_mask, KSEL_BLEND512_PS,
+             _mm512_fmadd_ps, _mm512_fmsub_ps, _mm512_fnmadd_ps)
 }
 static inline __attribute__((always_inline)) __m512d
-ksel_pd(__m512d y, const double *c, const double *f, __m512d k, __m512i sg, unsigned sel) {
+ksel_pd(__m512d y, const double *c, const double *f, __m512d k, __m512i sg, unsigned form) {
   const __m512d fv = _mm512_castsi512_pd(
       _mm512_xor_si512(_mm512_castpd_si512(_mm512_loadu_pd(f)), sg));
-  if (sel >= KSEL_FMAC) /* y the addend */
-    return sel == KSEL_FMAC     ? _mm512_fmadd_pd(fv, k, y)
-           : sel == KSEL_FMAC + 1 ? _mm512_fmsub_pd(fv, k, y)
-                                  : _mm512_fnmadd_pd(fv, k, y);
-  if (sel >= KSEL_FMA)
-    return sel == KSEL_FMA + 2 ? _mm512_fnmadd_pd(y, k, fv) : _mm512_fmadd_pd(y, k, fv);
-  const __m512d cv = _mm512_loadu_pd(c);
-  __mmask8 m;
-  KSEL_CMP_(sel, _mm512_cmp_pd_mask, cv, k)
-  return _mm512_mask_blend_pd(m, fv, y);
+  KSEL_BODY_(form, __mmask8, _mm512_loadu_pd, _mm512_cmp_pd_mask, KSEL_BLEND512_PD,
+             _mm512_fmadd_pd, _mm512_fmsub_pd, _mm512_fnmadd_pd)
 }
 #define KSEL_K_F32(k) _mm512_set1_ps(k)
 #define KSEL_K_F64(k) _mm512_set1_pd(k)
@@ -586,33 +595,19 @@ typedef __m256 ksel_vf;
 typedef __m256d ksel_vd;
 typedef __m256 ksel_sf;
 typedef __m256d ksel_sd;
+#define KSEL_BLEND256_PS(m, f, y) _mm256_blendv_ps(f, y, m)
+#define KSEL_BLEND256_PD(m, f, y) _mm256_blendv_pd(f, y, m)
 static inline __attribute__((always_inline)) __m256
-ksel_ps(__m256 y, const float *c, const float *f, __m256 k, __m256 sg, unsigned sel) {
+ksel_ps(__m256 y, const float *c, const float *f, __m256 k, __m256 sg, unsigned form) {
   const __m256 fv = _mm256_xor_ps(_mm256_loadu_ps(f), sg);
-  if (sel >= KSEL_FMAC) /* y the addend */
-    return sel == KSEL_FMAC     ? _mm256_fmadd_ps(fv, k, y)
-           : sel == KSEL_FMAC + 1 ? _mm256_fmsub_ps(fv, k, y)
-                                  : _mm256_fnmadd_ps(fv, k, y);
-  if (sel >= KSEL_FMA)
-    return sel == KSEL_FMA + 2 ? _mm256_fnmadd_ps(y, k, fv) : _mm256_fmadd_ps(y, k, fv);
-  const __m256 cv = _mm256_loadu_ps(c);
-  __m256 m;
-  KSEL_CMP_(sel, _mm256_cmp_ps, cv, k)
-  return _mm256_blendv_ps(fv, y, m);
+  KSEL_BODY_(form, __m256, _mm256_loadu_ps, _mm256_cmp_ps, KSEL_BLEND256_PS,
+             _mm256_fmadd_ps, _mm256_fmsub_ps, _mm256_fnmadd_ps)
 }
 static inline __attribute__((always_inline)) __m256d
-ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsigned sel) {
+ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsigned form) {
   const __m256d fv = _mm256_xor_pd(_mm256_loadu_pd(f), sg);
-  if (sel >= KSEL_FMAC) /* y the addend */
-    return sel == KSEL_FMAC     ? _mm256_fmadd_pd(fv, k, y)
-           : sel == KSEL_FMAC + 1 ? _mm256_fmsub_pd(fv, k, y)
-                                  : _mm256_fnmadd_pd(fv, k, y);
-  if (sel >= KSEL_FMA)
-    return sel == KSEL_FMA + 2 ? _mm256_fnmadd_pd(y, k, fv) : _mm256_fmadd_pd(y, k, fv);
-  const __m256d cv = _mm256_loadu_pd(c);
-  __m256d m;
-  KSEL_CMP_(sel, _mm256_cmp_pd, cv, k)
-  return _mm256_blendv_pd(fv, y, m);
+  KSEL_BODY_(form, __m256d, _mm256_loadu_pd, _mm256_cmp_pd, KSEL_BLEND256_PD,
+             _mm256_fmadd_pd, _mm256_fmsub_pd, _mm256_fnmadd_pd)
 }
 #define KSEL_K_F32(k) _mm256_set1_ps(k)
 #define KSEL_K_F64(k) _mm256_set1_pd(k)
@@ -623,12 +618,18 @@ ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsi
 #define KSEL_LOAD_PS _mm256_load_ps
 #define KSEL_LOAD_PD _mm256_load_pd
 #endif
+/* (the operands' pointers and the form in locals: the kernel's stores
+ * could otherwise alias *params, and the loop would reload them) */
 #define KSEL_PRE_F32                                                           \
   const struct ompb__ksel_f32 *ks_ = params;                                   \
+  const float *const kc_ = ks_->c, *const kf_ = ks_->f;                        \
+  const unsigned kfm_ = KSEL_FORM(ks_->sel);                                   \
   const ksel_vf kk_ = KSEL_K_F32(ks_->k);                                      \
   const ksel_sf ksg_ = KSEL_SG_F32(ks_->sel);
 #define KSEL_PRE_F64                                                           \
   const struct ompb__ksel_f64 *ks_ = params;                                   \
+  const double *const kc_ = ks_->c, *const kf_ = ks_->f;                       \
+  const unsigned kfm_ = KSEL_FORM(ks_->sel);                                   \
   const ksel_vd kk_ = KSEL_K_F64(ks_->k);                                      \
   const ksel_sd ksg_ = KSEL_SG_F64(ks_->sel);
 /* The vector at q (aligned) with the epilogue b (an ompb__ksel_* whose c
@@ -636,10 +637,12 @@ ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsi
  * kernels' stores from a buffer. */
 #define KSEL_NT_F32(p, q, b, j)                                                \
   KSEL_STREAM_PS((p), ksel_ps(KSEL_LOAD_PS(q), (b)->c + (j), (b)->f + (j),     \
-                              KSEL_K_F32((b)->k), KSEL_SG_F32((b)->sel), (b)->sel))
+                              KSEL_K_F32((b)->k), KSEL_SG_F32((b)->sel),         \
+                              KSEL_FORM((b)->sel)))
 #define KSEL_NT_F64(p, q, b, j)                                                \
   KSEL_STREAM_PD((p), ksel_pd(KSEL_LOAD_PD(q), (b)->c + (j), (b)->f + (j),     \
-                              KSEL_K_F64((b)->k), KSEL_SG_F64((b)->sel), (b)->sel))
+                              KSEL_K_F64((b)->k), KSEL_SG_F64((b)->sel),         \
+                              KSEL_FORM((b)->sel)))
 /* In a block function with a parameter `ks` (an ompb__ksel_* whose c and
  * f are at the block's start, or NULL): KSEL_BLOCK_F32/_F64 opens it,
  * KSEL_STORE_F32/_F64 stores y at dst + j through ST (a streaming store)
@@ -648,24 +651,28 @@ ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsi
 #define KSEL_BLOCK_F32(ks)                                                     \
   const ksel_vf kbk_ = KSEL_K_F32((ks) ? (ks)->k : 0.0f);                      \
   const ksel_sf kbs_ = KSEL_SG_F32((ks) ? (ks)->sel : 0u);                     \
+  const unsigned kbf_ = KSEL_FORM((ks) ? (ks)->sel : 0u);                      \
   (void)kbk_;                                                                  \
-  (void)kbs_
+  (void)kbs_;                                                                  \
+  (void)kbf_
 #define KSEL_BLOCK_F64(ks)                                                     \
   const ksel_vd kbk_ = KSEL_K_F64((ks) ? (ks)->k : 0.0);                       \
   const ksel_sd kbs_ = KSEL_SG_F64((ks) ? (ks)->sel : 0u);                     \
+  const unsigned kbf_ = KSEL_FORM((ks) ? (ks)->sel : 0u);                      \
   (void)kbk_;                                                                  \
-  (void)kbs_
+  (void)kbs_;                                                                  \
+  (void)kbf_
 #define KSEL_STORE_F32(ST, dst, j, y)                                          \
   do {                                                                         \
     if (ks)                                                                    \
-      ST((dst) + (j), ksel_ps((y), ks->c + (j), ks->f + (j), kbk_, kbs_, ks->sel)); \
+      ST((dst) + (j), ksel_ps((y), ks->c + (j), ks->f + (j), kbk_, kbs_, kbf_)); \
     else                                                                       \
       ST((dst) + (j), (y));                                                    \
   } while (0)
 #define KSEL_STORE_F64(ST, dst, j, y)                                          \
   do {                                                                         \
     if (ks)                                                                    \
-      ST((dst) + (j), ksel_pd((y), ks->c + (j), ks->f + (j), kbk_, kbs_, ks->sel)); \
+      ST((dst) + (j), ksel_pd((y), ks->c + (j), ks->f + (j), kbk_, kbs_, kbf_)); \
     else                                                                       \
       ST((dst) + (j), (y));                                                    \
   } while (0)
@@ -680,11 +687,11 @@ ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsi
   _Generic((y), float: ksel_f32, double: ksel_f64)(                            \
       (y), (ks)->c + (j), (ks)->f + (j), (ks)->k, (ks)->sel)
 #define KSEL_ST_PS(p, y)                                                       \
-  KSEL_STREAM_PS((p), ksel_ps((y), ks_->c + ((p) - out), ks_->f + ((p) - out), \
-                              kk_, ksg_, ks_->sel))
+  KSEL_STREAM_PS((p), ksel_ps((y), kc_ + ((p) - out), kf_ + ((p) - out), kk_,  \
+                              ksg_, kfm_))
 #define KSEL_ST_PD(p, y)                                                       \
-  KSEL_STREAM_PD((p), ksel_pd((y), ks_->c + ((p) - out), ks_->f + ((p) - out), \
-                              kk_, ksg_, ks_->sel))
+  KSEL_STREAM_PD((p), ksel_pd((y), kc_ + ((p) - out), kf_ + ((p) - out), kk_,  \
+                              ksg_, kfm_))
 /* kernels/k_log.c, k_trig.c, k_exp.c */
 ompb_kernel_f32 K(nt_sel_log_f32), K(nt_sel_log_fast_f32);
 ompb_kernel_f64 K(nt_sel_log_f64), K(nt_sel_log_fast_f64);
