@@ -487,20 +487,24 @@ typedef char ISA_VEC_BYTES_[32];
  * A kernel's loop stores each vector y of results through KSEL_ST_PS or
  * KSEL_ST_PD (or ksel_ps/ksel_pd) instead of its store: sel < KSEL_FMA, a
  * select: the comparison operand c and the else f are loaded at the same
- * index, c CMP k picks y or the else (its sign flipped by an xor with -0
- * for the negated select); sel = KSEL_FMA + OMPB__ET_FMA, _FMS, _FNMA, a
+ * index, c CMP k picks y or the else (its sign flipped for the negated
+ * select); sel = KSEL_FMA + OMPB__ET_FMA, _FMS, _FNMA, a
  * multiply-add with y the first factor: fma(y, k, f), fma(y, k, -f),
  * fma(-y, k, f); sel = KSEL_FMAC + the same, y the addend: fma(f, k, y),
  * fma(f, k, -y), fma(-f, k, y) (c not read by either, but a valid
  * array). The result is streamed from the registers.
  * The operation, the same on every vector of a call, is one predicted
- * indirect branch on its form (KSEL_FORM, taken from sel once per call;
- * gcc merges a loop's two vectors' branches into one: the f64 log with
- * E4's select 1346-1350 -> 1340-1344 ticks per 1024 in cache, with a
- * multiply-add of y as the addend 1298-1318 -> 1238-1244, against the
- * select's sel % 6 and range tests on every vector); sel % 6 and sel >=
- * 6 are kernels/expr_ops.h's select index (OMPB__ES_*, OMPB__ES_NEG = 6;
- * src/work_expr.c asserts both codes).
+ * indirect branch (KSEL_BODY_); sel % 6 and sel >= 6 are
+ * kernels/expr_ops.h's select index (OMPB__ES_*, OMPB__ES_NEG = 6;
+ * src/work_expr.c asserts both codes). No operation is spent on a sign:
+ * a negated else is AVX-512F's masked xor under the complementary
+ * comparison, and the multiply-adds' signs are fmsub and fnmadd. In
+ * cache (1024 elements, rdtsc, the minimum of 6 runs of the fastest of
+ * 3000) the f64 log with E4's select took 1370 ticks, 1288 now (the
+ * streaming log alone 1140), with an addend multiply-add 1266 -> 1220,
+ * the f64 exp_fast with the select 966 -> 906: the epilogue was an xor
+ * of the else with a sign mask on every vector, and sel % 6 and range
+ * tests before its branch.
  * ksel_f32/_f64 are the same on one element (the fallback's lanes).
  * KSEL_PRE_F32 / _F64 open the kernel (params the ompb__ksel_*),
  * KPLAIN_PRE the kernels without it. */
@@ -534,58 +538,66 @@ KSEL_SCALAR(float, f32, fmaf)
 KSEL_SCALAR(double, f64, fma)
 #undef KSEL_SCALAR
 #if defined(OMPB_ISA_AVX512F) || defined(OMPB_ISA_AVX2)
-/* The epilogue's form, taken from sel once per call (a dense switch per
- * vector, no sel % 6 in the loop): 0-5 the select's comparison (LT LE GT
- * GE EQ NE), 6 fma(y, k, f), 7 fma(-y, k, f) (f negated by the sign mask
- * for FMS and the negated selects), 8 fma(f, k, y), 9 fma(f, k, -y), 10
- * fma(-f, k, y). */
-#define KSEL_FORM(sel)                                                         \
-  ((sel) < KSEL_FMA ? (sel) % 6                                                \
-   : (sel) < KSEL_FMAC ? 6u + ((sel) == KSEL_FMA + 2)                          \
-                       : 8u + (sel) - KSEL_FMAC)
-/* The body of ksel_ps/_pd: y, fv (the else or addend, signed), k, the
- * comparison operand c; the ISA's compare CMP into a mask of type MT,
- * BLEND(m, fv, y), FMADD, FMSUB, FNMADD (C's comparisons: ordered but !=) */
-#define KSEL_BODY_(form, MT, LD, CMP, BLEND, FMADD, FMSUB, FNMADD)              \
-  MT m;                                                                        \
-  switch (form) {                                                              \
-  case 0: m = CMP(LD(c), k, _CMP_LT_OQ); break;                               \
-  case 1: m = CMP(LD(c), k, _CMP_LE_OQ); break;                               \
-  case 2: m = CMP(LD(c), k, _CMP_GT_OQ); break;                               \
-  case 3: m = CMP(LD(c), k, _CMP_GE_OQ); break;                               \
-  case 4: m = CMP(LD(c), k, _CMP_EQ_OQ); break;                               \
-  case 5: m = CMP(LD(c), k, _CMP_NEQ_UQ); break;                              \
-  case 6: return FMADD(y, k, fv);                                              \
-  case 7: return FNMADD(y, k, fv);                                             \
-  case 8: return FMADD(fv, k, y);                                              \
-  case 9: return FMSUB(fv, k, y);                                              \
-  default: return FNMADD(fv, k, y);                                            \
-  }                                                                            \
-  return BLEND(m, fv, y);
+/* The body of ksel_ps/_pd: one dense switch on sel (the same on every
+ * vector of a call: one predicted indirect branch, which gcc takes once
+ * for a loop's two vectors). KSEL_(p): y where c compares to k under
+ * predicate p, else f (KLDF_, f's load); KNSEL_(p, np): y or -f (np: not
+ * p, NaN true: AVX-512F's masked xor writes -f where np holds); FMADD,
+ * FMSUB, FNMADD the ISA's fused multiply-adds (fma(a, k, -b) is FMSUB(a,
+ * k, b): no xor for a sign). C's comparisons: ordered, but != true on
+ * NaN. */
+#define KSEL_BODY_(KSEL_, KNSEL_, FMADD, FMSUB, FNMADD)                        \
+  switch (sel) {                                                               \
+  case 0: return KSEL_(_CMP_LT_OQ);                                            \
+  case 1: return KSEL_(_CMP_LE_OQ);                                            \
+  case 2: return KSEL_(_CMP_GT_OQ);                                            \
+  case 3: return KSEL_(_CMP_GE_OQ);                                            \
+  case 4: return KSEL_(_CMP_EQ_OQ);                                            \
+  case 5: return KSEL_(_CMP_NEQ_UQ);                                           \
+  case 6: return KNSEL_(_CMP_LT_OQ, _CMP_NLT_UQ);                              \
+  case 7: return KNSEL_(_CMP_LE_OQ, _CMP_NLE_UQ);                              \
+  case 8: return KNSEL_(_CMP_GT_OQ, _CMP_NGT_UQ);                              \
+  case 9: return KNSEL_(_CMP_GE_OQ, _CMP_NGE_UQ);                              \
+  case 10: return KNSEL_(_CMP_EQ_OQ, _CMP_NEQ_UQ);                             \
+  case 11: return KNSEL_(_CMP_NEQ_UQ, _CMP_EQ_OQ);                             \
+  case KSEL_FMA: return FMADD(y, k, KLDF_);                                    \
+  case KSEL_FMA + 1: return FMSUB(y, k, KLDF_);                                \
+  case KSEL_FMA + 2: return FNMADD(y, k, KLDF_);                               \
+  case KSEL_FMAC: return FMADD(KLDF_, k, y);                                   \
+  case KSEL_FMAC + 1: return FMSUB(KLDF_, k, y);                               \
+  default: return FNMADD(KLDF_, k, y);                                         \
+  }
 #if defined(OMPB_ISA_AVX512F)
 typedef __m512 ksel_vf;
 typedef __m512d ksel_vd;
-typedef __m512i ksel_sf, ksel_sd; /* the else's sign mask */
-#define KSEL_BLEND512_PS(m, f, y) _mm512_mask_blend_ps(m, f, y)
-#define KSEL_BLEND512_PD(m, f, y) _mm512_mask_blend_pd(m, f, y)
+#define KLDF_ _mm512_loadu_ps(f)
+#define KSEL_(p) _mm512_mask_blend_ps(_mm512_cmp_ps_mask(_mm512_loadu_ps(c), k, p), KLDF_, y)
+#define KNSEL_(p, np)                                                          \
+  _mm512_castsi512_ps(_mm512_mask_xor_epi32(                                   \
+      _mm512_castps_si512(y), _mm512_cmp_ps_mask(_mm512_loadu_ps(c), k, np),   \
+      _mm512_castps_si512(KLDF_), _mm512_set1_epi32(INT32_MIN)))
 static inline __attribute__((always_inline)) __m512
-ksel_ps(__m512 y, const float *c, const float *f, __m512 k, __m512i sg, unsigned form) {
-  const __m512 fv = _mm512_castsi512_ps(
-      _mm512_xor_si512(_mm512_castps_si512(_mm512_loadu_ps(f)), sg));
-  KSEL_BODY_(form, __mmask16, _mm512_loadu_ps, _mm512_cmp_ps_mask, KSEL_BLEND512_PS,
-             _mm512_fmadd_ps, _mm512_fmsub_ps, _mm512_fnmadd_ps)
+ksel_ps(__m512 y, const float *c, const float *f, __m512 k, unsigned sel) {
+  KSEL_BODY_(KSEL_, KNSEL_, _mm512_fmadd_ps, _mm512_fmsub_ps, _mm512_fnmadd_ps)
 }
+#undef KLDF_
+#undef KSEL_
+#undef KNSEL_
+#define KLDF_ _mm512_loadu_pd(f)
+#define KSEL_(p) _mm512_mask_blend_pd(_mm512_cmp_pd_mask(_mm512_loadu_pd(c), k, p), KLDF_, y)
+#define KNSEL_(p, np)                                                          \
+  _mm512_castsi512_pd(_mm512_mask_xor_epi64(                                   \
+      _mm512_castpd_si512(y), _mm512_cmp_pd_mask(_mm512_loadu_pd(c), k, np),   \
+      _mm512_castpd_si512(KLDF_), _mm512_set1_epi64(INT64_MIN)))
 static inline __attribute__((always_inline)) __m512d
-ksel_pd(__m512d y, const double *c, const double *f, __m512d k, __m512i sg, unsigned form) {
-  const __m512d fv = _mm512_castsi512_pd(
-      _mm512_xor_si512(_mm512_castpd_si512(_mm512_loadu_pd(f)), sg));
-  KSEL_BODY_(form, __mmask8, _mm512_loadu_pd, _mm512_cmp_pd_mask, KSEL_BLEND512_PD,
-             _mm512_fmadd_pd, _mm512_fmsub_pd, _mm512_fnmadd_pd)
+ksel_pd(__m512d y, const double *c, const double *f, __m512d k, unsigned sel) {
+  KSEL_BODY_(KSEL_, KNSEL_, _mm512_fmadd_pd, _mm512_fmsub_pd, _mm512_fnmadd_pd)
 }
+#undef KLDF_
+#undef KSEL_
+#undef KNSEL_
 #define KSEL_K_F32(k) _mm512_set1_ps(k)
 #define KSEL_K_F64(k) _mm512_set1_pd(k)
-#define KSEL_SG_F32(sel) _mm512_set1_epi32(KSEL_NEGF(sel) ? INT32_MIN : 0)
-#define KSEL_SG_F64(sel) _mm512_set1_epi64(KSEL_NEGF(sel) ? INT64_MIN : 0)
 #define KSEL_STREAM_PS _mm512_stream_ps
 #define KSEL_STREAM_PD _mm512_stream_pd
 #define KSEL_LOAD_PS _mm512_load_ps
@@ -593,56 +605,56 @@ ksel_pd(__m512d y, const double *c, const double *f, __m512d k, __m512i sg, unsi
 #else
 typedef __m256 ksel_vf;
 typedef __m256d ksel_vd;
-typedef __m256 ksel_sf;
-typedef __m256d ksel_sd;
-#define KSEL_BLEND256_PS(m, f, y) _mm256_blendv_ps(f, y, m)
-#define KSEL_BLEND256_PD(m, f, y) _mm256_blendv_pd(f, y, m)
+#define KLDF_ _mm256_loadu_ps(f)
+#define KSEL_(p) _mm256_blendv_ps(KLDF_, y, _mm256_cmp_ps(_mm256_loadu_ps(c), k, p))
+#define KNSEL_(p, np)                                                          \
+  _mm256_blendv_ps(_mm256_xor_ps(KLDF_, _mm256_set1_ps(-0.0f)), y,             \
+                   _mm256_cmp_ps(_mm256_loadu_ps(c), k, p))
 static inline __attribute__((always_inline)) __m256
-ksel_ps(__m256 y, const float *c, const float *f, __m256 k, __m256 sg, unsigned form) {
-  const __m256 fv = _mm256_xor_ps(_mm256_loadu_ps(f), sg);
-  KSEL_BODY_(form, __m256, _mm256_loadu_ps, _mm256_cmp_ps, KSEL_BLEND256_PS,
-             _mm256_fmadd_ps, _mm256_fmsub_ps, _mm256_fnmadd_ps)
+ksel_ps(__m256 y, const float *c, const float *f, __m256 k, unsigned sel) {
+  KSEL_BODY_(KSEL_, KNSEL_, _mm256_fmadd_ps, _mm256_fmsub_ps, _mm256_fnmadd_ps)
 }
+#undef KLDF_
+#undef KSEL_
+#undef KNSEL_
+#define KLDF_ _mm256_loadu_pd(f)
+#define KSEL_(p) _mm256_blendv_pd(KLDF_, y, _mm256_cmp_pd(_mm256_loadu_pd(c), k, p))
+#define KNSEL_(p, np)                                                          \
+  _mm256_blendv_pd(_mm256_xor_pd(KLDF_, _mm256_set1_pd(-0.0)), y,              \
+                   _mm256_cmp_pd(_mm256_loadu_pd(c), k, p))
 static inline __attribute__((always_inline)) __m256d
-ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsigned form) {
-  const __m256d fv = _mm256_xor_pd(_mm256_loadu_pd(f), sg);
-  KSEL_BODY_(form, __m256d, _mm256_loadu_pd, _mm256_cmp_pd, KSEL_BLEND256_PD,
-             _mm256_fmadd_pd, _mm256_fmsub_pd, _mm256_fnmadd_pd)
+ksel_pd(__m256d y, const double *c, const double *f, __m256d k, unsigned sel) {
+  KSEL_BODY_(KSEL_, KNSEL_, _mm256_fmadd_pd, _mm256_fmsub_pd, _mm256_fnmadd_pd)
 }
+#undef KLDF_
+#undef KSEL_
+#undef KNSEL_
 #define KSEL_K_F32(k) _mm256_set1_ps(k)
 #define KSEL_K_F64(k) _mm256_set1_pd(k)
-#define KSEL_SG_F32(sel) _mm256_set1_ps(KSEL_NEGF(sel) ? -0.0f : 0.0f)
-#define KSEL_SG_F64(sel) _mm256_set1_pd(KSEL_NEGF(sel) ? -0.0 : 0.0)
 #define KSEL_STREAM_PS _mm256_stream_ps
 #define KSEL_STREAM_PD _mm256_stream_pd
 #define KSEL_LOAD_PS _mm256_load_ps
 #define KSEL_LOAD_PD _mm256_load_pd
 #endif
-/* (the operands' pointers and the form in locals: the kernel's stores
- * could otherwise alias *params, and the loop would reload them) */
 #define KSEL_PRE_F32                                                           \
   const struct ompb__ksel_f32 *ks_ = params;                                   \
   const float *const kc_ = ks_->c, *const kf_ = ks_->f;                        \
-  const unsigned kfm_ = KSEL_FORM(ks_->sel);                                   \
-  const ksel_vf kk_ = KSEL_K_F32(ks_->k);                                      \
-  const ksel_sf ksg_ = KSEL_SG_F32(ks_->sel);
+  const unsigned ksl_ = ks_->sel;                                              \
+  const ksel_vf kk_ = KSEL_K_F32(ks_->k);
 #define KSEL_PRE_F64                                                           \
   const struct ompb__ksel_f64 *ks_ = params;                                   \
   const double *const kc_ = ks_->c, *const kf_ = ks_->f;                       \
-  const unsigned kfm_ = KSEL_FORM(ks_->sel);                                   \
-  const ksel_vd kk_ = KSEL_K_F64(ks_->k);                                      \
-  const ksel_sd ksg_ = KSEL_SG_F64(ks_->sel);
+  const unsigned ksl_ = ks_->sel;                                              \
+  const ksel_vd kk_ = KSEL_K_F64(ks_->k);
 /* The vector at q (aligned) with the epilogue b (an ompb__ksel_* whose c
  * and f are at the vector's index j) streamed to p: the guarded and trig
  * kernels' stores from a buffer. */
 #define KSEL_NT_F32(p, q, b, j)                                                \
   KSEL_STREAM_PS((p), ksel_ps(KSEL_LOAD_PS(q), (b)->c + (j), (b)->f + (j),     \
-                              KSEL_K_F32((b)->k), KSEL_SG_F32((b)->sel),         \
-                              KSEL_FORM((b)->sel)))
+                              KSEL_K_F32((b)->k), (b)->sel))
 #define KSEL_NT_F64(p, q, b, j)                                                \
   KSEL_STREAM_PD((p), ksel_pd(KSEL_LOAD_PD(q), (b)->c + (j), (b)->f + (j),     \
-                              KSEL_K_F64((b)->k), KSEL_SG_F64((b)->sel),         \
-                              KSEL_FORM((b)->sel)))
+                              KSEL_K_F64((b)->k), (b)->sel))
 /* In a block function with a parameter `ks` (an ompb__ksel_* whose c and
  * f are at the block's start, or NULL): KSEL_BLOCK_F32/_F64 opens it,
  * KSEL_STORE_F32/_F64 stores y at dst + j through ST (a streaming store)
@@ -650,29 +662,25 @@ ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsi
  * elements of a tail's buffer buf that belong at j, KSEL_ONE to one. */
 #define KSEL_BLOCK_F32(ks)                                                     \
   const ksel_vf kbk_ = KSEL_K_F32((ks) ? (ks)->k : 0.0f);                      \
-  const ksel_sf kbs_ = KSEL_SG_F32((ks) ? (ks)->sel : 0u);                     \
-  const unsigned kbf_ = KSEL_FORM((ks) ? (ks)->sel : 0u);                      \
+  const unsigned kbf_ = (ks) ? (ks)->sel : 0u;                                 \
   (void)kbk_;                                                                  \
-  (void)kbs_;                                                                  \
   (void)kbf_
 #define KSEL_BLOCK_F64(ks)                                                     \
   const ksel_vd kbk_ = KSEL_K_F64((ks) ? (ks)->k : 0.0);                       \
-  const ksel_sd kbs_ = KSEL_SG_F64((ks) ? (ks)->sel : 0u);                     \
-  const unsigned kbf_ = KSEL_FORM((ks) ? (ks)->sel : 0u);                      \
+  const unsigned kbf_ = (ks) ? (ks)->sel : 0u;                                 \
   (void)kbk_;                                                                  \
-  (void)kbs_;                                                                  \
   (void)kbf_
 #define KSEL_STORE_F32(ST, dst, j, y)                                          \
   do {                                                                         \
     if (ks)                                                                    \
-      ST((dst) + (j), ksel_ps((y), ks->c + (j), ks->f + (j), kbk_, kbs_, kbf_)); \
+      ST((dst) + (j), ksel_ps((y), ks->c + (j), ks->f + (j), kbk_, kbf_)); \
     else                                                                       \
       ST((dst) + (j), (y));                                                    \
   } while (0)
 #define KSEL_STORE_F64(ST, dst, j, y)                                          \
   do {                                                                         \
     if (ks)                                                                    \
-      ST((dst) + (j), ksel_pd((y), ks->c + (j), ks->f + (j), kbk_, kbs_, kbf_)); \
+      ST((dst) + (j), ksel_pd((y), ks->c + (j), ks->f + (j), kbk_, kbf_)); \
     else                                                                       \
       ST((dst) + (j), (y));                                                    \
   } while (0)
@@ -688,10 +696,10 @@ ksel_pd(__m256d y, const double *c, const double *f, __m256d k, __m256d sg, unsi
       (y), (ks)->c + (j), (ks)->f + (j), (ks)->k, (ks)->sel)
 #define KSEL_ST_PS(p, y)                                                       \
   KSEL_STREAM_PS((p), ksel_ps((y), kc_ + ((p) - out), kf_ + ((p) - out), kk_,  \
-                              ksg_, kfm_))
+                              ksl_))
 #define KSEL_ST_PD(p, y)                                                       \
   KSEL_STREAM_PD((p), ksel_pd((y), kc_ + ((p) - out), kf_ + ((p) - out), kk_,  \
-                              ksg_, kfm_))
+                              ksl_))
 /* kernels/k_log.c, k_trig.c, k_exp.c */
 ompb_kernel_f32 K(nt_sel_log_f32), K(nt_sel_log_fast_f32);
 ompb_kernel_f64 K(nt_sel_log_f64), K(nt_sel_log_fast_f64);
