@@ -673,14 +673,16 @@ ksel_pd(__m256d y, const double *c, const double *f, __m256d k, unsigned sel) {
 #define KSEL_STORE_F32(ST, dst, j, y)                                          \
   do {                                                                         \
     if (ks)                                                                    \
-      ST((dst) + (j), ksel_ps((y), ks->c + (j), ks->f + (j), kbk_, kbf_)); \
+      ST((dst) + (j),                                                          \
+         ksel_ps((y), ks->c + (j), ks->f + (j), kbk_, kbf_));                  \
     else                                                                       \
       ST((dst) + (j), (y));                                                    \
   } while (0)
 #define KSEL_STORE_F64(ST, dst, j, y)                                          \
   do {                                                                         \
     if (ks)                                                                    \
-      ST((dst) + (j), ksel_pd((y), ks->c + (j), ks->f + (j), kbk_, kbf_)); \
+      ST((dst) + (j),                                                          \
+         ksel_pd((y), ks->c + (j), ks->f + (j), kbk_, kbf_));                  \
     else                                                                       \
       ST((dst) + (j), (y));                                                    \
   } while (0)
